@@ -1,0 +1,54 @@
+# overshim build. `make` builds build/libovershim.so and build/overshim;
+# `make test` installs what is missing (Debian packages), builds and runs every test;
+# `make demo` shows a real report; `make bench` prints ratios against running bare.
+CC      ?= gcc
+BUILD   := build
+JEPIC   ?= /usr/lib/x86_64-linux-gnu/libjemalloc_pic.a
+WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
+CFLAGS_BASE := -std=gnu11 -D_GNU_SOURCE -g -O2 $(WARN) -I/usr/include/x86_64-linux-gnu
+SHIM_CFLAGS := $(CFLAGS_BASE) -fPIC -fvisibility=hidden -ftls-model=initial-exec -fno-builtin-malloc \
+               -fno-builtin-free -fno-builtin-calloc -fno-builtin-realloc -fno-stack-protector -Iinclude
+SHIM_SRC := $(wildcard shim/*.c)
+SHIM_OBJ := $(patsubst shim/%.c,$(BUILD)/shim/%.o,$(SHIM_SRC))
+# The kernel-model core that the command and the unit tests link directly (no interposition).
+CORE_SRC := shim/kmodel.c shim/fmt.c shim/options.c shim/sysstate.c shim/rawsys.c shim/livestate.c \
+            shim/diagnose.c shim/report_call.c shim/snapshot.c
+LIB     := $(BUILD)/libovershim.so
+CLI     := $(BUILD)/overshim
+
+.PHONY: all deps test unit integ demo bench clean asan
+all: deps $(LIB) $(CLI)
+
+deps:
+	@bash scripts/deps.sh
+
+$(BUILD)/shim $(BUILD)/jemalloc $(BUILD)/tests $(BUILD)/core $(BUILD)/asan:
+	@mkdir -p $@
+
+# Export only the interposed names (from the one table) and the public API.
+$(BUILD)/exports.map: shim/symbols.def | $(BUILD)/shim
+	@{ echo '{ global:'; $(CC) -E -P -x c -D'OS_SYM(r,n)=n;' shim/symbols.def; echo '  overshim_*;'; \
+	   echo 'local: *; };'; } > $@
+
+# A private, renamed jemalloc for the shim's own bookkeeping (FACTS.md §3): no program
+# symbol can bind to it, its system calls are the shim's raw ones, MALLOC_CONF cannot reach it.
+$(BUILD)/osj.o: shim/jemalloc.syms $(JEPIC) | $(BUILD)/jemalloc
+	@rm -f $(BUILD)/jemalloc/*.o
+	@cd $(BUILD)/jemalloc && ar x $(JEPIC) && rm -f jemalloc_cpp.pic.o
+	@ld -r -o $(BUILD)/jemalloc/combined.o $(BUILD)/jemalloc/*.pic.o
+	@objcopy --redefine-syms=shim/jemalloc.syms $(BUILD)/jemalloc/combined.o $@
+
+$(BUILD)/shim/%.o: shim/%.c shim/*.h shim/*.def | $(BUILD)/shim
+	$(CC) $(SHIM_CFLAGS) -c $< -o $@
+
+$(LIB): $(SHIM_OBJ) $(BUILD)/osj.o $(BUILD)/exports.map
+	$(CC) -shared -o $@ $(SHIM_OBJ) $(BUILD)/osj.o -Wl,--version-script=$(BUILD)/exports.map \
+	  -Wl,--exclude-libs,ALL -Wl,-z,defs -lunwind -ldl -lpthread -lm
+
+$(CLI): cli/overshim.c $(CORE_SRC) shim/*.h | $(BUILD)
+	$(CC) $(CFLAGS_BASE) -Ishim -Iinclude cli/overshim.c $(CORE_SRC) -o $@
+
+include tests/tests.mk
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Install the Debian packages overshim needs to build and test, only when missing.
+# Idempotent and quiet when everything is present.
+set -eu
+pkgs="gcc make libunwind-dev libjemalloc-dev libjemalloc2 libcriterion-dev libelf-dev libdw-dev
+      openjdk-17-jdk-headless python3 binutils"
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "overshim: missing Debian packages:$missing (run as root, or: sudo apt-get install$missing)" >&2
+  exit 1
+fi
+echo "overshim: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

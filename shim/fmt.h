@@ -1,0 +1,40 @@
+/* A formatter that never allocates: text goes into a caller-supplied buffer and,
+ * when the buffer has an fd, is flushed with write(2) whenever it fills. Used by
+ * every report renderer; safe when every further mmap in the process would fail. */
+#ifndef OVERSHIM_FMT_H
+#define OVERSHIM_FMT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct fmtbuf {
+    char *buf;
+    size_t cap, len;
+    int fd;          /* -1: no flushing; text past cap is dropped and `truncated` set */
+    int truncated;
+    int failed;      /* a write(2) failed: further output is dropped */
+};
+
+void fb_init(struct fmtbuf *fb, char *buf, size_t cap, int fd);
+void fb_flush(struct fmtbuf *fb);
+void fb_putn(struct fmtbuf *fb, const char *s, size_t n);
+void fb_puts(struct fmtbuf *fb, const char *s);
+void fb_putc(struct fmtbuf *fb, char c);
+/* printf subset: %s %c %d %i %u %x %p %% with l/ll/z length, '-' and '0' flags,
+ * a width, and %.Ns. Also %J: a JSON string literal (quoted, escaped) from a char*. */
+/* No format attribute: %J is ours. Arguments are checked by review and by the tests. */
+void fb_printf(struct fmtbuf *fb, const char *fmt, ...);
+void fb_vprintf(struct fmtbuf *fb, const char *fmt, va_list ap);
+void fb_json_str(struct fmtbuf *fb, const char *s);
+/* Human size: "512.0 MiB", "3.9 GiB", "12 KiB", "100 B" (one decimal above KiB). */
+void fb_size(struct fmtbuf *fb, uint64_t bytes);
+/* Same for a signed quantity. */
+void fb_ssize(struct fmtbuf *fb, int64_t bytes);
+/* NUL-terminated result for buffers without fd. */
+const char *fb_cstr(struct fmtbuf *fb);
+
+/* snprintf replacement for the shim's own use (no locale, no malloc). */
+int os_snprintf(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,20 @@
+/* The shim's own heap: a private, renamed copy of Debian's jemalloc (see
+ * Makefile target build/osj.o and shim/heap_glue.c). Call only under os_guard. */
+#ifndef OVERSHIM_HEAP_H
+#define OVERSHIM_HEAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+void *osj_malloc(size_t size);
+void *osj_calloc(size_t n, size_t size);
+void *osj_realloc(void *p, size_t size);
+void osj_free(void *p);
+
+/* Writable bytes the private heap has mapped (the shim's own memory). */
+extern int64_t os_heap_mapped;
+
+/* Initialise the private heap (before any atfork registration of the shim). */
+int heap_init(void);
+
+#endif

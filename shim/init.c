@@ -1,0 +1,137 @@
+/* Start and end of the shim's life in a process: the constructor (resolve, read
+ * OVERSHIM_OPTIONS once, set up the private heap, register atfork handlers), the
+ * destructor (return from main), and the fork hand-over of every lock. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+
+#include "common.h"
+#include "heap.h"
+#include "ledger.h"
+#include "options.h"
+#include "rawsys.h"
+#include "report.h"
+#include "resolve.h"
+#include "state.h"
+#include "sysstate.h"
+#include "touched.h"
+#include "unwind.h"
+
+OS_TLS int os_guard;
+int os_active;
+struct os_state os_st;
+
+void threads_init(void);
+
+static void say(const char *msg)
+{
+    raw_write_all(2, "overshim: ", 10);
+    raw_write_all(2, msg, strlen(msg));
+    raw_write_all(2, "\n", 1);
+}
+
+static void prefork(void)
+{
+    if (!os_active) return;
+    os_enter();
+    report_lock();
+    ledger_prefork();
+}
+
+static void postfork_parent(void)
+{
+    if (!os_active) return;
+    ledger_postfork_parent();
+    report_unlock();
+    os_leave();
+}
+
+static void postfork_child(void)
+{
+    if (!os_active) return;
+    ledger_postfork_child();
+    report_postfork_child();
+    touched_reset();
+    os_st.pid = raw_getpid();
+    os_st.exit_done = 0;
+    os_st.wrote_events = 0;
+    os_st.nreports = 0;
+    os_leave();
+}
+
+/* Kernel "a.b" at least (maj, min)? */
+static int kernel_at_least(const char *rel, int maj, int min)
+{
+    int a = 0, b = 0;
+    const char *p = rel;
+    while (*p >= '0' && *p <= '9') a = a * 10 + (*p++ - '0');
+    if (*p == '.') p++;
+    while (*p >= '0' && *p <= '9') b = b * 10 + (*p++ - '0');
+    return a > maj || (a == maj && b >= min);
+}
+
+__attribute__((constructor(101))) static void overshim_init(void)
+{
+    os_enter();
+    if (resolve_all() != 0) {
+        char m[160];
+        os_snprintf(m, sizeof m, "cannot resolve '%s'; the shim stays out of the way", resolve_missing());
+        say(m);
+        os_leave();
+        return;
+    }
+    options_defaults(&os_st.opt);
+    os_st.secure = getauxval(AT_SECURE) != 0;
+    const char *env = os_st.secure ? NULL : getenv("OVERSHIM_OPTIONS");
+    if (env) {
+        char err[400];
+        struct os_options o;
+        options_defaults(&o);
+        if (options_parse(&o, env, err, sizeof err) != 0) {
+            char m[480];
+            os_snprintf(m, sizeof m, "OVERSHIM_OPTIONS: %s; the shim stays out of the way", err);
+            say(m);
+            os_leave();
+            return;
+        }
+        os_st.opt = o;
+    }
+    if (os_st.secure) { /* as glibc ignores dangerous variables for secure-execution programs */
+        strcpy(os_st.opt.log, "stderr");
+        strcpy(os_st.opt.json, "none");
+    }
+    if (os_st.opt.help) {
+        static char help[4096];
+        options_help(help, sizeof help);
+        raw_write_all(2, help, strlen(help));
+    }
+    if (!os_st.secure) out_set_tmpdir(getenv("TMPDIR"));
+    if (heap_init() != 0) {
+        say("cannot set up the private heap; the shim stays out of the way");
+        os_leave();
+        return;
+    }
+    os_st.start_ns = raw_now_ns();
+    os_st.pid = raw_getpid();
+    sys_kernel_release(os_st.kernel_release, sizeof os_st.kernel_release);
+    int64_t mode = sys_read_long("/proc/sys/vm/overcommit_memory");
+    os_st.overcommit_mode = mode >= 0 && mode <= 2 ? (int)mode : 0;
+    out_setup(&os_st.log, os_st.opt.log);
+    out_setup(&os_st.json, os_st.opt.json);
+    ledger_init(os_st.overcommit_mode, kernel_at_least(os_st.kernel_release, 6, 7));
+    threads_init();
+    unwind_init();
+    /* after jemalloc's own (heap_init), so that ours run first in prepare */
+    pthread_atfork(prefork, postfork_parent, postfork_child);
+    ledger_self();
+    __atomic_store_n(&os_active, 1, __ATOMIC_RELEASE);
+    os_leave();
+}
+
+__attribute__((destructor)) static void overshim_fini(void)
+{
+    if (!os_active || os_guard) return;
+    os_enter();
+    report_exit("destructor", 0, 0);
+    os_leave();
+}

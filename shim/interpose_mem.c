@@ -1,0 +1,137 @@
+/* Wrappers for the calls that map, unmap and change memory: mmap, mmap64, munmap,
+ * mremap, mprotect, brk, sbrk. Every wrapper has one shape: pass through when the
+ * shim is inactive or the call is the shim's own (os_guard); otherwise call the
+ * real function, save errno, record the result or report the refusal, restore
+ * errno. */
+#include <errno.h>
+#include <stdarg.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "failure.h"
+#include "ledger.h"
+#include "resolve.h"
+
+#define ENSURE(name)                                                                                \
+    do {                                                                                            \
+        if (OS_UNLIKELY(!REAL(name))) resolve_all();                                                \
+    } while (0)
+#define READY() (OS_LIKELY(os_active) && OS_LIKELY(!os_guard))
+
+static void fail(enum call_id id, int err, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+                 uint64_t a5)
+{
+    struct failed_call fc = {.id = id, .a = {a0, a1, a2, a3, a4, a5}, .err = err};
+    failure_report(&fc);
+}
+
+static void *mmap_common(enum call_id id, void *r, void *addr, size_t len, int prot, int flags, int fd,
+                         off_t off)
+{
+    int e = errno;
+    os_enter();
+    if (r != MAP_FAILED)
+        ledger_record_map((uintptr_t)r, len, prot, flags, (flags & MAP_ANONYMOUS) || fd < 0);
+    else if (e == ENOMEM)
+        fail(id, e, (uint64_t)addr, len, (uint64_t)prot, (uint64_t)flags, (uint64_t)fd, (uint64_t)off);
+    os_leave();
+    errno = e;
+    return r;
+}
+
+OS_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    ENSURE(mmap);
+    if (!READY()) return REAL(mmap)(addr, len, prot, flags, fd, off);
+    void *r = REAL(mmap)(addr, len, prot, flags, fd, off);
+    return mmap_common(CALL_MMAP, r, addr, len, prot, flags, fd, off);
+}
+
+OS_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
+{
+    ENSURE(mmap64);
+    if (!READY()) return REAL(mmap64)(addr, len, prot, flags, fd, off);
+    void *r = REAL(mmap64)(addr, len, prot, flags, fd, off);
+    return mmap_common(CALL_MMAP64, r, addr, len, prot, flags, fd, off);
+}
+
+OS_EXPORT int munmap(void *addr, size_t len)
+{
+    ENSURE(munmap);
+    if (!READY()) return REAL(munmap)(addr, len);
+    int r = REAL(munmap)(addr, len);
+    int e = errno;
+    os_enter();
+    if (r == 0) ledger_record_unmap((uintptr_t)addr, len);
+    else if (e == ENOMEM) fail(CALL_MUNMAP, e, (uint64_t)addr, len, 0, 0, 0, 0);
+    os_leave();
+    errno = e;
+    return r;
+}
+
+OS_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
+{
+    void *want = NULL;
+    if (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) {
+        va_list ap;
+        va_start(ap, flags);
+        want = va_arg(ap, void *);
+        va_end(ap);
+    }
+    ENSURE(mremap);
+    if (!READY()) return REAL(mremap)(old, old_len, new_len, flags, want);
+    void *r = REAL(mremap)(old, old_len, new_len, flags, want);
+    int e = errno;
+    os_enter();
+    if (r != MAP_FAILED)
+        ledger_record_remap((uintptr_t)old, old_len, (uintptr_t)r, new_len, (flags & MREMAP_DONTUNMAP) != 0);
+    else if (e == ENOMEM)
+        fail(CALL_MREMAP, e, (uint64_t)old, old_len, new_len, (uint64_t)flags, (uint64_t)want, 0);
+    os_leave();
+    errno = e;
+    return r;
+}
+
+OS_EXPORT int mprotect(void *addr, size_t len, int prot)
+{
+    ENSURE(mprotect);
+    if (!READY()) return REAL(mprotect)(addr, len, prot);
+    int r = REAL(mprotect)(addr, len, prot);
+    int e = errno;
+    os_enter();
+    if (r == 0) ledger_record_protect((uintptr_t)addr, len, prot);
+    else if (e == ENOMEM) fail(CALL_MPROTECT, e, (uint64_t)addr, len, (uint64_t)prot, 0, 0, 0);
+    os_leave();
+    errno = e;
+    return r;
+}
+
+OS_EXPORT int brk(void *addr)
+{
+    ENSURE(brk);
+    if (!READY()) return REAL(brk)(addr);
+    void *old = REAL(sbrk)(0);
+    int r = REAL(brk)(addr);
+    int e = errno;
+    os_enter();
+    if (r == 0) ledger_record_brk((uintptr_t)old, (uintptr_t)addr);
+    else if (e == ENOMEM) fail(CALL_BRK, e, (uint64_t)addr, (uint64_t)old, 0, 0, 0, 0);
+    os_leave();
+    errno = e;
+    return r;
+}
+
+OS_EXPORT void *sbrk(intptr_t inc)
+{
+    ENSURE(sbrk);
+    if (!READY() || inc == 0) return REAL(sbrk)(inc);
+    void *old = REAL(sbrk)(inc);
+    int e = errno;
+    os_enter();
+    if (old != (void *)-1) ledger_record_brk((uintptr_t)old, (uintptr_t)old + (uintptr_t)inc);
+    else if (e == ENOMEM) fail(CALL_SBRK, e, (uint64_t)inc, (uint64_t)REAL(sbrk)(0), 0, 0, 0, 0);
+    os_leave();
+    errno = e;
+    return old;
+}

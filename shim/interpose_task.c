@@ -1,0 +1,236 @@
+/* Wrappers for the calls that create tasks or end the process: clone,
+ * pthread_create, fork, posix_spawn, posix_spawnp, exit, _exit, _Exit.
+ * No vfork wrapper: a C wrapper's frame is reused by the vfork child (FACTS.md §4). */
+#include <errno.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <sys/resource.h>
+
+#include "common.h"
+#include "failure.h"
+#include "heap.h"
+#include "ledger.h"
+#include "rawsys.h"
+#include "report.h"
+#include "resolve.h"
+
+#define ENSURE(name)                                                                                \
+    do {                                                                                            \
+        if (OS_UNLIKELY(!REAL(name))) resolve_all();                                                \
+    } while (0)
+#define READY() (OS_LIKELY(os_active) && OS_LIKELY(!os_guard))
+
+static void fail(enum call_id id, int err, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
+{
+    struct failed_call fc = {.id = id, .a = {a0, a1, a2, a3}, .err = err};
+    failure_report(&fc);
+}
+
+OS_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    void *ptid = va_arg(ap, void *), *tls = va_arg(ap, void *), *ctid = va_arg(ap, void *);
+    va_end(ap);
+    ENSURE(clone);
+    if (!READY()) return REAL(clone)(fn, stack, flags, arg, ptid, tls, ctid);
+    int r = REAL(clone)(fn, stack, flags, arg, ptid, tls, ctid);
+    if (r == -1 && (errno == ENOMEM || errno == EAGAIN)) {
+        int e = errno;
+        os_enter();
+        fail(CALL_CLONE, e, (uint64_t)(uintptr_t)fn, (uint64_t)(uintptr_t)stack, (uint64_t)flags, 0);
+        os_leave();
+        errno = e;
+    }
+    return r;
+}
+
+/* --- threads ------------------------------------------------------------- */
+struct tramp {
+    void *(*fn)(void *);
+    void *arg;
+    pid_t parent_tid;
+    struct thread_rec *payer;
+    int64_t stack_model;
+};
+
+static pthread_key_t exit_key;
+static int exit_key_ok;
+
+static void on_thread_exit(void *p)
+{
+    struct thread_rec *t = p;
+    os_enter();
+    if (t->stack_model) {
+        pthread_attr_t a;
+        void *addr;
+        size_t size;
+        if (pthread_getattr_np(pthread_self(), &a) == 0) {
+            if (pthread_attr_getstack(&a, &addr, &size) == 0)
+                ledger_forget_stack((uintptr_t)addr, (uintptr_t)addr + size);
+            pthread_attr_destroy(&a);
+        }
+    }
+    ledger_thread_exit(t);
+    os_leave();
+}
+
+void threads_init(void);
+void threads_init(void) { exit_key_ok = pthread_key_create(&exit_key, on_thread_exit) == 0; }
+
+static void *trampoline(void *p)
+{
+    struct tramp tp = *(struct tramp *)p;
+    os_enter();
+    osj_free(p);
+    struct thread_rec *t = ledger_thread_start(tp.parent_tid, tp.payer, tp.stack_model);
+    if (t && tp.stack_model) {
+        /* the real stack, for touched pages and for reconciliation with smaps */
+        pthread_attr_t a;
+        void *addr;
+        size_t size;
+        if (pthread_getattr_np(pthread_self(), &a) == 0) {
+            if (pthread_attr_getstack(&a, &addr, &size) == 0)
+                ledger_record_stack((uintptr_t)addr, (uintptr_t)addr + size, tp.payer);
+            pthread_attr_destroy(&a);
+        }
+    }
+    if (t && exit_key_ok) pthread_setspecific(exit_key, t);
+    os_leave();
+    return tp.fn(tp.arg);
+}
+
+/* What glibc will commit for the new thread's stack: the attribute's size (or the
+ * default, the RLIMIT_STACK soft limit), charged at glibc's internal mprotect.
+ * 0 when the caller supplies its own stack. */
+static int64_t model_stack(const pthread_attr_t *attr)
+{
+    pthread_attr_t def;
+    const pthread_attr_t *a = attr;
+    if (!a) {
+        if (pthread_getattr_default_np(&def) != 0) return 0;
+        a = &def;
+    }
+    void *lo = NULL;
+    size_t size = 0, ssz = 0;
+    /* glibc keeps the stack's top; without a user stack it is NULL, so lo + size == 0 */
+    pthread_attr_getstack(a, &lo, &ssz);
+    int user = (uintptr_t)lo + ssz != 0;
+    pthread_attr_getstacksize(a, &size);
+    if (a == &def) pthread_attr_destroy(&def);
+    return user ? 0 : (int64_t)size;
+}
+
+OS_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+    ENSURE(pthread_create);
+    if (!READY()) return REAL(pthread_create)(t, attr, fn, arg);
+    os_enter();
+    struct thread_rec *self = ledger_self();
+    struct tramp *tp = osj_malloc(sizeof *tp);
+    int64_t stack = model_stack(attr);
+    if (tp) {
+        *tp = (struct tramp){.fn = fn, .arg = arg, .parent_tid = self ? self->tid : raw_gettid(),
+                             .payer = self, .stack_model = stack};
+        if (stack) ledger_charge_stack(self, stack);
+    }
+    os_leave();
+    if (!tp) return REAL(pthread_create)(t, attr, fn, arg);
+    int rc = REAL(pthread_create)(t, attr, trampoline, tp);
+    if (rc != 0) {
+        int e = errno;
+        os_enter();
+        if (stack) ledger_charge_stack(self, -stack);
+        osj_free(tp);
+        if (rc == EAGAIN || rc == ENOMEM) {
+            errno = rc;
+            fail(CALL_PTHREAD_CREATE, rc, (uint64_t)(uintptr_t)attr, (uint64_t)stack, 0, 0);
+        }
+        os_leave();
+        errno = e;
+    }
+    return rc;
+}
+
+/* --- processes ------------------------------------------------------------ */
+OS_EXPORT pid_t fork(void)
+{
+    ENSURE(fork);
+    if (!READY()) return REAL(fork)();
+    pid_t r = REAL(fork)();
+    if (r < 0 && (errno == ENOMEM || errno == EAGAIN)) {
+        int e = errno;
+        os_enter();
+        fail(CALL_FORK, e, 0, 0, 0, 0);
+        os_leave();
+        errno = e;
+    }
+    return r;
+}
+
+static int spawn_common(enum call_id id, int rc, const char *path)
+{
+    if (rc == ENOMEM || rc == EAGAIN) {
+        int e = errno;
+        os_enter();
+        errno = rc;
+        fail(id, rc, (uint64_t)(uintptr_t)path, 0, 0, 0);
+        os_leave();
+        errno = e;
+    }
+    return rc;
+}
+
+OS_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                          const posix_spawnattr_t *at, char *const argv[], char *const envp[])
+{
+    ENSURE(posix_spawn);
+    int rc = REAL(posix_spawn)(pid, path, fa, at, argv, envp);
+    return READY() ? spawn_common(CALL_POSIX_SPAWN, rc, path) : rc;
+}
+
+OS_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+                           const posix_spawnattr_t *at, char *const argv[], char *const envp[])
+{
+    ENSURE(posix_spawnp);
+    int rc = REAL(posix_spawnp)(pid, file, fa, at, argv, envp);
+    return READY() ? spawn_common(CALL_POSIX_SPAWNP, rc, file) : rc;
+}
+
+/* --- exit ------------------------------------------------------------------ */
+OS_EXPORT void exit(int status)
+{
+    ENSURE(exit);
+    if (READY()) {
+        os_enter();
+        report_exit("exit", status, 1);
+        os_leave();
+    }
+    REAL(exit)(status);
+    __builtin_unreachable();
+}
+
+OS_EXPORT void _exit(int status)
+{
+    ENSURE(_exit);
+    if (READY()) {
+        os_enter();
+        report_exit("_exit", status, 1);
+        os_leave();
+    }
+    REAL(_exit)(status);
+    __builtin_unreachable();
+}
+
+OS_EXPORT void _Exit(int status)
+{
+    ENSURE(_Exit);
+    if (READY()) {
+        os_enter();
+        report_exit("_Exit", status, 1);
+        os_leave();
+    }
+    REAL(_Exit)(status);
+    __builtin_unreachable();
+}

@@ -1,0 +1,403 @@
+/* The commit ledger (see ledger.h). Ranges live in one sorted array; all changes
+ * happen under one mutex, taken only by threads already inside os_guard, so a
+ * signal handler that interrupts the holder goes straight to the real call. */
+#include "ledger.h"
+
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+
+#include "fmt.h"
+#include "heap.h"
+#include "rawsys.h"
+#include "touched.h"
+
+OS_TLS struct thread_rec *os_self;
+OS_TLS int64_t os_malloc_pending;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct range *rv;
+static size_t rn, rcap;
+static struct thread_rec *threads;
+static int mode;        /* vm.overcommit_memory at start */
+static int uncharge_unfaulted; /* 6.7+: mprotect dropping write on an unfaulted anon VMA uncharges */
+static int64_t proc_committed, proc_peak;
+
+void ledger_init(int overcommit_mode, int kernel_ge_6_7)
+{
+    mode = overcommit_mode;
+    uncharge_unfaulted = kernel_ge_6_7;
+}
+
+void ledger_lock(void) { pthread_mutex_lock(&lock); }
+void ledger_unlock(void) { pthread_mutex_unlock(&lock); }
+
+int ledger_is_accountable(int prot, int flags, int m)
+{
+    if (flags & MAP_HUGETLB) return 0;                 /* hugetlb keeps its own reservations */
+    if ((flags & MAP_TYPE) != MAP_PRIVATE) return 0;   /* shared: the shmem object is charged, not the VMA */
+    if (!(prot & PROT_WRITE)) return 0;
+    if ((flags & MAP_NORESERVE) && m != 2) return 0;   /* NORESERVE is ignored in mode 2 */
+    return 1;
+}
+
+/* --- threads -------------------------------------------------------------- */
+static void read_own_name(char name[16])
+{
+    char buf[17] = {0};
+    if (prctl(PR_GET_NAME, buf, 0, 0, 0) == 0) memcpy(name, buf, 16);
+    name[15] = 0;
+}
+
+static struct thread_rec *new_rec(pid_t tid, pid_t parent)
+{
+    struct thread_rec *t = osj_calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->tid = tid;
+    t->parent_tid = parent;
+    t->alive = 1;
+    read_own_name(t->name);
+    t->malloc_live = os_malloc_pending;
+    os_malloc_pending = 0;
+    t->next = threads;
+    threads = t;
+    return t;
+}
+
+struct thread_rec *ledger_self(void)
+{
+    if (OS_LIKELY(os_self != NULL)) return os_self;
+    ledger_lock();
+    pid_t tid = raw_gettid();
+    /* the main thread's parent is the process's parent */
+    os_self = new_rec(tid, tid == raw_getpid() ? raw_getppid() : 0);
+    ledger_unlock();
+    return os_self;
+}
+
+struct thread_rec *ledger_thread_start(pid_t parent_tid, struct thread_rec *payer, int64_t stack_model)
+{
+    ledger_lock();
+    os_self = new_rec(raw_gettid(), parent_tid);
+    if (os_self) {
+        os_self->stack_payer = payer;
+        os_self->stack_model = stack_model;
+    }
+    ledger_unlock();
+    return os_self;
+}
+
+static void charge(struct thread_rec *t, int64_t bytes)
+{
+    proc_committed += bytes;
+    if (proc_committed > proc_peak) proc_peak = proc_committed;
+    if (!t) return;
+    t->committed += bytes;
+    if (t->committed > t->peak_committed) t->peak_committed = t->committed;
+}
+
+void ledger_charge_stack(struct thread_rec *payer, int64_t bytes)
+{
+    ledger_lock();
+    charge(payer, bytes);
+    ledger_unlock();
+}
+
+void ledger_thread_exit(struct thread_rec *t)
+{
+    if (!t) return;
+    ledger_lock();
+    read_own_name(t->name);
+    t->alive = 0;
+    if (t->stack_model) {
+        charge(t->stack_payer, -t->stack_model);
+        t->stack_model = 0;
+    }
+    ledger_unlock();
+}
+
+/* --- ranges ---------------------------------------------------------------- */
+static size_t first_ending_after(uintptr_t addr)
+{
+    size_t lo = 0, hi = rn;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (rv[mid].hi <= addr) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* Charged bytes of a piece of a range: stacks are charged through the model. */
+static int64_t charged_bytes(const struct range *r, uintptr_t lo, uintptr_t hi)
+{
+    return (r->acct && r->kind != RK_STACK) ? (int64_t)(hi - lo) : 0;
+}
+
+static int reserve(size_t extra)
+{
+    if (rn + extra <= rcap) return 0;
+    size_t ncap = rcap ? rcap * 2 : 256;
+    while (ncap < rn + extra) ncap *= 2;
+    struct range *n = osj_realloc(rv, ncap * sizeof *rv);
+    if (!n) return -1;
+    rv = n;
+    rcap = ncap;
+    return 0;
+}
+
+/* Remove [lo, hi) from the ledger, splitting ranges at the edges. */
+static void clip(uintptr_t lo, uintptr_t hi)
+{
+    size_t i = first_ending_after(lo);
+    while (i < rn && rv[i].lo < hi) {
+        struct range *r = &rv[i];
+        uintptr_t cut_lo = r->lo > lo ? r->lo : lo, cut_hi = r->hi < hi ? r->hi : hi;
+        charge(r->owner, -charged_bytes(r, cut_lo, cut_hi));
+        if (r->lo < lo && r->hi > hi) { /* hole in the middle: split */
+            if (reserve(1) < 0) { /* cannot split: keep the left part only */
+                r->hi = lo;
+                return;
+            }
+            r = &rv[i];
+            memmove(&rv[i + 2], &rv[i + 1], (rn - i - 1) * sizeof *rv);
+            rv[i + 1] = *r;
+            rv[i + 1].lo = hi;
+            r->hi = lo;
+            rn++;
+            return;
+        }
+        if (r->lo < lo) {
+            r->hi = lo;
+            i++;
+        } else if (r->hi > hi) {
+            r->lo = hi;
+            i++;
+        } else {
+            memmove(&rv[i], &rv[i + 1], (rn - i - 1) * sizeof *rv);
+            rn--;
+        }
+    }
+}
+
+static void insert(const struct range *nr)
+{
+    if (nr->hi <= nr->lo || reserve(1) < 0) return;
+    size_t i = first_ending_after(nr->lo);
+    memmove(&rv[i + 1], &rv[i], (rn - i) * sizeof *rv);
+    rv[i] = *nr;
+    rn++;
+    charge(nr->owner, charged_bytes(nr, nr->lo, nr->hi));
+}
+
+static uintptr_t page_up(uintptr_t x) { return (x + 4095) & ~(uintptr_t)4095; }
+
+void ledger_record_map(uintptr_t addr, size_t len, int prot, int flags, int anon)
+{
+    struct thread_rec *self = ledger_self();
+    ledger_lock();
+    uintptr_t hi = addr + page_up(len);
+    clip(addr, hi); /* MAP_FIXED over existing ranges: the old ones are gone (net charge) */
+    struct range r = {.lo = addr, .hi = hi, .prot = prot, .flags = flags,
+                      .acct = (uint8_t)ledger_is_accountable(prot, flags, mode),
+                      .noreserve = (uint8_t)((flags & MAP_NORESERVE) && mode != 2),
+                      .kind = RK_MAP, .anon = (uint8_t)anon, .owner = self};
+    insert(&r);
+    if (self) self->nmaps++;
+    ledger_unlock();
+}
+
+void ledger_record_unmap(uintptr_t addr, size_t len)
+{
+    ledger_lock();
+    clip(addr, addr + page_up(len));
+    ledger_unlock();
+}
+
+/* Never faulted: no page of the range resident (the kernel's test is "no anon_vma",
+ * i.e. no page of the VMA ever faulted; residency is the closest outside view). */
+static int unfaulted(uintptr_t lo, uintptr_t hi) { return touched_bytes(lo, hi) == 0; }
+
+void ledger_record_protect(uintptr_t addr, size_t len, int prot)
+{
+    uintptr_t lo = addr, hi = addr + page_up(len);
+    ledger_lock();
+    size_t i = first_ending_after(lo);
+    while (i < rn && rv[i].lo < hi) {
+        /* split so that [lo, hi) covers whole ranges */
+        if (rv[i].lo < lo || rv[i].hi > hi) {
+            if (reserve(2) < 0) break;
+            struct range r = rv[i];
+            if (r.lo < lo) {
+                memmove(&rv[i + 1], &rv[i], (rn - i) * sizeof *rv);
+                rn++;
+                rv[i].hi = lo;
+                rv[i + 1].lo = lo;
+                i++;
+                continue;
+            }
+            memmove(&rv[i + 1], &rv[i], (rn - i) * sizeof *rv);
+            rn++;
+            rv[i].hi = hi;
+            rv[i + 1].lo = hi;
+        }
+        struct range *r = &rv[i];
+        int shared = (r->flags & MAP_TYPE) != MAP_PRIVATE;
+        if ((prot & PROT_WRITE) && !r->acct && !(r->prot & PROT_WRITE) && !shared && !r->noreserve &&
+            !(r->flags & MAP_HUGETLB)) {
+            r->acct = 1; /* mprotect_fixup charges and sets VM_ACCOUNT */
+            charge(r->owner, charged_bytes(r, r->lo, r->hi));
+        } else if (!(prot & PROT_WRITE) && r->acct && r->anon && uncharge_unfaulted && r->kind == RK_MAP &&
+                   unfaulted(r->lo, r->hi)) {
+            charge(r->owner, -charged_bytes(r, r->lo, r->hi)); /* 6.7+: unfaulted VMAs are unaccounted */
+            r->acct = 0;
+        }
+        r->prot = prot;
+        i++;
+    }
+    ledger_unlock();
+}
+
+void ledger_record_remap(uintptr_t old, size_t old_len, uintptr_t new_addr, size_t new_len, int dontunmap)
+{
+    struct thread_rec *self = ledger_self();
+    ledger_lock();
+    const struct range *src = ledger_find(old);
+    struct range r = {.lo = new_addr, .hi = new_addr + page_up(new_len), .prot = PROT_READ | PROT_WRITE,
+                      .flags = MAP_PRIVATE | MAP_ANONYMOUS, .anon = 1, .owner = self};
+    if (src) {
+        r.prot = src->prot;
+        r.flags = src->flags;
+        r.acct = src->acct;
+        r.noreserve = src->noreserve;
+        r.anon = src->anon;
+        r.kind = src->kind == RK_STACK ? RK_MAP : src->kind;
+        r.owner = src->owner;
+    } else {
+        r.acct = (uint8_t)ledger_is_accountable(r.prot, r.flags, mode);
+    }
+    if (!dontunmap) clip(old, old + page_up(old_len));
+    clip(r.lo, r.hi);
+    insert(&r);
+    ledger_unlock();
+}
+
+void ledger_record_brk(uintptr_t old_brk, uintptr_t new_brk)
+{
+    struct thread_rec *self = ledger_self();
+    ledger_lock();
+    uintptr_t a = page_up(old_brk), b = page_up(new_brk);
+    if (b > a) {
+        struct range r = {.lo = a, .hi = b, .prot = PROT_READ | PROT_WRITE,
+                          .flags = MAP_PRIVATE | MAP_ANONYMOUS, .acct = 1, .kind = RK_BRK, .anon = 1,
+                          .owner = self};
+        clip(a, b);
+        insert(&r);
+    } else if (b < a) {
+        clip(b, a);
+    }
+    ledger_unlock();
+}
+
+void ledger_record_stack(uintptr_t lo, uintptr_t hi, struct thread_rec *owner)
+{
+    ledger_lock();
+    struct range r = {.lo = lo, .hi = hi, .prot = PROT_READ | PROT_WRITE,
+                      .flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, .acct = 1, .kind = RK_STACK,
+                      .anon = 1, .owner = owner};
+    clip(lo, hi);
+    insert(&r);
+    ledger_unlock();
+}
+
+void ledger_forget_stack(uintptr_t lo, uintptr_t hi)
+{
+    ledger_lock();
+    clip(lo, hi);
+    ledger_unlock();
+}
+
+/* --- read side ---------------------------------------------------------------- */
+const struct range *ledger_ranges(size_t *n)
+{
+    *n = rn;
+    return rv;
+}
+
+struct thread_rec *ledger_threads(void) { return threads; }
+
+const struct range *ledger_find(uintptr_t addr)
+{
+    size_t i = first_ending_after(addr);
+    return (i < rn && rv[i].lo <= addr) ? &rv[i] : NULL;
+}
+
+uint64_t ledger_charged_in(uintptr_t lo, uintptr_t hi)
+{
+    uint64_t sum = 0;
+    for (size_t i = first_ending_after(lo); i < rn && rv[i].lo < hi; i++) {
+        if (!rv[i].acct) continue;
+        uintptr_t a = rv[i].lo > lo ? rv[i].lo : lo, b = rv[i].hi < hi ? rv[i].hi : hi;
+        sum += b - a;
+    }
+    return sum;
+}
+
+uint64_t ledger_compute_touched(void)
+{
+    for (struct thread_rec *t = threads; t; t = t->next) t->touched = 0;
+    uint64_t total = 0;
+    for (size_t i = 0; i < rn; i++) {
+        if (!rv[i].acct) continue;
+        uint64_t b = touched_bytes(rv[i].lo, rv[i].hi);
+        total += b;
+        if (rv[i].owner) rv[i].owner->touched += b;
+    }
+    return total;
+}
+
+void ledger_totals(struct ledger_totals *out)
+{
+    memset(out, 0, sizeof *out);
+    out->committed = proc_committed;
+    out->peak_committed = proc_peak;
+    out->nranges = rn;
+    for (struct thread_rec *t = threads; t; t = t->next) {
+        out->nthreads++;
+        out->malloc_live += __atomic_load_n(&t->malloc_live, __ATOMIC_RELAXED);
+        out->touched += t->touched;
+    }
+}
+
+void ledger_refresh_names(void)
+{
+    char path[64], buf[32];
+    for (struct thread_rec *t = threads; t; t = t->next) {
+        if (!t->alive) continue;
+        os_snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)t->tid);
+        ssize_t n = raw_read_file(path, buf, sizeof buf);
+        if (n <= 0) continue;
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == 0)) n--;
+        if (n > 15) n = 15;
+        memcpy(t->name, buf, (size_t)n);
+        t->name[n] = 0;
+    }
+}
+
+/* --- fork ---------------------------------------------------------------------- */
+void ledger_prefork(void) { pthread_mutex_lock(&lock); }
+void ledger_postfork_parent(void) { pthread_mutex_unlock(&lock); }
+
+void ledger_postfork_child(void)
+{
+    pthread_mutex_init(&lock, NULL);
+    /* Only the forking thread exists in the child; the others stay listed (their
+     * mappings were copied) but are no longer alive here. */
+    for (struct thread_rec *t = threads; t; t = t->next)
+        if (t != os_self) t->alive = 0;
+    if (os_self) {
+        os_self->parent_tid = os_self->tid;
+        os_self->tid = raw_gettid();
+    }
+}

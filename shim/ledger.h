@@ -1,0 +1,95 @@
+/* The ledger: every range mapped through the wrappers (address -> length, prot,
+ * flags, whether the running kernel charges it, owner thread), and per-thread
+ * counters. Its memory comes from the private jemalloc heap; one mutex, taken
+ * only under os_guard and handed over across fork by atfork handlers. */
+#ifndef OVERSHIM_LEDGER_H
+#define OVERSHIM_LEDGER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common.h"
+
+enum range_kind { RK_MAP = 0, RK_BRK = 1, RK_STACK = 2 };
+
+struct thread_rec;
+
+struct range {
+    uintptr_t lo, hi;
+    int prot, flags;
+    uint8_t acct;      /* VM_ACCOUNT in the running kernel's sense */
+    uint8_t noreserve; /* VM_NORESERVE decided at map time */
+    uint8_t kind;      /* enum range_kind */
+    uint8_t anon;
+    struct thread_rec *owner;
+};
+
+struct thread_rec {
+    pid_t tid, parent_tid;
+    char name[16];
+    int alive;             /* 0 after exit, or in a fork child for the other threads */
+    int64_t committed;     /* bytes: its accountable mappings + modelled stacks of live threads it created */
+    int64_t peak_committed;
+    int64_t malloc_live;   /* written only by the thread itself (relaxed) */
+    int64_t stack_model;   /* this thread's own stack as modelled at pthread_create */
+    struct thread_rec *stack_payer;
+    uint64_t touched;      /* filled by ledger_compute_touched() */
+    uint64_t nmaps;
+    struct thread_rec *next;
+};
+
+/* This thread's record (NULL until the thread first did something the shim tracks). */
+extern OS_TLS struct thread_rec *os_self;
+/* malloc bytes counted before this thread had a record. */
+extern OS_TLS int64_t os_malloc_pending;
+
+struct ledger_totals {
+    int64_t committed, peak_committed, malloc_live;
+    uint64_t touched;
+    size_t nranges, nthreads;
+};
+
+void ledger_init(int overcommit_mode, int kernel_ge_6_7);
+/* Record for the calling thread, created on first use. Call under os_guard. */
+struct thread_rec *ledger_self(void);
+/* Create the record of a thread that is starting (called by the thread itself). */
+struct thread_rec *ledger_thread_start(pid_t parent_tid, struct thread_rec *payer, int64_t stack_model);
+void ledger_thread_exit(struct thread_rec *t);
+/* Charge a modelled stack to the creating thread (pthread_create) or release it. */
+void ledger_charge_stack(struct thread_rec *payer, int64_t bytes);
+
+/* Mapping changes, all under os_guard; `mode` is vm.overcommit_memory. */
+void ledger_record_map(uintptr_t addr, size_t len, int prot, int flags, int anon);
+void ledger_record_unmap(uintptr_t addr, size_t len);
+void ledger_record_protect(uintptr_t addr, size_t len, int prot);
+void ledger_record_remap(uintptr_t old, size_t old_len, uintptr_t new_addr, size_t new_len, int dontunmap);
+void ledger_record_brk(uintptr_t old_brk, uintptr_t new_brk);
+void ledger_record_stack(uintptr_t lo, uintptr_t hi, struct thread_rec *owner);
+void ledger_forget_stack(uintptr_t lo, uintptr_t hi);
+
+/* Read-side: run fn over every range / thread with the lock held. */
+void ledger_lock(void);
+void ledger_unlock(void);
+const struct range *ledger_ranges(size_t *n);     /* lock held */
+struct thread_rec *ledger_threads(void);           /* lock held */
+/* Find the range containing addr (lock held), or NULL. */
+const struct range *ledger_find(uintptr_t addr);
+/* Bytes the ledger has charged in [lo, hi) (lock held). */
+uint64_t ledger_charged_in(uintptr_t lo, uintptr_t hi);
+/* Touched (resident or swapped) bytes of the committed ranges, per owner thread;
+ * fills thread_rec.touched and returns the process total. Lock held. */
+uint64_t ledger_compute_touched(void);
+void ledger_totals(struct ledger_totals *out);     /* lock held */
+/* Thread names: refresh live threads' names from /proc (lock held). */
+void ledger_refresh_names(void);
+
+/* atfork */
+void ledger_prefork(void);
+void ledger_postfork_parent(void);
+void ledger_postfork_child(void);
+
+/* The same charge rule the kernel applies (KERNEL.md §2). */
+int ledger_is_accountable(int prot, int flags, int mode);
+
+#endif

@@ -1,0 +1,150 @@
+/* OVERSHIM_OPTIONS parsing (see options.h, options.def). */
+#include "options.h"
+
+#include <string.h>
+
+#include "fmt.h"
+
+void options_defaults(struct os_options *o)
+{
+    memset(o, 0, sizeof *o);
+#define OS_OPT_STR(name, def) strncpy(o->name, def, OS_OPT_STRMAX - 1);
+#define OS_OPT_INT(name, def) o->name = def;
+#define OS_OPT_BOOL(name, def) o->name = def;
+#define OS_OPT(kind, name, def, help) OS_OPT_##kind(name, def)
+#include "options.def"
+#undef OS_OPT
+#undef OS_OPT_STR
+#undef OS_OPT_INT
+#undef OS_OPT_BOOL
+}
+
+static int parse_int(const char *v, size_t n, long *out)
+{
+    if (n == 0) return -1;
+    size_t i = 0;
+    int neg = 0;
+    if (v[0] == '-') {
+        neg = 1;
+        i = 1;
+    }
+    if (i == n) return -1;
+    unsigned long long x = 0;
+    for (; i < n && v[i] >= '0' && v[i] <= '9'; i++) {
+        x = x * 10 + (unsigned)(v[i] - '0');
+        if (x > (1ull << 50)) return -1;
+    }
+    if (i < n) {
+        if (i + 1 != n) return -1;
+        switch (v[i]) {
+        case 'k': case 'K': x <<= 10; break;
+        case 'm': case 'M': x <<= 20; break;
+        case 'g': case 'G': x <<= 30; break;
+        default: return -1;
+        }
+    }
+    if ((v[0] == '-' && n == 1) || (neg && (v[1] < '0' || v[1] > '9'))) return -1;
+    *out = neg ? -(long)x : (long)x;
+    return 0;
+}
+
+static int parse_bool(const char *v, size_t n, int *out)
+{
+    static const char *const yes[] = {"1", "true", "yes", "on"}, *const no[] = {"0", "false", "no", "off"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strlen(yes[i]) == n && !strncmp(v, yes[i], n)) return *out = 1, 0;
+        if (strlen(no[i]) == n && !strncmp(v, no[i], n)) return *out = 0, 0;
+    }
+    return -1;
+}
+
+/* Range checks that the table's kinds cannot express. */
+static const char *check_value(const struct os_options *o, const char *key)
+{
+    if (!strcmp(key, "max_reports") && (o->max_reports < 0 || o->max_reports > 1000000))
+        return "must be 0..1000000";
+    if (!strcmp(key, "stack_depth") && (o->stack_depth < 1 || o->stack_depth > 256)) return "must be 1..256";
+    if (!strcmp(key, "verbosity") && (o->verbosity < 0 || o->verbosity > 2)) return "must be 0, 1 or 2";
+    if ((!strcmp(key, "log") || !strcmp(key, "json")) && o->log[0] == 0) return "must not be empty";
+    if (!strcmp(key, "json") && o->json[0] == 0) return "must not be empty";
+    return NULL;
+}
+
+int options_parse(struct os_options *o, const char *text, char *err, size_t errcap)
+{
+    const char *p = text;
+    while (*p) {
+        const char *end = strchr(p, ':');
+        if (!end) end = p + strlen(p);
+        size_t n = (size_t)(end - p);
+        const char *eq = memchr(p, '=', n);
+        if (n == 0) { /* tolerate "a=1::b=2" and a trailing ':' */
+            p = *end ? end + 1 : end;
+            continue;
+        }
+        if (!eq || eq == p) {
+            os_snprintf(err, errcap, "expected key=value, got '%.*s'", (int)n, p);
+            return -1;
+        }
+        size_t klen = (size_t)(eq - p);
+        const char *v = eq + 1;
+        size_t vlen = (size_t)(end - v);
+        char key[64];
+        if (klen >= sizeof key) {
+            os_snprintf(err, errcap, "unknown option '%.*s'", (int)(klen > 60 ? 60 : klen), p);
+            return -1;
+        }
+        memcpy(key, p, klen);
+        key[klen] = 0;
+        int known = 0, bad = 0;
+#define OS_OPT_STR(name)                                                                            \
+    if (vlen >= OS_OPT_STRMAX) bad = 1;                                                             \
+    else {                                                                                          \
+        memcpy(o->name, v, vlen);                                                                   \
+        o->name[vlen] = 0;                                                                          \
+    }
+#define OS_OPT_INT(name) bad = parse_int(v, vlen, &o->name) != 0;
+#define OS_OPT_BOOL(name) bad = parse_bool(v, vlen, &o->name) != 0;
+#define OS_OPT(kind, name, def, help)                                                               \
+    if (!known && !strcmp(key, #name)) {                                                            \
+        known = 1;                                                                                  \
+        OS_OPT_##kind(name)                                                                         \
+    }
+#include "options.def"
+#undef OS_OPT
+#undef OS_OPT_STR
+#undef OS_OPT_INT
+#undef OS_OPT_BOOL
+        if (!known) {
+            os_snprintf(err, errcap, "unknown option '%s' in '%.*s' (help=1 lists them)", key, (int)n, p);
+            return -1;
+        }
+        const char *why = bad ? "is not a valid value" : check_value(o, key);
+        if (why) {
+            os_snprintf(err, errcap, "bad value '%.*s' for %s: %s", (int)(vlen > 200 ? 200 : vlen), v, key,
+                        bad ? "not a valid value" : why);
+            return -1;
+        }
+        p = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
+void options_help(char *buf, size_t cap)
+{
+    struct fmtbuf fb;
+    fb_init(&fb, buf, cap, -1);
+    fb_puts(&fb, "overshim: OVERSHIM_OPTIONS=key=value:key=value\n");
+#define OS_OPT_STR(def) fb_printf(&fb, "%s", def);
+#define OS_OPT_INT(def) fb_printf(&fb, "%ld", (long)(def));
+#define OS_OPT_BOOL(def) fb_printf(&fb, "%d", (int)(def));
+#define OS_OPT(kind, name, def, help)                                                               \
+    fb_printf(&fb, "  %-16s %s (default: ", #name, help);                                           \
+    OS_OPT_##kind(def) fb_puts(&fb, ")\n");
+#include "options.def"
+#undef OS_OPT
+#undef OS_OPT_STR
+#undef OS_OPT_INT
+#undef OS_OPT_BOOL
+    fb_cstr(&fb);
+}

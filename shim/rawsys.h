@@ -1,0 +1,29 @@
+/* The shim's own system calls. Internals never call an interposed public name:
+ * everything the shim does for itself goes through syscall(2) here, so no wrapper
+ * ever sees it and no allocation happens. */
+#ifndef OVERSHIM_RAWSYS_H
+#define OVERSHIM_RAWSYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+void *raw_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+int raw_munmap(void *addr, size_t len);
+int raw_mprotect(void *addr, size_t len, int prot);
+int raw_madvise(void *addr, size_t len, int advice);
+int raw_mincore(void *addr, size_t len, unsigned char *vec);
+ssize_t raw_write_all(int fd, const void *buf, size_t len);
+ssize_t raw_read(int fd, void *buf, size_t len);
+ssize_t raw_pread(int fd, void *buf, size_t len, off_t off);
+int raw_open(const char *path, int flags, int mode);
+int raw_close(int fd);
+pid_t raw_getpid(void);
+pid_t raw_getppid(void);
+pid_t raw_gettid(void);
+uint64_t raw_now_ns(void);          /* CLOCK_MONOTONIC */
+uint64_t raw_realtime_s(void);      /* CLOCK_REALTIME seconds */
+/* Read a whole small file into buf (NUL-terminated). Returns bytes read or -1. */
+ssize_t raw_read_file(const char *path, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,40 @@
+/* Reconciliation of the ledger with the kernel's own view of the process's
+ * charge: the sum of /proc/self/smaps VMAs whose VmFlags have `ac`. What the
+ * kernel charges and the ledger does not know is "untracked", split by kind. */
+#ifndef OVERSHIM_RECONCILE_H
+#define OVERSHIM_RECONCILE_H
+
+#include <stdint.h>
+
+struct reconcile {
+    uint64_t kernel_accountable; /* Σ Size of `ac` VMAs */
+    uint64_t tracked;            /* the part of it inside ranges the ledger charged */
+    uint64_t untracked;          /* kernel_accountable - tracked */
+    uint64_t untracked_heap;     /* [heap]: glibc main arena grown by brk inside malloc */
+    uint64_t untracked_stack;    /* [stack]: the main thread's stack */
+    uint64_t untracked_file;     /* private writable file mappings: the loader's data segments */
+    uint64_t untracked_anon;     /* anonymous: glibc arenas and large chunks, cached thread stacks */
+    uint64_t shim_heap;          /* overshim's own bookkeeping heap (not the program's) */
+    uint64_t vm_size;            /* Σ Size of all VMAs (VmSize) */
+    uint64_t map_count;          /* VMAs */
+    int ok;                      /* smaps could be read */
+};
+
+/* Scan /proc/self/smaps. Call with the ledger lock held. */
+void reconcile_scan(struct reconcile *out);
+
+/* What the kernel has mapped in [lo, hi), and the process's accountable VMAs,
+ * from /proc/self/smaps (no ledger involved: usable from any thread). */
+struct smaps_facts {
+    uint64_t mapped_pages;     /* pages of [lo, hi) inside some VMA */
+    uint64_t accounted_pages;  /* ... inside `ac` VMAs (what a MAP_FIXED on 6.12+ nets out) */
+    uint64_t data_pages;       /* ... inside private writable non-stack VMAs (RLIMIT_DATA's data_vm) */
+    uint64_t ac_total_pages;   /* the whole process: Σ `ac` VMA sizes (what fork charges the child) */
+    uint64_t ac_largest_pages; /* the largest `ac` VMA */
+    uint64_t ac_vmas;
+    uint64_t vm_size_pages, map_count;
+    int ok;
+};
+void smaps_facts(uintptr_t lo, uintptr_t hi, struct smaps_facts *out);
+
+#endif

@@ -1,0 +1,26 @@
+/* Renderers: text and JSON, written to the report destinations from
+ * preallocated buffers with write(2). Never malloc, never stdio. One lock
+ * serialises reports; it is handed over across fork. */
+#ifndef OVERSHIM_REPORT_H
+#define OVERSHIM_REPORT_H
+
+#include "fmt.h"
+
+/* At exit (wrappers and destructor): the summary when report_at_exit=1, then an
+ * `exit` event if anything was written before. have_status=0: unknown (destructor). */
+void report_exit(const char *via, int status, int have_status);
+/* The summary event and table (report_at_exit). Report lock held by caller. */
+void report_summary(const char *via, int status, int have_status);
+
+void report_lock(void);
+void report_unlock(void);
+void report_postfork_child(void);
+
+/* Shared pieces for renderers. */
+/* "==PID== " prefix */
+void report_prefix(struct fmtbuf *fb);
+/* The process and threads JSON objects (ledger lock taken inside). Also fills a
+ * text table when text != NULL. */
+void report_ledger(struct fmtbuf *json, struct fmtbuf *text);
+
+#endif

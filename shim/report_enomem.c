@@ -1,0 +1,315 @@
+/* The refusal report: text (verdict first, then the arithmetic, what would pass,
+ * the call, the stack, the ledger, the system) and the `enomem` JSON event of
+ * DESIGN.md schema 1. Written at the moment of the failure, before the program
+ * can reach exit_group, from static buffers with write(2). */
+#include <errno.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+#include "common.h"
+#include "diagnose.h"
+#include "failure.h"
+#include "fmt.h"
+#include "ledger.h"
+#include "livestate.h"
+#include "rawsys.h"
+#include "report.h"
+#include "report_call.h"
+#include "state.h"
+#include "unwind.h"
+
+static struct live_state ls;
+static struct smaps_facts sf;
+static struct diagnosis dg;
+static char jbuf[65536], tbuf[65536];
+
+static const char *errname(int e) { return e == EAGAIN ? "EAGAIN" : e == ENOMEM ? "ENOMEM" : "E?"; }
+
+static const char *mode_name(int m)
+{
+    return m == 0 ? "heuristic" : m == 1 ? "always" : m == 2 ? "never (strict)" : "?";
+}
+
+static void mib(struct fmtbuf *fb, int64_t pages) { fb_ssize(fb, pages * ls.in.page_kb * 1024); }
+
+static void json_verdict(struct fmtbuf *j, const struct diagnosis *d)
+{
+    fb_printf(j, "\"verdict\":{\"cause\":%J,\"kernel_model\":%J,\"overcommit_memory\":%d,\"units\":%J,", d->cause,
+              ls.k.label, ls.in.overcommit_memory, d->units);
+    fb_printf(j, "\"request_pages\":%lld,\"limit_pages\":%lld,\"committed_pages\":", (long long)d->request_pages,
+              (long long)d->limit_pages);
+    if (d->committed_pages >= 0) fb_printf(j, "%lld", (long long)d->committed_pages);
+    else fb_puts(j, "null");
+    fb_printf(j, ",\"shortfall_pages\":%lld,\"charge_pages\":%lld,\"estimated\":%s,\"cap_sys_admin\":%s,",
+              (long long)d->shortfall_pages, (long long)d->charge_pages, d->estimated ? "true" : "false",
+              ls.in.cap_sys_admin ? "true" : "false");
+    if (d->kv.formula) fb_printf(j, "\"formula\":%J,", d->kv.formula);
+    fb_puts(j, "\"terms\":[");
+    for (int i = 0; i < d->kv.nterms; i++)
+        fb_printf(j, "%s{\"name\":%J,\"op\":\"%c\",\"pages\":%lld}", i ? "," : "", d->kv.terms[i].name,
+                  d->kv.terms[i].op, (long long)d->kv.terms[i].pages);
+    fb_printf(j, "],\"explanation\":%J,\"remedies\":[", d->explanation);
+    for (int i = 0; i < d->nremedies; i++) fb_printf(j, "%s%J", i ? "," : "", d->remedies[i]);
+    fb_puts(j, "]}");
+}
+
+static void json_system(struct fmtbuf *j)
+{
+    const struct kmodel_meminfo *m = &ls.mi;
+    fb_printf(j, "\"system\":{\"kernel_release\":%J,\"page_size\":%lld,\"meminfo\":{", ls.release,
+              (long long)ls.in.page_kb * 1024);
+    const struct {
+        const char *k;
+        int64_t v;
+    } mi[] = {{"MemTotal", m->MemTotal},         {"MemFree", m->MemFree},         {"MemAvailable", m->MemAvailable},
+              {"Buffers", m->Buffers},           {"Cached", m->Cached},           {"SwapCached", m->SwapCached},
+              {"Shmem", m->Shmem},               {"SwapTotal", m->SwapTotal},     {"SwapFree", m->SwapFree},
+              {"SReclaimable", m->SReclaimable}, {"KReclaimable", m->KReclaimable}, {"Hugetlb", m->Hugetlb},
+              {"CommitLimit", m->CommitLimit},   {"Committed_AS", m->Committed_AS}};
+    int first = 1;
+    for (size_t i = 0; i < OS_ARRAY_LEN(mi); i++) {
+        if (mi[i].v < 0) continue;
+        fb_printf(j, "%s\"%s_kb\":%lld", first ? "" : ",", mi[i].k, (long long)mi[i].v);
+        first = 0;
+    }
+    fb_printf(j,
+              "},\"vm\":{\"overcommit_memory\":%d,\"overcommit_ratio\":%lld,\"overcommit_kbytes\":%lld,"
+              "\"admin_reserve_kbytes\":%lld,\"user_reserve_kbytes\":%lld,\"max_map_count\":%lld,"
+              "\"min_free_kbytes\":%lld},\"totalreserve_pages\":%lld,\"totalreserve_source\":%J,"
+              "\"rlimits\":{\"as\":",
+              ls.in.overcommit_memory, (long long)ls.in.overcommit_ratio, (long long)ls.in.overcommit_kbytes,
+              (long long)ls.in.admin_reserve_kbytes, (long long)ls.in.user_reserve_kbytes, (long long)ls.max_map_count,
+              (long long)ls.min_free_kbytes, (long long)ls.in.totalreserve,
+              ls.in.totalreserve_known ? "zoneinfo" : "unknown (assumed 0)");
+    const int64_t r[4] = {ls.rlim_as, ls.rlim_data, ls.rlim_nproc, ls.rlim_stack};
+    const char *rn[4] = {"as", "data", "nproc", "stack"};
+    for (int i = 0; i < 4; i++) {
+        if (i) fb_printf(j, ",\"%s\":", rn[i]);
+        if (r[i] == LS_UNLIMITED) fb_puts(j, "null");
+        else fb_printf(j, "%lld", (long long)r[i]);
+    }
+    fb_printf(j, "},\"ncpus\":%d}", ls.in.ncpus);
+}
+
+static void json_stack(struct fmtbuf *j, const struct frame *fr, int n)
+{
+    fb_puts(j, "\"stack\":[");
+    for (int i = 0; i < n; i++) {
+        const struct frame *f = &fr[i];
+        fb_printf(j, "%s{\"ip\":%llu,\"module\":%J,\"offset\":%llu,\"build_id\":\"", i ? "," : "",
+                  (unsigned long long)f->ip, f->module ? f->module : "", (unsigned long long)f->offset);
+        for (int k = 0; k < f->build_id_len; k++) fb_printf(j, "%02x", f->build_id[k]);
+        fb_puts(j, "\"");
+        if (f->symbol)
+            fb_printf(j, ",\"symbol\":%J,\"symbol_offset\":%llu", f->symbol, (unsigned long long)f->symbol_offset);
+        fb_puts(j, "}");
+    }
+    fb_puts(j, "]");
+}
+
+static const char *basename_of(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static void text_arithmetic(struct fmtbuf *t, const struct diagnosis *d)
+{
+    fb_printf(t, "\nARITHMETIC (%s of %lld KiB", d->units, (long long)ls.in.page_kb);
+    if (d->kv.formula) fb_printf(t, "; %s", d->kv.formula);
+    fb_puts(t, ")\n");
+    for (int i = 0; i < d->kv.nterms; i++) {
+        const struct kterm *k = &d->kv.terms[i];
+        fb_printf(t, "     %c %10lld  %-62s", k->op, (long long)k->pages, k->name);
+        if (!strcmp(d->units, "pages")) mib(t, k->pages);
+        fb_putc(t, '\n');
+    }
+    if (!strcmp(d->cause, "overcommit_never")) {
+        fb_printf(t, "     = %10lld  allowed (CommitLimit after reserves)                              ",
+                  (long long)d->limit_pages);
+        mib(t, d->limit_pages);
+        fb_printf(t, "\n       %10lld  Committed_AS before the request + %lld requested = %lld, not below %lld  ->  %s\n",
+                  (long long)d->committed_pages, (long long)d->charge_pages,
+                  (long long)(d->committed_pages + d->charge_pages), (long long)d->limit_pages, "ENOMEM");
+        fb_printf(t, "       (Committed_AS as the kernel reads it may differ from the exact sum by up to %lld pages: "
+                     "the per-cpu batch)\n",
+                  (long long)d->kv.batch_error_pages);
+    } else if (!strcmp(d->cause, "overcommit_guess")) {
+        fb_printf(t, "     = %10lld  %-62s", (long long)d->limit_pages,
+                  ls.k.era == KERA_5_2 ? "RAM + swap: the largest single request" : "available by the estimate");
+        mib(t, d->limit_pages);
+        fb_printf(t, "\n       %10lld  requested  ->  ENOMEM\n", (long long)d->charge_pages);
+        if (ls.k.era != KERA_5_2)
+            fb_printf(t, "       (Committed_AS and CommitLimit play no part in mode 0 on this kernel.)\n");
+        if (!ls.in.totalreserve_known && ls.k.era != KERA_5_2)
+            fb_printf(t, "       (totalreserve_pages unknown: assumed 0)\n");
+    } else if (d->limit_pages || d->committed_pages >= 0) {
+        fb_printf(t, "     limit %lld %s; in use %lld; this request %lld; short by %lld\n", (long long)d->limit_pages,
+                  d->units, (long long)d->committed_pages, (long long)d->request_pages,
+                  (long long)d->shortfall_pages);
+    }
+}
+
+static void write_full(const struct failed_call *fc, const struct frame *fr, int nf, const struct diagnosis *d,
+                       struct thread_rec *self, int jfd, int tfd)
+{
+    struct fmtbuf j, t;
+    fb_init(&j, jbuf, sizeof jbuf, jfd);
+    fb_init(&t, tbuf, sizeof tbuf, tfd);
+    pid_t tid = raw_gettid();
+    char tname[17] = {0};
+    prctl(PR_GET_NAME, tname, 0, 0, 0);
+    char comm[64] = "?";
+    ssize_t n = raw_read_file("/proc/self/comm", comm, sizeof comm);
+    if (n > 0 && comm[n - 1] == '\n') comm[n - 1] = 0;
+    uint64_t ms = (fc->when_ns - os_st.start_ns) / 1000000;
+    const char *name = call_name(fc->id);
+
+    /* --- text --- */
+    report_prefix(&t);
+    fb_printf(&t, "overshim: %s %s with %s by %s\n", name, fc->simulated ? "refused (simulated)" : "refused",
+              errname(fc->err), d->headline);
+    report_prefix(&t);
+    fb_printf(&t, "  %s (pid %d), thread %d \"%s\" (created by %d), %llu ms after start\n", comm, (int)os_st.pid,
+              (int)tid, tname, self ? (int)self->parent_tid : 0, (unsigned long long)ms);
+    fb_printf(&t, "\nVERDICT  %s: %s%s.\n", d->cause, d->explanation,
+              d->estimated ? " (estimated: the request glibc would have made for this allocation)" : "");
+    fb_printf(&t, "         Linux %s (model %s), vm.overcommit_memory=%d (%s), caller %sCAP_SYS_ADMIN.\n", ls.release,
+              ls.k.label, ls.in.overcommit_memory, mode_name(ls.in.overcommit_memory),
+              ls.in.cap_sys_admin ? "" : "not ");
+    if (d->kv.nterms || d->limit_pages) text_arithmetic(&t, d);
+    if (d->nremedies) {
+        fb_puts(&t, "\nWHAT WOULD PASS\n");
+        for (int i = 0; i < d->nremedies; i++) fb_printf(&t, "     - %s\n", d->remedies[i]);
+    }
+    fb_printf(&t, "\nCALL     %s(", name);
+    call_args(&t, fc, 0);
+    fb_printf(&t, ")\n         = %s %s\n", fc->id == CALL_PTHREAD_CREATE || fc->id == CALL_POSIX_SPAWN ||
+                                                 fc->id == CALL_POSIX_SPAWNP ? "error" : "-1",
+              errname(fc->err));
+    fb_puts(&t, "\nSTACK    (module+offset [build-id]; a name only where an exported symbol covers the address;"
+                " `overshim symbolize` adds the rest)\n");
+    for (int i = 0; i < nf; i++) {
+        const struct frame *f = &fr[i];
+        fb_printf(&t, "  #%-2d %s+0x%llx", i, f->module ? basename_of(f->module) : "[anonymous code]",
+                  (unsigned long long)f->offset);
+        if (f->build_id_len) {
+            fb_puts(&t, " [");
+            for (int k = 0; k < f->build_id_len && k < 8; k++) fb_printf(&t, "%02x", f->build_id[k]);
+            fb_puts(&t, "..]");
+        }
+        if (f->symbol) fb_printf(&t, "  %s+0x%llx", f->symbol, (unsigned long long)f->symbol_offset);
+        fb_putc(&t, '\n');
+    }
+    fb_putc(&t, '\n');
+
+    /* --- json --- */
+    fb_printf(&j, "{\"schema\":1,\"event\":\"enomem\",\"pid\":%d,\"tid\":%d,\"ms_since_start\":%llu,", (int)os_st.pid,
+              (int)tid, (unsigned long long)ms);
+    fb_printf(&j, "\"thread\":{\"tid\":%d,\"name\":%J,\"parent_tid\":%d},", (int)tid, tname,
+              self ? (int)self->parent_tid : 0);
+    fb_printf(&j, "\"call\":{\"name\":%J,\"args\":{", name);
+    call_args(&j, fc, 1);
+    fb_printf(&j, "},\"errno\":%J},\"simulated\":%s,", errname(fc->err), fc->simulated ? "true" : "false");
+    json_verdict(&j, d);
+    fb_putc(&j, ',');
+    json_stack(&j, fr, nf);
+    fb_putc(&j, ',');
+
+    report_ledger(jfd >= 0 ? &j : NULL, tfd >= 0 ? &t : NULL);
+
+    fb_putc(&j, ',');
+    json_system(&j);
+    fb_puts(&j, "}\n");
+
+    const struct kmodel_meminfo *m = &ls.mi;
+    fb_printf(&t, "SYSTEM   MemTotal %lld MiB, MemFree %lld MiB, Cached+Buffers %lld MiB, Shmem %lld MiB, "
+                  "SReclaimable %lld MiB, Swap %lld/%lld MiB free,\n         CommitLimit %lld MiB, Committed_AS %lld MiB; "
+                  "max_map_count %lld; RLIMIT_AS ",
+              (long long)m->MemTotal / 1024, (long long)m->MemFree / 1024, (long long)(m->Cached + m->Buffers) / 1024,
+              (long long)m->Shmem / 1024, (long long)m->SReclaimable / 1024, (long long)m->SwapFree / 1024,
+              (long long)m->SwapTotal / 1024, (long long)m->CommitLimit / 1024, (long long)m->Committed_AS / 1024,
+              (long long)ls.max_map_count);
+    if (ls.rlim_as == LS_UNLIMITED) fb_puts(&t, "unlimited");
+    else fb_size(&t, (uint64_t)ls.rlim_as);
+    fb_puts(&t, ", RLIMIT_DATA ");
+    if (ls.rlim_data == LS_UNLIMITED) fb_puts(&t, "unlimited");
+    else fb_size(&t, (uint64_t)ls.rlim_data);
+    fb_puts(&t, "\n\n");
+    if (jfd >= 0) fb_flush(&j);
+    if (tfd >= 0) fb_flush(&t);
+}
+
+/* One line for stderr and for failures past max_reports. */
+static void one_line(struct fmtbuf *fb, const struct failed_call *fc, const struct diagnosis *d)
+{
+    fb_printf(fb, "SUMMARY: overshim: %s %s %llu bytes", d->cause, call_name(fc->id),
+              (unsigned long long)call_request_bytes(fc));
+    if (d->shortfall_pages > 0 && !strcmp(d->units, "pages")) {
+        fb_puts(fb, ", short by ");
+        mib(fb, d->shortfall_pages);
+    }
+    if (fc->simulated) fb_puts(fb, " (simulated)");
+}
+
+void failure_report(struct failed_call *fc)
+{
+    if (raw_getpid() != os_st.pid) return; /* a vfork child running in our memory: touch nothing */
+    int saved = errno;
+    fc->when_ns = raw_now_ns();
+    int depth = (int)os_st.opt.stack_depth;
+    if (depth < 1) depth = 1;
+    if (depth > UNWIND_MAX) depth = UNWIND_MAX;
+    struct frame fr[depth];
+    int nf = unwind_capture(fr, depth); /* before any shim lock: it takes the loader lock */
+    uintptr_t lo, hi;
+    diagnose_call_range(fc, &lo, &hi);
+    struct thread_rec *self = ledger_self();
+
+    report_lock();
+    int tasks = fc->id == CALL_PTHREAD_CREATE || fc->id == CALL_FORK || fc->id == CALL_CLONE ||
+                fc->id == CALL_POSIX_SPAWN || fc->id == CALL_POSIX_SPAWNP;
+    livestate_read(&ls, tasks);
+    smaps_facts(lo, hi, &sf);
+    diagnose(fc, &ls, &sf, &dg);
+    os_st.nfailures++;
+    os_st.last_enomem_ns = fc->when_ns;
+    int jfd = out_fd(&os_st.json), tfd = out_fd(&os_st.log);
+    if (os_st.nreports < os_st.opt.max_reports) {
+        os_st.nreports++;
+        write_full(fc, fr, nf, &dg, self, jfd, tfd);
+    } else {
+        char b[1024];
+        struct fmtbuf j, t;
+        fb_init(&j, b, sizeof b, jfd);
+        fb_printf(&j, "{\"schema\":1,\"event\":\"enomem_brief\",\"pid\":%d,\"tid\":%d,\"call\":{\"name\":%J,\"args\":{",
+                  (int)os_st.pid, (int)raw_gettid(), call_name(fc->id));
+        call_args(&j, fc, 1);
+        fb_printf(&j, "},\"errno\":%J},\"simulated\":%s,\"verdict\":{\"cause\":%J,\"request_pages\":%lld,"
+                      "\"shortfall_pages\":%lld},\"failure_number\":%d}\n",
+                  errname(fc->err), fc->simulated ? "true" : "false", dg.cause, (long long)dg.request_pages,
+                  (long long)dg.shortfall_pages, os_st.nfailures);
+        if (jfd >= 0) fb_flush(&j);
+        char tb[512];
+        fb_init(&t, tb, sizeof tb, tfd);
+        report_prefix(&t);
+        one_line(&t, fc, &dg);
+        fb_printf(&t, " (failure %d; max_reports=%ld reached)\n", os_st.nfailures, os_st.opt.max_reports);
+        if (tfd >= 0) fb_flush(&t);
+    }
+    if (jfd >= 0 || tfd >= 0) os_st.wrote_events = 1;
+    if (os_st.opt.verbosity >= 1 && tfd != 2) {
+        char b[1024];
+        struct fmtbuf e;
+        fb_init(&e, b, sizeof b, 2);
+        report_prefix(&e);
+        one_line(&e, fc, &dg);
+        if (os_st.nreports <= os_st.opt.max_reports && (jfd >= 0 || tfd >= 0))
+            fb_printf(&e, " (report: %s%s%s)", tfd >= 0 ? os_st.log.path : "", jfd >= 0 && tfd >= 0 ? ", " : "",
+                      jfd >= 0 ? os_st.json.path : "");
+        fb_putc(&e, '\n');
+        fb_flush(&e);
+    }
+    report_unlock();
+    errno = saved;
+}

@@ -1,0 +1,173 @@
+/* The ledger part of every report (per-thread committed / touched / malloc, the
+ * process totals, the smaps reconciliation), the summary at exit and the exit
+ * event. */
+#include <pthread.h>
+
+#include "common.h"
+#include "ledger.h"
+#include "rawsys.h"
+#include "reconcile.h"
+#include "report.h"
+#include "state.h"
+#include "touched.h"
+
+static pthread_mutex_t report_mu = PTHREAD_MUTEX_INITIALIZER;
+static char jbuf[32768], tbuf[32768];
+
+void report_lock(void) { pthread_mutex_lock(&report_mu); }
+void report_unlock(void) { pthread_mutex_unlock(&report_mu); }
+void report_postfork_child(void) { pthread_mutex_init(&report_mu, NULL); }
+
+void report_prefix(struct fmtbuf *fb) { fb_printf(fb, "==%d== ", (int)os_st.pid); }
+
+static void text_thread_row(struct fmtbuf *t, const struct thread_rec *th)
+{
+    fb_puts(t, "  ");
+    struct fmtbuf col;
+    char c[32];
+    const int64_t vals[3] = {th->committed, (int64_t)th->touched, th->malloc_live};
+    for (int i = 0; i < 3; i++) {
+        fb_init(&col, c, sizeof c, -1);
+        fb_ssize(&col, vals[i]);
+        fb_printf(t, "%-13s", fb_cstr(&col));
+    }
+    fb_init(&col, c, sizeof c, -1);
+    fb_ssize(&col, th->peak_committed);
+    fb_printf(t, "%-13s%d \"%s\" (parent %d)%s\n", fb_cstr(&col), (int)th->tid, th->name, (int)th->parent_tid,
+              th->alive ? "" : ", exited");
+}
+
+void report_ledger(struct fmtbuf *j, struct fmtbuf *t)
+{
+    struct reconcile rc;
+    struct ledger_totals tot;
+    ledger_lock();
+    ledger_refresh_names();
+    ledger_compute_touched();
+    reconcile_scan(&rc);
+    ledger_totals(&tot);
+    if (j) {
+        fb_printf(j,
+                  "\"process\":{\"committed_bytes\":%lld,\"peak_committed_bytes\":%lld,\"touched_bytes\":%llu,"
+                  "\"malloc_bytes\":%lld,\"kernel_accountable_bytes\":%llu,\"tracked_accountable_bytes\":%llu,"
+                  "\"untracked_bytes\":%llu,\"untracked\":{\"brk_heap\":%llu,\"main_stack\":%llu,"
+                  "\"file_data\":%llu,\"anonymous\":%llu},\"shim_heap_bytes\":%llu,\"vm_size_bytes\":%llu,\"map_count\":%llu,"
+                  "\"ledger_ranges\":%llu},\"threads\":[",
+                  (long long)tot.committed, (long long)tot.peak_committed, (unsigned long long)tot.touched,
+                  (long long)tot.malloc_live, (unsigned long long)rc.kernel_accountable,
+                  (unsigned long long)rc.tracked, (unsigned long long)rc.untracked,
+                  (unsigned long long)rc.untracked_heap, (unsigned long long)rc.untracked_stack,
+                  (unsigned long long)rc.untracked_file, (unsigned long long)rc.untracked_anon,
+                  (unsigned long long)rc.shim_heap, (unsigned long long)rc.vm_size, (unsigned long long)rc.map_count,
+                  (unsigned long long)tot.nranges);
+        int first = 1;
+        for (const struct thread_rec *th = ledger_threads(); th; th = th->next) {
+            fb_printf(j,
+                      "%s{\"tid\":%d,\"name\":%J,\"parent_tid\":%d,\"alive\":%s,\"committed_bytes\":%lld,"
+                      "\"peak_committed_bytes\":%lld,\"touched_bytes\":%llu,\"malloc_bytes\":%lld,\"maps\":%llu}",
+                      first ? "" : ",", (int)th->tid, th->name, (int)th->parent_tid, th->alive ? "true" : "false",
+                      (long long)th->committed, (long long)th->peak_committed, (unsigned long long)th->touched,
+                      (long long)__atomic_load_n(&th->malloc_live, __ATOMIC_RELAXED),
+                      (unsigned long long)th->nmaps);
+            first = 0;
+        }
+        fb_puts(j, "]");
+    }
+    if (t) {
+        fb_puts(t, "LEDGER   committed    touched      malloc live  peak committed  thread\n");
+        for (const struct thread_rec *th = ledger_threads(); th; th = th->next) text_thread_row(t, th);
+        fb_puts(t, "         process: tracked committed ");
+        fb_ssize(t, tot.committed);
+        fb_puts(t, " (peak ");
+        fb_ssize(t, tot.peak_committed);
+        fb_puts(t, "), touched ");
+        fb_size(t, tot.touched);
+        fb_puts(t, ", malloc live ");
+        fb_ssize(t, tot.malloc_live);
+        fb_puts(t, "\n                  kernel accountable (smaps ac) ");
+        fb_size(t, rc.kernel_accountable);
+        fb_puts(t, ", of which tracked ");
+        fb_size(t, rc.tracked);
+        fb_puts(t, ", untracked ");
+        fb_size(t, rc.untracked);
+        fb_puts(t, "\n                  untracked: brk heap ");
+        fb_size(t, rc.untracked_heap);
+        fb_puts(t, ", main stack ");
+        fb_size(t, rc.untracked_stack);
+        fb_puts(t, ", library data ");
+        fb_size(t, rc.untracked_file);
+        fb_puts(t, ", anonymous (glibc arenas, cached stacks) ");
+        fb_size(t, rc.untracked_anon);
+        fb_puts(t, "; overshim's own heap ");
+        fb_size(t, rc.shim_heap);
+        fb_puts(t, "\n                  (glibc's own mmap/brk/mprotect bypass the PLT: see README, 'What the ledger sees')\n");
+        fb_printf(t, "                  VmSize ");
+        fb_size(t, rc.vm_size);
+        fb_printf(t, ", %llu mappings\n", (unsigned long long)rc.map_count);
+    }
+    ledger_unlock();
+}
+
+void report_summary(const char *via, int status, int have_status)
+{
+    struct out_stream *js = &os_st.json, *ls = &os_st.log;
+    int jfd = out_fd(js), tfd = out_fd(ls);
+    struct fmtbuf j, t;
+    fb_init(&j, jbuf, sizeof jbuf, jfd);
+    fb_init(&t, tbuf, sizeof tbuf, tfd);
+    uint64_t ms = (raw_now_ns() - os_st.start_ns) / 1000000;
+    fb_printf(&j, "{\"schema\":1,\"event\":\"summary\",\"pid\":%d,\"ppid\":%d,\"via\":%J,\"status\":", (int)os_st.pid,
+              (int)raw_getppid(), via);
+    if (have_status) fb_printf(&j, "%d", status);
+    else fb_puts(&j, "null");
+    fb_printf(&j, ",\"ms_since_start\":%llu,", (unsigned long long)ms);
+    report_prefix(&t);
+    fb_printf(&t, "overshim: summary at %s", via);
+    if (have_status) fb_printf(&t, "(%d)", status);
+    fb_printf(&t, ", %llu ms after start, pid %d (parent %d)\n", (unsigned long long)ms, (int)os_st.pid,
+              (int)raw_getppid());
+    report_ledger(jfd >= 0 ? &j : NULL, tfd >= 0 ? &t : NULL);
+    fb_puts(&j, "}\n");
+    if (jfd >= 0) fb_flush(&j);
+    if (tfd >= 0) fb_flush(&t);
+    if (jfd >= 0 || tfd >= 0) os_st.wrote_events = 1;
+}
+
+void report_exit(const char *via, int status, int have_status)
+{
+    if (raw_getpid() != os_st.pid) return; /* a vfork child running in our memory */
+    report_lock();
+    if (!os_st.exit_done) {
+        os_st.exit_done = 1;
+        if (os_st.opt.report_at_exit) report_summary(via, status, have_status);
+        if (os_st.wrote_events) {
+            struct fmtbuf j;
+            char b[512];
+            int fd = out_fd(&os_st.json);
+            fb_init(&j, b, sizeof b, fd);
+            fb_printf(&j, "{\"schema\":1,\"event\":\"exit\",\"pid\":%d,\"via\":%J,\"status\":", (int)os_st.pid, via);
+            if (have_status) fb_printf(&j, "%d", status);
+            else fb_puts(&j, "null");
+            fb_puts(&j, ",\"after_enomem_ms\":");
+            if (os_st.last_enomem_ns) {
+                uint64_t us = (raw_now_ns() - os_st.last_enomem_ns) / 1000;
+                fb_printf(&j, "%llu.%03llu", (unsigned long long)(us / 1000), (unsigned long long)(us % 1000));
+            } else {
+                fb_puts(&j, "null");
+            }
+            fb_puts(&j, "}\n");
+            if (fd >= 0) fb_flush(&j);
+            if (os_st.last_enomem_ns) {
+                int tfd = out_fd(&os_st.log);
+                fb_init(&j, b, sizeof b, tfd);
+                report_prefix(&j);
+                fb_printf(&j, "overshim: process leaves through %s", via);
+                if (have_status) fb_printf(&j, "(%d)", status);
+                fb_printf(&j, ", %llu ms after the last refusal\n",
+                          (unsigned long long)((raw_now_ns() - os_st.last_enomem_ns) / 1000000));
+                if (tfd >= 0) fb_flush(&j);
+            }
+        }
+    }
+    report_unlock();
+}

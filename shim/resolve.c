@@ -1,0 +1,107 @@
+/* Real-symbol resolution and the bootstrap allocator (see resolve.h). */
+#include "resolve.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "common.h"
+
+struct os_real os_real;
+volatile int os_resolved;
+int os_usable_size_ok;
+static const char *missing;
+
+const char *const os_symbol_names[] = {
+#define OS_SYM(req, name) #name,
+#include "symbols.def"
+#undef OS_SYM
+};
+const int os_symbol_required[] = {
+#define OS_SYM(req, name) req,
+#include "symbols.def"
+#undef OS_SYM
+};
+const size_t os_symbol_count = OS_ARRAY_LEN(os_symbol_names);
+
+/* --- bootstrap buffer: bump allocation, never freed ------------------------ */
+static char boot_buf[256 * 1024] __attribute__((aligned(64)));
+static size_t boot_used;
+
+struct boot_hdr {
+    size_t size;
+    size_t pad[1];
+};
+
+void *bootstrap_alloc(size_t size, size_t align)
+{
+    if (align < 16) align = 16;
+    for (;;) {
+        size_t old = __atomic_load_n(&boot_used, __ATOMIC_RELAXED);
+        uintptr_t base = (uintptr_t)boot_buf + old + sizeof(struct boot_hdr);
+        uintptr_t p = (base + align - 1) & ~(uintptr_t)(align - 1);
+        size_t end = (size_t)(p - (uintptr_t)boot_buf) + size;
+        if (size > sizeof boot_buf || end > sizeof boot_buf) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        if (__atomic_compare_exchange_n(&boot_used, &old, end, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+            ((struct boot_hdr *)p)[-1].size = size;
+            return (void *)p;
+        }
+    }
+}
+
+int bootstrap_owns(const void *p)
+{
+    return (const char *)p >= boot_buf && (const char *)p < boot_buf + sizeof boot_buf;
+}
+
+size_t bootstrap_size(const void *p) { return ((const struct boot_hdr *)p)[-1].size; }
+
+/* --- resolution ----------------------------------------------------------- */
+static OS_TLS int resolving_here;
+static volatile int resolve_state; /* 0 none, 1 in progress, 2 done */
+
+int resolve_in_progress_here(void);
+int resolve_in_progress_here(void) { return resolving_here; }
+
+int resolve_all(void)
+{
+    if (OS_LIKELY(os_resolved)) return missing ? -1 : 0;
+    if (resolving_here) return -1; /* re-entered from dlsym: caller uses bootstrap */
+    int expected = 0;
+    if (!__atomic_compare_exchange_n(&resolve_state, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        while (__atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) != 2) syscall(SYS_sched_yield);
+        return missing ? -1 : 0;
+    }
+    resolving_here = 1;
+    os_guard++;
+    struct os_real tmp;
+    memset(&tmp, 0, sizeof tmp);
+    void **slots = (void **)&tmp;
+    for (size_t i = 0; i < os_symbol_count; i++) {
+        void *f = dlsym(RTLD_NEXT, os_symbol_names[i]);
+        /* Reject a resolution that returns our own wrapper. */
+        Dl_info a, b;
+        if (f && dladdr(f, &a) && dladdr((void *)resolve_all, &b) && a.dli_fbase == b.dli_fbase) f = NULL;
+        slots[i] = f;
+        if (!f && os_symbol_required[i] && !missing) missing = os_symbol_names[i];
+    }
+    Dl_info im, iu;
+    os_usable_size_ok = tmp.malloc && tmp.malloc_usable_size && dladdr((void *)tmp.malloc, &im) &&
+                        dladdr((void *)tmp.malloc_usable_size, &iu) && im.dli_fbase == iu.dli_fbase;
+    /* Publish the table slot by slot: a concurrent wrapper only ever sees NULL or
+     * the final pointer. */
+    void **dst = (void **)&os_real;
+    for (size_t i = 0; i < os_symbol_count; i++) __atomic_store_n(&dst[i], slots[i], __ATOMIC_RELEASE);
+    os_guard--;
+    resolving_here = 0;
+    __atomic_store_n(&os_resolved, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&resolve_state, 2, __ATOMIC_RELEASE);
+    return missing ? -1 : 0;
+}
+
+const char *resolve_missing(void) { return missing; }

@@ -1,0 +1,47 @@
+/* Real-symbol lookup: every interposed name resolved once, process-wide, with
+ * dlsym(RTLD_NEXT), so the program keeps the allocator it was built with.
+ * Allocations made while dlsym runs come from a static bootstrap buffer. */
+#ifndef OVERSHIM_RESOLVE_H
+#define OVERSHIM_RESOLVE_H
+
+#include <malloc.h>
+#include <pthread.h>
+#include <sched.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define REQUIRED 1
+#define OPTIONAL 0
+
+struct os_real {
+#define OS_SYM(req, name) __typeof__(name) *name;
+#include "symbols.def"
+#undef OS_SYM
+};
+extern struct os_real os_real;
+#define REAL(name) (os_real.name)
+
+/* Resolve everything once; cheap after the first call. Returns 0 when every
+ * required symbol was found. */
+int resolve_all(void);
+/* 1 once resolve_all() has completed (successfully or not). */
+extern volatile int os_resolved;
+/* Name of the first required symbol that could not be resolved, or NULL. */
+const char *resolve_missing(void);
+/* Non-zero when malloc_usable_size belongs to the same object as malloc, so the
+ * shim may ask the program's allocator for the size of its blocks. */
+extern int os_usable_size_ok;
+
+/* Bootstrap allocator for allocations made while resolving. */
+void *bootstrap_alloc(size_t size, size_t align);
+int bootstrap_owns(const void *p);
+size_t bootstrap_size(const void *p);
+
+/* Names from the table, for tests and the help text. */
+extern const char *const os_symbol_names[];
+extern const int os_symbol_required[];
+extern const size_t os_symbol_count;
+
+#endif

@@ -1,0 +1,109 @@
+/* Stack capture (see unwind.h). */
+#define UNW_LOCAL_ONLY
+#include "unwind.h"
+
+#include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
+#include <libunwind.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static uintptr_t self_lo, self_hi;
+static char exe_path[512]; /* the main program's dlpi_name is "" */
+
+struct lookup {
+    uintptr_t ip;
+    struct frame *f;
+    int found;
+};
+
+static int find_module(struct dl_phdr_info *info, size_t size, void *p)
+{
+    (void)size;
+    struct lookup *l = p;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD) continue;
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+        if (l->ip < lo || l->ip >= hi) continue;
+        l->found = 1;
+        l->f->module = info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name : exe_path[0] ? exe_path : NULL;
+        l->f->offset = l->ip - info->dlpi_addr;
+        for (int j = 0; j < info->dlpi_phnum; j++) {
+            const ElfW(Phdr) *nh = &info->dlpi_phdr[j];
+            if (nh->p_type != PT_NOTE) continue;
+            const uint8_t *n = (const uint8_t *)(info->dlpi_addr + nh->p_vaddr), *end = n + nh->p_memsz;
+            while (n + sizeof(ElfW(Nhdr)) <= end) {
+                const ElfW(Nhdr) *h = (const ElfW(Nhdr) *)n;
+                const uint8_t *name = n + sizeof *h, *desc = name + ((h->n_namesz + 3) & ~3u);
+                if (h->n_type == NT_GNU_BUILD_ID && h->n_namesz == 4 && !memcmp(name, "GNU", 4)) {
+                    l->f->build_id = desc;
+                    l->f->build_id_len = (int)h->n_descsz;
+                    break;
+                }
+                n = desc + ((h->n_descsz + 3) & ~3u);
+            }
+            if (l->f->build_id) break;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+static int find_self(struct dl_phdr_info *info, size_t size, void *p)
+{
+    (void)size, (void)p;
+    uintptr_t me = (uintptr_t)unwind_init, lo = UINTPTR_MAX, hi = 0;
+    int mine = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD) continue;
+        uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
+        if (a < lo) lo = a;
+        if (b > hi) hi = b;
+        if (me >= a && me < b) mine = 1;
+    }
+    if (!mine) return 0;
+    self_lo = lo;
+    self_hi = hi;
+    return 1;
+}
+
+void unwind_init(void)
+{
+    dl_iterate_phdr(find_self, NULL);
+    long n = syscall(SYS_readlink, "/proc/self/exe", exe_path, sizeof exe_path - 1);
+    exe_path[n > 0 ? n : 0] = 0;
+}
+
+int unwind_capture(struct frame *out, int max)
+{
+    void *ips[UNWIND_MAX + 16];
+    if (max > UNWIND_MAX) max = UNWIND_MAX;
+    int n = unw_backtrace(ips, max + 16);
+    int k = 0;
+    int skipping = 1;
+    for (int i = 0; i < n && k < max; i++) {
+        uintptr_t ip = (uintptr_t)ips[i];
+        if (skipping && ip >= self_lo && ip < self_hi) continue; /* the shim's own frames */
+        skipping = 0;
+        struct frame *f = &out[k++];
+        memset(f, 0, sizeof *f);
+        f->ip = ip;
+        f->offset = ip;
+        /* a return address points after the call: look up ip - 1 */
+        struct lookup l = {i == 0 ? ip : ip - 1, f, 0};
+        dl_iterate_phdr(find_module, &l);
+        if (l.found) f->offset = ip - (l.ip - f->offset);
+        Dl_info di;
+        const ElfW(Sym) *sym = NULL;
+        if (l.found && dladdr1((void *)l.ip, &di, (void **)&sym, RTLD_DL_SYMENT) && di.dli_sname && sym &&
+            sym->st_size > 0 && l.ip >= (uintptr_t)di.dli_saddr && l.ip < (uintptr_t)di.dli_saddr + sym->st_size) {
+            f->symbol = di.dli_sname;
+            f->symbol_offset = ip - (uintptr_t)di.dli_saddr;
+        }
+    }
+    return k;
+}

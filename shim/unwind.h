@@ -1,0 +1,29 @@
+/* Stack capture on failure only (libunwind), recorded as module + offset +
+ * build-id; a symbol name only where it can be trusted (an exported symbol
+ * whose size covers the address). The shim's own frames are left out. Runs
+ * under os_guard and before any shim lock is taken (libunwind and the module
+ * lookup take the loader lock). Everything points into loaded objects: no copy,
+ * no allocation. */
+#ifndef OVERSHIM_UNWIND_H
+#define OVERSHIM_UNWIND_H
+
+#include <stdint.h>
+
+struct frame {
+    uintptr_t ip;
+    const char *module;      /* path of the loaded object, NULL for anonymous code (JIT) */
+    uintptr_t offset;        /* ip - load base (or ip when module is NULL) */
+    const uint8_t *build_id; /* in the object's PT_NOTE, mapped */
+    int build_id_len;
+    const char *symbol;      /* exported name covering ip, or NULL */
+    uintptr_t symbol_offset;
+};
+
+#define UNWIND_MAX 256
+
+/* Capture up to max frames of the calling thread. Returns the count. */
+int unwind_capture(struct frame *out, int max);
+/* Base address of the shim itself (frames inside it are skipped). */
+void unwind_init(void);
+
+#endif
