@@ -12,7 +12,7 @@ SHIM_SRC := $(wildcard shim/*.c)
 SHIM_OBJ := $(patsubst shim/%.c,$(BUILD)/shim/%.o,$(SHIM_SRC))
 # The kernel-model core that the command and the unit tests link directly (no interposition).
 CORE_SRC := shim/kmodel.c shim/fmt.c shim/options.c shim/sysstate.c shim/rawsys.c shim/livestate.c \
-            shim/diagnose.c shim/report_call.c shim/snapshot.c
+            shim/diagnose.c shim/report_call.c
 LIB     := $(BUILD)/libovershim.so
 CLI     := $(BUILD)/overshim
 

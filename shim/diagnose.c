@@ -79,7 +79,7 @@ static int check_map_count(struct diagnosis *d, const struct live_state *s, int6
     return 1;
 }
 
-static int check_rlimit_as(struct diagnosis *d, const struct live_state *s, int64_t net)
+static int check_rlimit_as(struct diagnosis *d, const struct live_state *s, int64_t net, int64_t req)
 {
     if (s->rlim_as == LS_UNLIMITED) return 0;
     int64_t limit = s->rlim_as / 1024 / s->in.page_kb;
@@ -87,7 +87,7 @@ static int check_rlimit_as(struct diagnosis *d, const struct live_state *s, int6
     memset(&d->kv, 0, sizeof d->kv);
     term(d, "VmSize (total_vm, every mapping counts)", '+', s->vm_size_pages);
     term(d, "this request (net of what it replaces)", '+', net);
-    set(d, "rlimit_as", "RLIMIT_AS (ulimit -v)", net, limit, s->vm_size_pages, s->vm_size_pages + net - limit);
+    set(d, "rlimit_as", "RLIMIT_AS (ulimit -v)", req, limit, s->vm_size_pages, s->vm_size_pages + net - limit);
     explain(d, "VmSize %lld MiB + this request %lld MiB exceeds RLIMIT_AS %lld MiB (ulimit -v %lld); RLIMIT_AS "
                "counts every mapping, PROT_NONE reservations included",
             (long long)MiB(s->vm_size_pages, s), (long long)MiB(net, s), (long long)MiB(limit, s),
@@ -99,23 +99,32 @@ static int check_rlimit_as(struct diagnosis *d, const struct live_state *s, int6
     return 1;
 }
 
-static int check_rlimit_data(struct diagnosis *d, const struct live_state *s, int64_t net_data)
+/* may_expand_vm's data check: data_vm + npages > RLIMIT_DATA, where npages is the
+ * call's net growth in pages (a MAP_FIXED over mapped pages adds 0). So data_vm can
+ * overshoot the limit through such a commit, and then the next data mapping fails
+ * even with a net of 0 (FACTS.md §2: "a later commit fails"). */
+static int check_rlimit_data(struct diagnosis *d, const struct live_state *s, int64_t net, int64_t req)
 {
-    if (s->rlim_data == LS_UNLIMITED || net_data <= 0) return 0;
+    if (s->rlim_data == LS_UNLIMITED || net < 0) return 0;
     if (s->rlim_data == 0 && s->rlim_data_max != 0) return 0; /* the valgrind exception (4.7+) */
     int64_t limit = s->rlim_data / 1024 / s->in.page_kb;
-    if (s->vm_data_pages + net_data <= limit) return 0;
+    if (s->vm_data_pages + net <= limit) return 0;
     memset(&d->kv, 0, sizeof d->kv);
     term(d, "VmData (data_vm: private writable mappings, brk heap)", '+', s->vm_data_pages);
-    term(d, "this request's new data pages", '+', net_data);
-    set(d, "rlimit_data", "RLIMIT_DATA (ulimit -d)", net_data, limit, s->vm_data_pages,
-        s->vm_data_pages + net_data - limit);
-    explain(d, "VmData %lld MiB + %lld MiB of new private writable memory exceeds RLIMIT_DATA %lld MiB "
-               "(ulimit -d %lld); since 4.7 it covers private writable mmaps, not only brk",
-            (long long)MiB(s->vm_data_pages, s), (long long)MiB(net_data, s), (long long)MiB(limit, s),
-            (long long)(s->rlim_data / 1024));
+    term(d, "this request's net growth (pages it does not replace)", '+', net);
+    set(d, "rlimit_data", "RLIMIT_DATA (ulimit -d)", req, limit, s->vm_data_pages, s->vm_data_pages + net - limit);
+    if (net == 0)
+        explain(d, "VmData is already %lld MiB, above RLIMIT_DATA %lld MiB (ulimit -d %lld): an earlier MAP_FIXED "
+                   "commit over reserved pages grew it without a check, since only the net growth is checked; "
+                   "now every new private writable mapping is refused",
+                (long long)MiB(s->vm_data_pages, s), (long long)MiB(limit, s), (long long)(s->rlim_data / 1024));
+    else
+        explain(d, "VmData %lld MiB + %lld MiB of new private writable memory exceeds RLIMIT_DATA %lld MiB "
+                   "(ulimit -d %lld); since 4.7 it covers private writable mmaps, not only brk",
+                (long long)MiB(s->vm_data_pages, s), (long long)MiB(net, s), (long long)MiB(limit, s),
+                (long long)(s->rlim_data / 1024));
     remedy(d, "ulimit -d %lld or more (RLIMIT_DATA, in KiB), or unlimited",
-           (long long)((s->vm_data_pages + net_data) * s->in.page_kb));
+           (long long)((s->vm_data_pages + (net > 0 ? net : req)) * s->in.page_kb));
     return 1;
 }
 
@@ -301,13 +310,10 @@ static void diagnose_map(struct diagnosis *d, const struct live_state *s, const 
         return;
     }
     int64_t mapped = fixed && f ? (int64_t)f->mapped_pages : 0;
-    int64_t net = pages - mapped;
-    if (check_rlimit_as(d, s, net)) return;
-    int data = (flags & MAP_TYPE) == MAP_PRIVATE && (prot & PROT_WRITE);
-    if (data && s->k.rlimit_data_mmap) {
-        int64_t net_data = pages - (fixed && f ? (int64_t)f->data_pages : 0);
-        if (check_rlimit_data(d, s, net_data)) return;
-    }
+    int64_t net = pages - mapped; /* may_expand_vm is given the growth net of the replaced pages */
+    if (check_rlimit_as(d, s, net, pages)) return;
+    int data = (flags & MAP_TYPE) == MAP_PRIVATE && (prot & PROT_WRITE) && !(flags & MAP_GROWSDOWN);
+    if (data && s->k.rlimit_data_mmap && check_rlimit_data(d, s, net, pages)) return;
     if (flags & MAP_HUGETLB) {
         check_hugetlb(d, s, len);
         return;
@@ -334,8 +340,9 @@ static void diagnose_protect(struct diagnosis *d, const struct live_state *s, co
     }
     if (check_map_count(d, s, pages, 1)) return;
     if (prot & PROT_WRITE) {
-        int64_t new_data = f ? pages - (int64_t)f->data_pages : pages;
-        if (s->k.rlimit_data_mmap && check_rlimit_data(d, s, new_data)) return;
+        /* mprotect_fixup checks the whole range when it becomes data */
+        int64_t becoming = f ? pages - (int64_t)f->data_pages : pages;
+        if (becoming > 0 && s->k.rlimit_data_mmap && check_rlimit_data(d, s, pages, pages)) return;
         int64_t charge = f ? pages - (int64_t)f->accounted_pages : pages;
         if (check_overcommit(d, s, charge, pages)) return;
     }
@@ -346,8 +353,8 @@ static void diagnose_remap(struct diagnosis *d, const struct live_state *s, cons
 {
     int64_t grow = pages_of(s, new_len) - pages_of(s, old_len);
     if (check_map_count(d, s, grow, 4)) return;
-    if (grow > 0 && check_rlimit_as(d, s, grow)) return;
-    if (grow > 0 && f && f->data_pages && s->k.rlimit_data_mmap && check_rlimit_data(d, s, grow)) return;
+    if (grow > 0 && check_rlimit_as(d, s, grow, grow)) return;
+    if (grow > 0 && f && f->data_pages && s->k.rlimit_data_mmap && check_rlimit_data(d, s, grow, grow)) return;
     int64_t charge = (flags & MREMAP_DONTUNMAP) ? pages_of(s, new_len) : grow;
     if (f && f->accounted_pages && check_overcommit(d, s, charge, charge)) return;
     if (grow > 0 && !(flags & MREMAP_MAYMOVE)) {
@@ -402,8 +409,8 @@ void diagnose(const struct failed_call *fc, const struct live_state *s, const st
     case CALL_SBRK: {
         int64_t grow = fc->id == CALL_SBRK ? pages_of(s, a[0]) : (a[0] > a[1] ? pages_of(s, a[0] - a[1]) : 0);
         if (fc->id == CALL_SBRK && (int64_t)a[0] < 0) break;
-        if (check_rlimit_data(d, s, grow)) break;
-        if (check_rlimit_as(d, s, grow)) break;
+        if (check_rlimit_data(d, s, grow, grow)) break;
+        if (check_rlimit_as(d, s, grow, grow)) break;
         if (check_map_count(d, s, grow, 0)) break;
         check_overcommit(d, s, grow, grow);
         break;
@@ -437,8 +444,8 @@ void diagnose(const struct failed_call *fc, const struct live_state *s, const st
         if (stack) {
             /* glibc: mmap(stack + guard, PROT_NONE) then mprotect(stack, RW), the charge at the mprotect */
             if (check_map_count(d, s, pages_of(s, stack), 2)) break;
-            if (check_rlimit_as(d, s, pages_of(s, stack) + 1)) break;
-            if (s->k.rlimit_data_mmap && check_rlimit_data(d, s, pages_of(s, stack))) break;
+            if (check_rlimit_as(d, s, pages_of(s, stack) + 1, pages_of(s, stack) + 1)) break;
+            if (s->k.rlimit_data_mmap && check_rlimit_data(d, s, pages_of(s, stack), pages_of(s, stack))) break;
             if (check_overcommit(d, s, pages_of(s, stack), pages_of(s, stack))) {
                 size_t n = strlen(d->explanation);
                 os_snprintf(d->explanation + n, sizeof d->explanation - n,

@@ -126,10 +126,18 @@ void fb_vprintf(struct fmtbuf *fb, const char *fmt, va_list ap)
             else if (*p == '0') pad = '0';
             else break;
         }
+        if (*p == '*') {
+            width = va_arg(ap, int);
+            p++;
+        }
         while (*p >= '0' && *p <= '9') width = width * 10 + (*p++ - '0');
         if (*p == '.') {
             p++;
             prec = 0;
+            if (*p == '*') {
+                prec = va_arg(ap, int);
+                p++;
+            }
             while (*p >= '0' && *p <= '9') prec = prec * 10 + (*p++ - '0');
         }
         while (*p == 'l' || *p == 'z') {
@@ -142,8 +150,7 @@ void fb_vprintf(struct fmtbuf *fb, const char *fmt, va_list ap)
         case 's': {
             const char *s = va_arg(ap, const char *);
             if (!s) s = "(null)";
-            size_t len = strlen(s);
-            if (prec >= 0 && (size_t)prec < len) len = (size_t)prec;
+            size_t len = prec >= 0 ? strnlen(s, (size_t)prec) : strlen(s);
             put_padded(fb, s, len, width, left, ' ');
             break;
         }

@@ -22,7 +22,7 @@ void fb_putn(struct fmtbuf *fb, const char *s, size_t n);
 void fb_puts(struct fmtbuf *fb, const char *s);
 void fb_putc(struct fmtbuf *fb, char c);
 /* printf subset: %s %c %d %i %u %x %p %% with l/ll/z length, '-' and '0' flags,
- * a width, and %.Ns. Also %J: a JSON string literal (quoted, escaped) from a char*. */
+ * a width, %.Ns and %.*s. Also %J: a JSON string literal (quoted, escaped) from a char*. */
 /* No format attribute: %J is ours. Arguments are checked by review and by the tests. */
 void fb_printf(struct fmtbuf *fb, const char *fmt, ...);
 void fb_vprintf(struct fmtbuf *fb, const char *fmt, va_list ap);

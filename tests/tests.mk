@@ -1,0 +1,37 @@
+# Tests: Criterion unit tests (also under ASan+UBSan), integration tests that run
+# programs under the shim, the helper programs they run, and the benchmarks.
+TEST_CFLAGS := $(CFLAGS_BASE) -Ishim -Iinclude
+UNIT_CORE   := shim/kmodel.c shim/fmt.c shim/options.c shim/sysstate.c shim/rawsys.c shim/diagnose.c \
+               shim/livestate.c shim/report_call.c
+UNIT_SRC    := $(wildcard tests/unit/*.c)
+INTEG_SRC   := $(wildcard tests/integ/*.c) tests/lib/json.c tests/lib/run.c
+PROGS       := $(BUILD)/tests/refuse $(BUILD)/tests/threads4 $(BUILD)/tests/forkstorm \
+               $(BUILD)/tests/jemalloc_user $(BUILD)/tests/Workload.class
+SANITIZE    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+
+$(BUILD)/tests/unit: $(UNIT_SRC) $(UNIT_CORE) shim/*.h shim/*.def | $(BUILD)/tests
+	$(CC) $(TEST_CFLAGS) $(UNIT_SRC) $(UNIT_CORE) -o $@ -lcriterion
+
+$(BUILD)/tests/unit-asan: $(UNIT_SRC) $(UNIT_CORE) shim/*.h shim/*.def | $(BUILD)/tests
+	$(CC) $(TEST_CFLAGS) -O1 $(SANITIZE) $(UNIT_SRC) $(UNIT_CORE) -o $@ -lcriterion
+
+$(BUILD)/tests/integ: $(INTEG_SRC) tests/integ/*.h tests/lib/*.h shim/symbols.def | $(BUILD)/tests
+	$(CC) $(TEST_CFLAGS) $(INTEG_SRC) -o $@ -lcriterion
+
+$(BUILD)/tests/%: tests/progs/%.c | $(BUILD)/tests
+	$(CC) $(CFLAGS_BASE) -O1 $< -o $@ -lpthread
+
+$(BUILD)/tests/jemalloc_user: tests/progs/jemalloc_user.c | $(BUILD)/tests
+	$(CC) $(CFLAGS_BASE) $< -o $@ -ljemalloc
+
+$(BUILD)/tests/Workload.class: tests/progs/Workload.java | $(BUILD)/tests
+	javac -d $(BUILD)/tests $<
+
+test: all $(BUILD)/tests/unit $(BUILD)/tests/unit-asan $(BUILD)/tests/integ $(PROGS)
+	@bash tests/run.sh $(BUILD)/tests/unit $(BUILD)/tests/unit-asan $(BUILD)/tests/integ
+
+unit: $(BUILD)/tests/unit $(BUILD)/tests/unit-asan
+	@bash tests/run.sh $^
+
+integ: all $(BUILD)/tests/integ $(PROGS)
+	@bash tests/run.sh $(BUILD)/tests/integ

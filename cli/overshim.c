@@ -1,0 +1,250 @@
+/* The overshim command: run a program under the shim, snapshot this machine,
+ * explain what the kernel would answer to a request. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fmt.h"
+#include "kmodel.h"
+#include "livestate.h"
+#include "overshim.h"
+#include "rawsys.h"
+
+static int usage(FILE *f)
+{
+    fprintf(f, "usage: overshim run [--log PATH] [--json PATH] [--report-at-exit] [--options K=V:..] -- CMD [ARG...]\n"
+               "       overshim snapshot [-o FILE]\n"
+               "       overshim explain [--vm-size BYTES] [--json] SIZE\n"
+               "       overshim --version\n"
+               "SIZE and BYTES take K, M, G, T suffixes (powers of 1024).\n");
+    return f == stderr ? 2 : 0;
+}
+
+static int parse_size(const char *s, unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || errno || s[0] == '-') return -1;
+    int shift = 0;
+    switch (*end) {
+    case 0: break;
+    case 'k': case 'K': shift = 10; break;
+    case 'm': case 'M': shift = 20; break;
+    case 'g': case 'G': shift = 30; break;
+    case 't': case 'T': shift = 40; break;
+    default: return -1;
+    }
+    if (*end && end[1] && !(end[1] == 'i' && end[2] == 'B' && !end[3]) && !(end[1] == 'B' && !end[2])) return -1;
+    if (shift && v > (~0ull >> shift)) return -1;
+    *out = v << shift;
+    return 0;
+}
+
+/* The shim next to this command (build tree), or in ../lib/overshim (installed). */
+static int find_shim(char *out, size_t cap)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) return -1;
+    self[n] = 0;
+    char *slash = strrchr(self, '/');
+    *slash = 0;
+    const char *cands[] = {"%s/libovershim.so", "%s/../lib/overshim/libovershim.so", "%s/../lib/libovershim.so"};
+    for (size_t i = 0; i < sizeof cands / sizeof cands[0]; i++) {
+        char p[PATH_MAX + 64];
+        snprintf(p, sizeof p, cands[i], self);
+        char real[PATH_MAX];
+        if (realpath(p, real) && access(real, R_OK) == 0) {
+            snprintf(out, cap, "%s", real);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    char opts[4096] = "";
+    struct fmtbuf fb;
+    fb_init(&fb, opts, sizeof opts, -1);
+    const char *prev = getenv("OVERSHIM_OPTIONS");
+    if (prev && *prev) fb_puts(&fb, prev);
+    int i = 0;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        const char *key = NULL;
+        if (!strcmp(a, "--")) {
+            i++;
+            break;
+        } else if (!strcmp(a, "--log")) key = "log";
+        else if (!strcmp(a, "--json")) key = "json";
+        else if (!strcmp(a, "--options")) key = "";
+        else if (!strcmp(a, "--report-at-exit")) {
+            fb_puts(&fb, fb.len ? ":report_at_exit=1" : "report_at_exit=1");
+            continue;
+        } else if (!strcmp(a, "--simulate") || !strcmp(a, "--kernel") || !strcmp(a, "--inject")) {
+            fprintf(stderr, "overshim: %s is not available in this version (the simulator is not built yet)\n", a);
+            return 2;
+        } else if (a[0] == '-') {
+            fprintf(stderr, "overshim: unknown option '%s'\n", a);
+            return usage(stderr);
+        } else {
+            break; /* the command itself, without "--" */
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "overshim: %s needs a value\n", a);
+            return 2;
+        }
+        if (fb.len) fb_putc(&fb, ':');
+        if (*key) fb_printf(&fb, "%s=", key);
+        fb_puts(&fb, argv[++i]);
+    }
+    if (i >= argc) {
+        fprintf(stderr, "overshim: run needs a command\n");
+        return usage(stderr);
+    }
+    char shim[PATH_MAX];
+    if (find_shim(shim, sizeof shim) != 0) {
+        fprintf(stderr, "overshim: cannot find libovershim.so next to this command\n");
+        return 127;
+    }
+    char pre[PATH_MAX * 2];
+    const char *old = getenv("LD_PRELOAD");
+    if (old && *old && !strstr(old, shim)) snprintf(pre, sizeof pre, "%s:%s", shim, old);
+    else snprintf(pre, sizeof pre, "%s", shim);
+    setenv("LD_PRELOAD", pre, 1);
+    if (fb.len) setenv("OVERSHIM_OPTIONS", fb_cstr(&fb), 1);
+    execvp(argv[i], argv + i);
+    fprintf(stderr, "overshim: cannot run '%s': %s\n", argv[i], strerror(errno));
+    return errno == ENOENT ? 127 : 126;
+}
+
+static void cat_file(FILE *out, const char *path)
+{
+    static char buf[262144];
+    ssize_t n = raw_read_file(path, buf, sizeof buf);
+    if (n > 0) fputs(buf, out);
+    if (n > 0 && buf[n - 1] != '\n') fputc('\n', out);
+}
+
+static int cmd_snapshot(int argc, char **argv)
+{
+    FILE *out = stdout;
+    if (argc == 2 && !strcmp(argv[0], "-o")) {
+        out = fopen(argv[1], "w");
+        if (!out) {
+            fprintf(stderr, "overshim: cannot write '%s': %s\n", argv[1], strerror(errno));
+            return 1;
+        }
+    } else if (argc) {
+        return usage(stderr);
+    }
+    struct live_state s;
+    livestate_read(&s, 0);
+    fprintf(out, "# overshim snapshot 1\n# made by overshim %s on this machine\nkernel = %s\npage_size = %lld\n",
+            OVERSHIM_VERSION, s.release, (long long)s.in.page_kb * 1024);
+    fprintf(out, "cap_sys_admin = 0\nncpus = %d\n[sysctl]\n", s.in.ncpus);
+    static const char *const keys[] = {"overcommit_memory",    "overcommit_ratio", "overcommit_kbytes",
+                                       "admin_reserve_kbytes", "user_reserve_kbytes", "max_map_count",
+                                       "min_free_kbytes",      "nr_hugepages",        "nr_overcommit_hugepages"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        char p[128], v[64];
+        snprintf(p, sizeof p, "/proc/sys/vm/%s", keys[i]);
+        if (raw_read_file(p, v, sizeof v) > 0) fprintf(out, "vm.%s = %s", keys[i], v);
+    }
+    static const char *const kkeys[] = {"threads-max", "pid_max"};
+    for (size_t i = 0; i < 2; i++) {
+        char p[128], v[64];
+        snprintf(p, sizeof p, "/proc/sys/kernel/%s", kkeys[i]);
+        if (raw_read_file(p, v, sizeof v) > 0) fprintf(out, "kernel.%s = %s", kkeys[i], v);
+    }
+    fputs("[meminfo]\n", out);
+    cat_file(out, "/proc/meminfo");
+    fputs("[zoneinfo]\n", out);
+    cat_file(out, "/proc/zoneinfo");
+    if (out != stdout) fclose(out);
+    return 0;
+}
+
+static void print_verdict_json(const struct live_state *s, const struct kverdict *v)
+{
+    char buf[8192];
+    struct fmtbuf fb;
+    fb_init(&fb, buf, sizeof buf, 1);
+    fb_printf(&fb, "{\"schema\":1,\"event\":\"explain\",\"request_pages\":%lld,\"largest_pages\":%lld,\"verdict\":{",
+              (long long)v->request_pages, (long long)v->largest_pages);
+    fb_printf(&fb, "\"refused\":%s,\"cause\":%J,\"kernel_model\":%J,\"overcommit_memory\":%d,\"request_pages\":%lld,"
+                   "\"limit_pages\":%lld,\"committed_pages\":",
+              v->refused ? "true" : "false", v->refused ? v->cause : "", s->k.label, v->mode,
+              (long long)v->request_pages, (long long)v->limit_pages);
+    if (v->committed_pages >= 0) fb_printf(&fb, "%lld", (long long)v->committed_pages);
+    else fb_puts(&fb, "null");
+    fb_printf(&fb, ",\"shortfall_pages\":%lld,\"formula\":%J,\"terms\":[", (long long)v->shortfall_pages,
+              v->formula ? v->formula : "");
+    for (int i = 0; i < v->nterms; i++)
+        fb_printf(&fb, "%s{\"name\":%J,\"op\":\"%c\",\"pages\":%lld}", i ? "," : "", v->terms[i].name, v->terms[i].op,
+                  (long long)v->terms[i].pages);
+    fb_puts(&fb, "],\"explanation\":\"\",\"remedies\":[]}}\n");
+    fb_flush(&fb);
+}
+
+static int cmd_explain(int argc, char **argv)
+{
+    unsigned long long size = 0, vm = 0;
+    int json = 0, have = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) json = 1;
+        else if (!strcmp(argv[i], "--vm-size") && i + 1 < argc) {
+            if (parse_size(argv[++i], &vm)) {
+                fprintf(stderr, "overshim: bad --vm-size '%s'\n", argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--snapshot")) {
+            fprintf(stderr, "overshim: --snapshot is not available in this version (the snapshot reader is not built yet)\n");
+            return 2;
+        } else if (!have && parse_size(argv[i], &size) == 0) have = 1;
+        else {
+            fprintf(stderr, "overshim: bad argument '%s'\n", argv[i]);
+            return usage(stderr);
+        }
+    }
+    if (!have) return usage(stderr);
+    struct live_state s;
+    livestate_read(&s, 0);
+    int64_t ps = s.in.page_kb * 1024;
+    int64_t pages = (int64_t)((size + (unsigned long long)ps - 1) / (unsigned long long)ps);
+    s.in.cap_sys_admin = 0; /* a new process of an ordinary user */
+    struct kverdict v;
+    kmodel_vm_enough_memory(&s.k, &s.in, pages, (int64_t)(vm / (unsigned long long)ps), &v);
+    if (json) {
+        print_verdict_json(&s, &v);
+        return 0;
+    }
+    printf("Linux %s (model %s), vm.overcommit_memory=%d\n", s.release, s.k.label, v.mode);
+    printf("%s\n", v.formula);
+    for (int i = 0; i < v.nterms; i++) printf("  %c %12lld  %s\n", v.terms[i].op, (long long)v.terms[i].pages, v.terms[i].name);
+    printf("request %lld pages (%llu bytes): %s\n", (long long)pages, size, v.refused ? "REFUSED (ENOMEM)" : "accepted");
+    if (v.refused) printf("short by %lld pages\n", (long long)v.shortfall_pages);
+    if (v.mode != 1) printf("largest request that would pass: %lld pages (%lld MiB)\n", (long long)v.largest_pages,
+                            (long long)(v.largest_pages * s.in.page_kb / 1024));
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) return usage(stderr);
+    if (!strcmp(argv[1], "--version")) {
+        printf("overshim %s\n", OVERSHIM_VERSION);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) return usage(stdout);
+    if (!strcmp(argv[1], "run")) return cmd_run(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "snapshot")) return cmd_snapshot(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "explain")) return cmd_explain(argc - 2, argv + 2);
+    fprintf(stderr, "overshim: unknown command '%s'\n", argv[1]);
+    return usage(stderr);
+}

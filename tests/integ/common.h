@@ -1,0 +1,48 @@
+/* Shared helpers for integration tests. */
+#ifndef TESTS_INTEG_COMMON_H
+#define TESTS_INTEG_COMMON_H
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/json.h"
+#include "../lib/run.h"
+
+#define MAX_EVENTS 256
+
+/* Path of a helper program built into build/tests. */
+static inline const char *prog(const char *name)
+{
+    static char p[8][4096];
+    static int k;
+    char *b = p[k++ & 7];
+    snprintf(b, 4096, "%s/tests/%s", build_dir(), name);
+    return b;
+}
+
+/* Parse the JSON Lines file the shim wrote in dir (the first overshim_pid*.jsonl). */
+static inline int events_in(const char *dir, struct jval **ev)
+{
+    const char *f = find_file(dir, "overshim_pid", ".jsonl");
+    cr_assert(f, "no JSON report in %s", dir);
+    char err[256];
+    int n = json_lines(f, ev, MAX_EVENTS, err, sizeof err);
+    cr_assert_geq(n, 0, "%s: %s", f, err);
+    return n;
+}
+
+static inline long long meminfo_kb(const char *key)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[256];
+    long long v = -1;
+    size_t k = strlen(key);
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, key, k) && line[k] == ':') v = atoll(line + k + 1);
+    if (f) fclose(f);
+    return v;
+}
+
+#endif

@@ -1,0 +1,119 @@
+/* Real refusals that are safe on a shared machine: per-process limits only.
+ * Usage: refuse MODE [ARG]. Prints what happened; exits 0 when the call was
+ * refused as intended, 3 when it unexpectedly succeeded. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+static long status_kb(const char *key)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long v = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':') v = atol(line + strlen(key) + 1);
+    if (f) fclose(f);
+    return v;
+}
+
+static void limit(int res, unsigned long long bytes)
+{
+    struct rlimit r = {bytes, bytes};
+    if (getrlimit(res, &r) == 0) r.rlim_cur = bytes;
+    if (r.rlim_max != RLIM_INFINITY && r.rlim_max < bytes) r.rlim_max = bytes;
+    if (setrlimit(res, &r) != 0) {
+        perror("setrlimit");
+        exit(2);
+    }
+}
+
+static int report(const char *what, void *p)
+{
+    if (p == MAP_FAILED || p == NULL) {
+        printf("%s: refused: %s\n", what, strerror(errno));
+        return 0;
+    }
+    printf("%s: succeeded\n", what);
+    return 3;
+}
+
+static void *idle(void *a) { return a; }
+
+int main(int argc, char **argv)
+{
+    const char *mode = argc > 1 ? argv[1] : "";
+    unsigned long long arg = argc > 2 ? strtoull(argv[2], NULL, 0) : 0;
+    const int RW = PROT_READ | PROT_WRITE, PA = MAP_PRIVATE | MAP_ANONYMOUS;
+    setvbuf(stdout, NULL, _IONBF, 0);
+    if (!strcmp(mode, "mmap-pages")) /* private writable anonymous of N pages */
+        return report("mmap", mmap(NULL, arg * 4096, RW, PA, -1, 0));
+    if (!strcmp(mode, "rlimit-as")) { /* RLIMIT_AS = VmSize + 64 MiB, then a 512 MiB PROT_NONE reservation */
+        limit(RLIMIT_AS, (unsigned long long)status_kb("VmSize") * 1024 + (64ull << 20));
+        return report("mmap", mmap(NULL, 512ull << 20, PROT_NONE, PA | MAP_NORESERVE, -1, 0));
+    }
+    if (!strcmp(mode, "rlimit-data")) { /* RLIMIT_DATA = VmData + 64 MiB, then 128 MiB private RW */
+        limit(RLIMIT_DATA, (unsigned long long)status_kb("VmData") * 1024 + (64ull << 20));
+        return report("mmap", mmap(NULL, 128ull << 20, RW, PA, -1, 0));
+    }
+    if (!strcmp(mode, "rlimit-data-fixed")) {
+        /* HotSpot's pattern: reserve, then commit with MAP_FIXED. The kernel checks the net
+         * growth (0 over a reservation), so the first commit passes and takes VmData past
+         * the limit; the next commit is refused. */
+        char *res = mmap(NULL, 256ull << 20, PROT_NONE, PA | MAP_NORESERVE, -1, 0);
+        if (res == MAP_FAILED) return 2;
+        limit(RLIMIT_DATA, (unsigned long long)status_kb("VmData") * 1024 + (64ull << 20));
+        if (mmap(res, 128ull << 20, RW, PA | MAP_FIXED, -1, 0) == MAP_FAILED) {
+            printf("first commit refused: %s\n", strerror(errno));
+            return 3;
+        }
+        return report("mmap", mmap(res + (128ull << 20), 64ull << 20, RW, PA | MAP_FIXED, -1, 0));
+    }
+    if (!strcmp(mode, "map-count")) { /* one-page mappings that cannot merge, until the limit */
+        long n = 0;
+        for (;;) {
+            void *p = mmap(NULL, 4096, (n & 1) ? PROT_READ : RW, PA, -1, 0);
+            if (p == MAP_FAILED) break;
+            n++;
+        }
+        printf("mappings made: %ld\n", n);
+        return report("mmap", MAP_FAILED);
+    }
+    if (!strcmp(mode, "nproc")) { /* as an unprivileged uid at RLIMIT_NPROC */
+        limit(RLIMIT_NPROC, arg ? arg : 1);
+        if (getuid() == 0 && setuid(65534) != 0) {
+            perror("setuid");
+            return 2;
+        }
+        pthread_t t;
+        int rc = pthread_create(&t, NULL, idle, NULL);
+        printf("pthread_create: %s\n", rc ? strerror(rc) : "succeeded");
+        if (!rc) pthread_join(t, NULL);
+        return rc == EAGAIN ? 0 : 3;
+    }
+    if (!strcmp(mode, "sbrk-data")) { /* the heap grown past RLIMIT_DATA */
+        limit(RLIMIT_DATA, (unsigned long long)status_kb("VmData") * 1024 + (64ull << 20));
+        void *p = sbrk(128 << 20);
+        return report("sbrk", p == (void *)-1 ? MAP_FAILED : p);
+    }
+    if (!strcmp(mode, "malloc-pages"))
+        return report("malloc", malloc(arg * 4096));
+    if (!strcmp(mode, "many")) { /* RLIMIT_AS just above current use; arg failing mallocs and mmaps */
+        limit(RLIMIT_AS, (unsigned long long)status_kb("VmSize") * 1024 + (16ull << 20));
+        int refused = 0;
+        for (unsigned long long i = 0; i < arg; i++) {
+            void *m = malloc(64ull << 20);
+            void *p = mmap(NULL, 64ull << 20, RW, PA, -1, 0);
+            refused += (m == NULL) + (p == MAP_FAILED);
+        }
+        printf("refused %d of %llu\n", refused, 2 * arg);
+        return refused == (int)(2 * arg) ? 0 : 3;
+    }
+    fprintf(stderr, "usage: refuse mmap-pages N | rlimit-as | rlimit-data | rlimit-data-fixed | map-count | "
+                    "nproc | sbrk-data | malloc-pages N | many N\n");
+    return 2;
+}
