@@ -41,6 +41,9 @@ $(BUILD)/osj.o: shim/jemalloc.syms $(JEPIC) | $(BUILD)/jemalloc
 $(BUILD)/shim/%.o: shim/%.c shim/*.h shim/*.def | $(BUILD)/shim
 	$(CC) $(SHIM_CFLAGS) -c $< -o $@
 
+# The fork path keeps source order, so that its code shares one page (interpose_fork.c).
+$(BUILD)/shim/interpose_fork.o: SHIM_CFLAGS += -fno-toplevel-reorder -fno-reorder-functions
+
 $(LIB): $(SHIM_OBJ) $(BUILD)/osj.o $(BUILD)/exports.map
 	$(CC) -shared -o $@ $(SHIM_OBJ) $(BUILD)/osj.o -Wl,--version-script=$(BUILD)/exports.map \
 	  -Wl,--exclude-libs,ALL -Wl,-z,defs -lunwind -ldl -lpthread -lm

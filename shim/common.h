@@ -12,13 +12,32 @@
 #define OS_TLS __thread __attribute__((tls_model("initial-exec")))
 #define OS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Depth of shim work on this thread. Non-zero: every wrapper goes straight to the
- * real function (calls made by the shim itself, by jemalloc, by libunwind, and by
- * a signal handler that interrupted the shim on this thread). */
-extern OS_TLS int os_guard;
+struct thread_rec;
+
+/* The shim's whole per-thread state: one initial-exec TLS block of 24 bytes
+ * (large static TLS shrinks every thread's stack in a JVM). */
+struct os_tls {
+    /* Depth of shim work on this thread. Non-zero: every wrapper goes straight to
+     * the real function (calls made by the shim itself, by jemalloc, by libunwind,
+     * and by a signal handler that interrupted the shim on this thread). */
+    int guard;
+    struct thread_rec *self; /* this thread's ledger record, NULL until first needed */
+    /* malloc bytes this thread allocated and freed. Two counters, not one: each is a
+     * separate chain of adds, so malloc and free do not wait on each other's store. */
+    int64_t malloc_in, malloc_out;
+};
+extern OS_TLS struct os_tls os_t;
+#define os_guard (os_t.guard)
 
 /* Set once the constructor has parsed valid options; 0 means pure pass-through. */
 extern int os_active;
+/* os_active and malloc is glibc's (its chunk header gives block sizes): the
+ * malloc/free fast path tests this one word. */
+extern int os_fast;
+
+/* The code a fork runs (the atfork handlers and the fork wrapper): kept together
+ * in one page-aligned section, so a fork child faults in one page of shim text. */
+#define OS_FORK_TEXT __attribute__((section(".text.overshim_fork")))
 
 static inline void os_enter(void) { os_guard++; }
 static inline void os_leave(void) { os_guard--; }

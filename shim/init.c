@@ -17,46 +17,21 @@
 #include "touched.h"
 #include "unwind.h"
 
-OS_TLS int os_guard;
+OS_TLS struct os_tls os_t;
 int os_active;
-struct os_state os_st;
+int os_fast;
+struct os_state os_st __attribute__((aligned(4096))) = {
+    .heap_mu = PTHREAD_MUTEX_INITIALIZER, .ledger_mu = PTHREAD_MUTEX_INITIALIZER, .report_mu = PTHREAD_MUTEX_INITIALIZER};
+_Static_assert(sizeof(struct os_state) - sizeof(struct os_options) <= 4096, "fork-touched state fits one page");
 
 void threads_init(void);
+void fork_init(void);
 
 static void say(const char *msg)
 {
     raw_write_all(2, "overshim: ", 10);
     raw_write_all(2, msg, strlen(msg));
     raw_write_all(2, "\n", 1);
-}
-
-static void prefork(void)
-{
-    if (!os_active) return;
-    os_enter();
-    report_lock();
-    ledger_prefork();
-}
-
-static void postfork_parent(void)
-{
-    if (!os_active) return;
-    ledger_postfork_parent();
-    report_unlock();
-    os_leave();
-}
-
-static void postfork_child(void)
-{
-    if (!os_active) return;
-    ledger_postfork_child();
-    report_postfork_child();
-    touched_reset();
-    os_st.pid = raw_getpid();
-    os_st.exit_done = 0;
-    os_st.wrote_events = 0;
-    os_st.nreports = 0;
-    os_leave();
 }
 
 /* Kernel "a.b" at least (maj, min)? */
@@ -121,10 +96,10 @@ __attribute__((constructor(101))) static void overshim_init(void)
     ledger_init(os_st.overcommit_mode, kernel_at_least(os_st.kernel_release, 6, 7));
     threads_init();
     unwind_init();
-    /* after jemalloc's own (heap_init), so that ours run first in prepare */
-    pthread_atfork(prefork, postfork_parent, postfork_child);
+    fork_init();
     ledger_self();
     __atomic_store_n(&os_active, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&os_fast, os_glibc_chunks, __ATOMIC_RELEASE);
     os_leave();
 }
 

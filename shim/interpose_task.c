@@ -9,11 +9,11 @@
 
 #include "common.h"
 #include "failure.h"
-#include "heap.h"
 #include "ledger.h"
 #include "rawsys.h"
 #include "report.h"
 #include "resolve.h"
+#include "state.h"
 
 #define ENSURE(name)                                                                                \
     do {                                                                                            \
@@ -47,32 +47,13 @@ OS_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 }
 
 /* --- threads ------------------------------------------------------------- */
-struct tramp {
-    void *(*fn)(void *);
-    void *arg;
-    pid_t parent_tid;
-    struct thread_rec *payer;
-    int64_t stack_model;
-};
-
 static pthread_key_t exit_key;
 static int exit_key_ok;
 
 static void on_thread_exit(void *p)
 {
-    struct thread_rec *t = p;
     os_enter();
-    if (t->stack_model) {
-        pthread_attr_t a;
-        void *addr;
-        size_t size;
-        if (pthread_getattr_np(pthread_self(), &a) == 0) {
-            if (pthread_attr_getstack(&a, &addr, &size) == 0)
-                ledger_forget_stack((uintptr_t)addr, (uintptr_t)addr + size);
-            pthread_attr_destroy(&a);
-        }
-    }
-    ledger_thread_exit(t);
+    ledger_thread_exit(p);
     os_leave();
 }
 
@@ -81,24 +62,21 @@ void threads_init(void) { exit_key_ok = pthread_key_create(&exit_key, on_thread_
 
 static void *trampoline(void *p)
 {
-    struct tramp tp = *(struct tramp *)p;
+    struct thread_rec *t = p;
     os_enter();
-    osj_free(p);
-    struct thread_rec *t = ledger_thread_start(tp.parent_tid, tp.payer, tp.stack_model);
-    if (t && tp.stack_model) {
-        /* the real stack, for touched pages and for reconciliation with smaps */
-        pthread_attr_t a;
+    uintptr_t lo = 0, hi = 0;
+    pthread_attr_t a;
+    if (t->stack_model && pthread_getattr_np(pthread_self(), &a) == 0) {
         void *addr;
         size_t size;
-        if (pthread_getattr_np(pthread_self(), &a) == 0) {
-            if (pthread_attr_getstack(&a, &addr, &size) == 0)
-                ledger_record_stack((uintptr_t)addr, (uintptr_t)addr + size, tp.payer);
-            pthread_attr_destroy(&a);
-        }
+        if (pthread_attr_getstack(&a, &addr, &size) == 0) lo = (uintptr_t)addr, hi = lo + size;
+        pthread_attr_destroy(&a);
     }
-    if (t && exit_key_ok) pthread_setspecific(exit_key, t);
+    ledger_thread_attach(t, lo, hi);
+    if (exit_key_ok) pthread_setspecific(exit_key, t);
+    void *(*fn)(void *) = t->start, *arg = t->start_arg;
     os_leave();
-    return tp.fn(tp.arg);
+    return fn(arg);
 }
 
 /* What glibc will commit for the new thread's stack: the attribute's size (or the
@@ -127,22 +105,19 @@ OS_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*f
     ENSURE(pthread_create);
     if (!READY()) return REAL(pthread_create)(t, attr, fn, arg);
     os_enter();
-    struct thread_rec *self = ledger_self();
-    struct tramp *tp = osj_malloc(sizeof *tp);
     int64_t stack = model_stack(attr);
-    if (tp) {
-        *tp = (struct tramp){.fn = fn, .arg = arg, .parent_tid = self ? self->tid : raw_gettid(),
-                             .payer = self, .stack_model = stack};
-        if (stack) ledger_charge_stack(self, stack);
+    struct thread_rec *rec = ledger_thread_prepare(ledger_self(), stack);
+    if (rec) {
+        rec->start = fn;
+        rec->start_arg = arg;
     }
     os_leave();
-    if (!tp) return REAL(pthread_create)(t, attr, fn, arg);
-    int rc = REAL(pthread_create)(t, attr, trampoline, tp);
+    if (!rec) return REAL(pthread_create)(t, attr, fn, arg);
+    int rc = REAL(pthread_create)(t, attr, trampoline, rec);
     if (rc != 0) {
         int e = errno;
         os_enter();
-        if (stack) ledger_charge_stack(self, -stack);
-        osj_free(tp);
+        ledger_thread_discard(rec);
         if (rc == EAGAIN || rc == ENOMEM) {
             errno = rc;
             fail(CALL_PTHREAD_CREATE, rc, (uint64_t)(uintptr_t)attr, (uint64_t)stack, 0, 0);
@@ -154,21 +129,6 @@ OS_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*f
 }
 
 /* --- processes ------------------------------------------------------------ */
-OS_EXPORT pid_t fork(void)
-{
-    ENSURE(fork);
-    if (!READY()) return REAL(fork)();
-    pid_t r = REAL(fork)();
-    if (r < 0 && (errno == ENOMEM || errno == EAGAIN)) {
-        int e = errno;
-        os_enter();
-        fail(CALL_FORK, e, 0, 0, 0, 0);
-        os_leave();
-        errno = e;
-    }
-    return r;
-}
-
 static int spawn_common(enum call_id id, int rc, const char *path)
 {
     if (rc == ENOMEM || rc == EAGAIN) {
@@ -202,7 +162,7 @@ OS_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
 OS_EXPORT void exit(int status)
 {
     ENSURE(exit);
-    if (READY()) {
+    if (READY() && (os_st.opt.report_at_exit || os_st.wrote_events || os_st.forked)) {
         os_enter();
         report_exit("exit", status, 1);
         os_leave();
@@ -214,7 +174,7 @@ OS_EXPORT void exit(int status)
 OS_EXPORT void _exit(int status)
 {
     ENSURE(_exit);
-    if (READY()) {
+    if (READY() && (os_st.opt.report_at_exit || os_st.wrote_events || os_st.forked)) {
         os_enter();
         report_exit("_exit", status, 1);
         os_leave();
@@ -226,7 +186,7 @@ OS_EXPORT void _exit(int status)
 OS_EXPORT void _Exit(int status)
 {
     ENSURE(_Exit);
-    if (READY()) {
+    if (READY() && (os_st.opt.report_at_exit || os_st.wrote_events || os_st.forked)) {
         os_enter();
         report_exit("_Exit", status, 1);
         os_leave();

@@ -11,12 +11,10 @@
 #include "fmt.h"
 #include "heap.h"
 #include "rawsys.h"
+#include "state.h"
 #include "touched.h"
 
-OS_TLS struct thread_rec *os_self;
-OS_TLS int64_t os_malloc_pending;
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct range *rv;
 static size_t rn, rcap;
 static struct thread_rec *threads;
@@ -30,8 +28,12 @@ void ledger_init(int overcommit_mode, int kernel_ge_6_7)
     uncharge_unfaulted = kernel_ge_6_7;
 }
 
-void ledger_lock(void) { pthread_mutex_lock(&lock); }
-void ledger_unlock(void) { pthread_mutex_unlock(&lock); }
+void ledger_lock(void)
+{
+    os_process_check();
+    pthread_mutex_lock(&os_st.ledger_mu);
+}
+void ledger_unlock(void) { pthread_mutex_unlock(&os_st.ledger_mu); }
 
 int ledger_is_accountable(int prot, int flags, int m)
 {
@@ -52,14 +54,13 @@ static void read_own_name(char name[16])
 
 static struct thread_rec *new_rec(pid_t tid, pid_t parent)
 {
-    struct thread_rec *t = osj_calloc(1, sizeof *t);
+    struct thread_rec *t = os_heap_alloc(sizeof *t);
     if (!t) return NULL;
     t->tid = tid;
     t->parent_tid = parent;
     t->alive = 1;
     read_own_name(t->name);
-    t->malloc_live = os_malloc_pending;
-    os_malloc_pending = 0;
+    t->tls = &os_t;
     t->next = threads;
     threads = t;
     return t;
@@ -76,18 +77,6 @@ struct thread_rec *ledger_self(void)
     return os_self;
 }
 
-struct thread_rec *ledger_thread_start(pid_t parent_tid, struct thread_rec *payer, int64_t stack_model)
-{
-    ledger_lock();
-    os_self = new_rec(raw_gettid(), parent_tid);
-    if (os_self) {
-        os_self->stack_payer = payer;
-        os_self->stack_model = stack_model;
-    }
-    ledger_unlock();
-    return os_self;
-}
-
 static void charge(struct thread_rec *t, int64_t bytes)
 {
     proc_committed += bytes;
@@ -97,11 +86,51 @@ static void charge(struct thread_rec *t, int64_t bytes)
     if (t->committed > t->peak_committed) t->peak_committed = t->committed;
 }
 
-void ledger_charge_stack(struct thread_rec *payer, int64_t bytes)
+struct thread_rec *ledger_thread_prepare(struct thread_rec *creator, int64_t stack_model)
+{
+    struct thread_rec *t = os_heap_alloc(sizeof *t);
+    if (!t) return NULL;
+    t->parent_tid = creator ? creator->tid : raw_gettid();
+    t->stack_payer = creator;
+    t->stack_model = stack_model;
+    ledger_lock();
+    charge(creator, stack_model);
+    ledger_unlock();
+    return t;
+}
+
+void ledger_thread_discard(struct thread_rec *t)
 {
     ledger_lock();
-    charge(payer, bytes);
+    charge(t->stack_payer, -t->stack_model);
     ledger_unlock();
+    os_heap_free(t);
+}
+
+static void insert(const struct range *nr);
+static void clip(uintptr_t lo, uintptr_t hi);
+
+void ledger_thread_attach(struct thread_rec *t, uintptr_t stack_lo, uintptr_t stack_hi)
+{
+    t->tid = raw_gettid();
+    t->alive = 1;
+    read_own_name(t->name);
+    t->tls = &os_t;
+    ledger_lock();
+    t->next = threads;
+    threads = t;
+    if (t->stack_model && stack_hi > stack_lo) {
+        /* the real stack, for touched pages and reconciliation; charged through the model */
+        t->stack_lo = stack_lo;
+        t->stack_hi = stack_hi;
+        struct range r = {.lo = stack_lo, .hi = stack_hi, .prot = PROT_READ | PROT_WRITE,
+                          .flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, .acct = 1, .kind = RK_STACK,
+                          .anon = 1, .owner = t->stack_payer};
+        clip(stack_lo, stack_hi);
+        insert(&r);
+    }
+    ledger_unlock();
+    os_self = t;
 }
 
 void ledger_thread_exit(struct thread_rec *t)
@@ -110,10 +139,14 @@ void ledger_thread_exit(struct thread_rec *t)
     ledger_lock();
     read_own_name(t->name);
     t->alive = 0;
+    t->malloc_in = os_t.malloc_in; /* the TLS block goes away with the thread */
+    t->malloc_out = os_t.malloc_out;
+    t->tls = NULL;
     if (t->stack_model) {
         charge(t->stack_payer, -t->stack_model);
         t->stack_model = 0;
     }
+    if (t->stack_hi > t->stack_lo) clip(t->stack_lo, t->stack_hi); /* glibc caches or unmaps it: not ours */
     ledger_unlock();
 }
 
@@ -140,7 +173,7 @@ static int reserve(size_t extra)
     if (rn + extra <= rcap) return 0;
     size_t ncap = rcap ? rcap * 2 : 256;
     while (ncap < rn + extra) ncap *= 2;
-    struct range *n = osj_realloc(rv, ncap * sizeof *rv);
+    struct range *n = os_heap_realloc(rv, ncap * sizeof *rv);
     if (!n) return -1;
     rv = n;
     rcap = ncap;
@@ -300,24 +333,6 @@ void ledger_record_brk(uintptr_t old_brk, uintptr_t new_brk)
     ledger_unlock();
 }
 
-void ledger_record_stack(uintptr_t lo, uintptr_t hi, struct thread_rec *owner)
-{
-    ledger_lock();
-    struct range r = {.lo = lo, .hi = hi, .prot = PROT_READ | PROT_WRITE,
-                      .flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, .acct = 1, .kind = RK_STACK,
-                      .anon = 1, .owner = owner};
-    clip(lo, hi);
-    insert(&r);
-    ledger_unlock();
-}
-
-void ledger_forget_stack(uintptr_t lo, uintptr_t hi)
-{
-    ledger_lock();
-    clip(lo, hi);
-    ledger_unlock();
-}
-
 /* --- read side ---------------------------------------------------------------- */
 const struct range *ledger_ranges(size_t *n)
 {
@@ -365,9 +380,16 @@ void ledger_totals(struct ledger_totals *out)
     out->nranges = rn;
     for (struct thread_rec *t = threads; t; t = t->next) {
         out->nthreads++;
-        out->malloc_live += __atomic_load_n(&t->malloc_live, __ATOMIC_RELAXED);
+        out->malloc_live += ledger_malloc_live(t);
         out->touched += t->touched;
     }
+}
+
+int64_t ledger_malloc_live(const struct thread_rec *t)
+{
+    if (t->tls)
+        return __atomic_load_n(&t->tls->malloc_in, __ATOMIC_RELAXED) - __atomic_load_n(&t->tls->malloc_out, __ATOMIC_RELAXED);
+    return t->malloc_in - t->malloc_out;
 }
 
 void ledger_refresh_names(void)
@@ -386,18 +408,24 @@ void ledger_refresh_names(void)
 }
 
 /* --- fork ---------------------------------------------------------------------- */
-void ledger_prefork(void) { pthread_mutex_lock(&lock); }
-void ledger_postfork_parent(void) { pthread_mutex_unlock(&lock); }
+void ledger_prefork(void) { pthread_mutex_lock(&os_st.ledger_mu); }
+void ledger_postfork_parent(void) { pthread_mutex_unlock(&os_st.ledger_mu); }
 
 void ledger_postfork_child(void)
 {
-    pthread_mutex_init(&lock, NULL);
+    ledger_lock();
     /* Only the forking thread exists in the child; the others stay listed (their
      * mappings were copied) but are no longer alive here. */
-    for (struct thread_rec *t = threads; t; t = t->next)
-        if (t != os_self) t->alive = 0;
+    for (struct thread_rec *t = threads; t; t = t->next) {
+        if (t == os_self || !t->tls) continue;
+        t->alive = 0;
+        t->malloc_in = t->tls->malloc_in; /* a copy of that thread's TLS, frozen */
+        t->malloc_out = t->tls->malloc_out;
+        t->tls = NULL;
+    }
     if (os_self) {
         os_self->parent_tid = os_self->tid;
         os_self->tid = raw_gettid();
     }
+    ledger_unlock();
 }

@@ -31,18 +31,20 @@ struct thread_rec {
     int alive;             /* 0 after exit, or in a fork child for the other threads */
     int64_t committed;     /* bytes: its accountable mappings + modelled stacks of live threads it created */
     int64_t peak_committed;
-    int64_t malloc_live;   /* written only by the thread itself (relaxed) */
+    struct os_tls *tls;    /* the live thread's TLS block (malloc counters); NULL once it exited */
+    int64_t malloc_in, malloc_out; /* the counters as they stood at exit */
     int64_t stack_model;   /* this thread's own stack as modelled at pthread_create */
     struct thread_rec *stack_payer;
     uint64_t touched;      /* filled by ledger_compute_touched() */
     uint64_t nmaps;
+    uintptr_t stack_lo, stack_hi; /* its own stack, as glibc reports it */
+    void *(*start)(void *);       /* pthread_create's start routine and argument */
+    void *start_arg;
     struct thread_rec *next;
 };
 
 /* This thread's record (NULL until the thread first did something the shim tracks). */
-extern OS_TLS struct thread_rec *os_self;
-/* malloc bytes counted before this thread had a record. */
-extern OS_TLS int64_t os_malloc_pending;
+#define os_self (os_t.self)
 
 struct ledger_totals {
     int64_t committed, peak_committed, malloc_live;
@@ -53,11 +55,13 @@ struct ledger_totals {
 void ledger_init(int overcommit_mode, int kernel_ge_6_7);
 /* Record for the calling thread, created on first use. Call under os_guard. */
 struct thread_rec *ledger_self(void);
-/* Create the record of a thread that is starting (called by the thread itself). */
-struct thread_rec *ledger_thread_start(pid_t parent_tid, struct thread_rec *payer, int64_t stack_model);
+/* pthread_create: the creator allocates the new thread's record (so the new thread
+ * never touches the private heap), charges the modelled stack to itself, and the
+ * thread attaches the record when it starts. discard: the creation failed. */
+struct thread_rec *ledger_thread_prepare(struct thread_rec *creator, int64_t stack_model);
+void ledger_thread_discard(struct thread_rec *t);
+void ledger_thread_attach(struct thread_rec *t, uintptr_t stack_lo, uintptr_t stack_hi);
 void ledger_thread_exit(struct thread_rec *t);
-/* Charge a modelled stack to the creating thread (pthread_create) or release it. */
-void ledger_charge_stack(struct thread_rec *payer, int64_t bytes);
 
 /* Mapping changes, all under os_guard; `mode` is vm.overcommit_memory. */
 void ledger_record_map(uintptr_t addr, size_t len, int prot, int flags, int anon);
@@ -65,8 +69,6 @@ void ledger_record_unmap(uintptr_t addr, size_t len);
 void ledger_record_protect(uintptr_t addr, size_t len, int prot);
 void ledger_record_remap(uintptr_t old, size_t old_len, uintptr_t new_addr, size_t new_len, int dontunmap);
 void ledger_record_brk(uintptr_t old_brk, uintptr_t new_brk);
-void ledger_record_stack(uintptr_t lo, uintptr_t hi, struct thread_rec *owner);
-void ledger_forget_stack(uintptr_t lo, uintptr_t hi);
 
 /* Read-side: run fn over every range / thread with the lock held. */
 void ledger_lock(void);
@@ -83,6 +85,8 @@ uint64_t ledger_compute_touched(void);
 void ledger_totals(struct ledger_totals *out);     /* lock held */
 /* Thread names: refresh live threads' names from /proc (lock held). */
 void ledger_refresh_names(void);
+/* Live malloc bytes of a thread (lock held). */
+int64_t ledger_malloc_live(const struct thread_rec *t);
 
 /* atfork */
 void ledger_prefork(void);

@@ -14,7 +14,6 @@ void report_summary(const char *via, int status, int have_status);
 
 void report_lock(void);
 void report_unlock(void);
-void report_postfork_child(void);
 
 /* Shared pieces for renderers. */
 /* "==PID== " prefix */

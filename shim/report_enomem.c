@@ -254,6 +254,7 @@ static void one_line(struct fmtbuf *fb, const struct failed_call *fc, const stru
 
 void failure_report(struct failed_call *fc)
 {
+    os_process_check();
     if (raw_getpid() != os_st.pid) return; /* a vfork child running in our memory: touch nothing */
     int saved = errno;
     fc->when_ns = raw_now_ns();

@@ -11,12 +11,10 @@
 #include "state.h"
 #include "touched.h"
 
-static pthread_mutex_t report_mu = PTHREAD_MUTEX_INITIALIZER;
 static char jbuf[32768], tbuf[32768];
 
-void report_lock(void) { pthread_mutex_lock(&report_mu); }
-void report_unlock(void) { pthread_mutex_unlock(&report_mu); }
-void report_postfork_child(void) { pthread_mutex_init(&report_mu, NULL); }
+void report_lock(void) { pthread_mutex_lock(&os_st.report_mu); }
+void report_unlock(void) { pthread_mutex_unlock(&os_st.report_mu); }
 
 void report_prefix(struct fmtbuf *fb) { fb_printf(fb, "==%d== ", (int)os_st.pid); }
 
@@ -25,7 +23,7 @@ static void text_thread_row(struct fmtbuf *t, const struct thread_rec *th)
     fb_puts(t, "  ");
     struct fmtbuf col;
     char c[32];
-    const int64_t vals[3] = {th->committed, (int64_t)th->touched, th->malloc_live};
+    const int64_t vals[3] = {th->committed, (int64_t)th->touched, ledger_malloc_live(th)};
     for (int i = 0; i < 3; i++) {
         fb_init(&col, c, sizeof c, -1);
         fb_ssize(&col, vals[i]);
@@ -67,7 +65,7 @@ void report_ledger(struct fmtbuf *j, struct fmtbuf *t)
                       "\"peak_committed_bytes\":%lld,\"touched_bytes\":%llu,\"malloc_bytes\":%lld,\"maps\":%llu}",
                       first ? "" : ",", (int)th->tid, th->name, (int)th->parent_tid, th->alive ? "true" : "false",
                       (long long)th->committed, (long long)th->peak_committed, (unsigned long long)th->touched,
-                      (long long)__atomic_load_n(&th->malloc_live, __ATOMIC_RELAXED),
+                      (long long)ledger_malloc_live(th),
                       (unsigned long long)th->nmaps);
             first = 0;
         }
@@ -135,6 +133,7 @@ void report_summary(const char *via, int status, int have_status)
 
 void report_exit(const char *via, int status, int have_status)
 {
+    os_process_check();
     if (raw_getpid() != os_st.pid) return; /* a vfork child running in our memory */
     report_lock();
     if (!os_st.exit_done) {

@@ -12,6 +12,7 @@
 struct os_real os_real;
 volatile int os_resolved;
 int os_usable_size_ok;
+int os_glibc_chunks;
 static const char *missing;
 
 const char *const os_symbol_names[] = {
@@ -27,7 +28,7 @@ const int os_symbol_required[] = {
 const size_t os_symbol_count = OS_ARRAY_LEN(os_symbol_names);
 
 /* --- bootstrap buffer: bump allocation, never freed ------------------------ */
-static char boot_buf[256 * 1024] __attribute__((aligned(64)));
+char os_boot_buf[256 * 1024] __attribute__((aligned(64)));
 static size_t boot_used;
 
 struct boot_hdr {
@@ -40,10 +41,10 @@ void *bootstrap_alloc(size_t size, size_t align)
     if (align < 16) align = 16;
     for (;;) {
         size_t old = __atomic_load_n(&boot_used, __ATOMIC_RELAXED);
-        uintptr_t base = (uintptr_t)boot_buf + old + sizeof(struct boot_hdr);
+        uintptr_t base = (uintptr_t)os_boot_buf + old + sizeof(struct boot_hdr);
         uintptr_t p = (base + align - 1) & ~(uintptr_t)(align - 1);
-        size_t end = (size_t)(p - (uintptr_t)boot_buf) + size;
-        if (size > sizeof boot_buf || end > sizeof boot_buf) {
+        size_t end = (size_t)(p - (uintptr_t)os_boot_buf) + size;
+        if (size > sizeof os_boot_buf || end > sizeof os_boot_buf) {
             errno = ENOMEM;
             return NULL;
         }
@@ -52,11 +53,6 @@ void *bootstrap_alloc(size_t size, size_t align)
             return (void *)p;
         }
     }
-}
-
-int bootstrap_owns(const void *p)
-{
-    return (const char *)p >= boot_buf && (const char *)p < boot_buf + sizeof boot_buf;
 }
 
 size_t bootstrap_size(const void *p) { return ((const struct boot_hdr *)p)[-1].size; }
@@ -93,6 +89,9 @@ int resolve_all(void)
     Dl_info im, iu;
     os_usable_size_ok = tmp.malloc && tmp.malloc_usable_size && dladdr((void *)tmp.malloc, &im) &&
                         dladdr((void *)tmp.malloc_usable_size, &iu) && im.dli_fbase == iu.dli_fbase;
+    /* glibc's own malloc: the block size can be read from its chunk header, as its
+     * malloc_usable_size does, without a call (the hot path of every free). */
+    os_glibc_chunks = os_usable_size_ok && im.dli_fname && strstr(im.dli_fname, "/libc.so.6") != NULL;
     /* Publish the table slot by slot: a concurrent wrapper only ever sees NULL or
      * the final pointer. */
     void **dst = (void **)&os_real;

@@ -33,10 +33,16 @@ const char *resolve_missing(void);
 /* Non-zero when malloc_usable_size belongs to the same object as malloc, so the
  * shim may ask the program's allocator for the size of its blocks. */
 extern int os_usable_size_ok;
+/* Non-zero when malloc is glibc's (libc.so.6): its chunk header gives the size. */
+extern int os_glibc_chunks;
 
 /* Bootstrap allocator for allocations made while resolving. */
 void *bootstrap_alloc(size_t size, size_t align);
-int bootstrap_owns(const void *p);
+extern char os_boot_buf[256 * 1024];
+static inline int bootstrap_owns(const void *p)
+{
+    return (const char *)p >= os_boot_buf && (const char *)p < os_boot_buf + sizeof os_boot_buf;
+}
 size_t bootstrap_size(const void *p);
 
 /* Names from the table, for tests and the help text. */

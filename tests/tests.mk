@@ -35,3 +35,9 @@ unit: $(BUILD)/tests/unit $(BUILD)/tests/unit-asan
 
 integ: all $(BUILD)/tests/integ $(PROGS)
 	@bash tests/run.sh $(BUILD)/tests/integ
+
+$(BUILD)/tests/bench: tests/bench/bench.c | $(BUILD)/tests
+	$(CC) $(CFLAGS_BASE) $< -o $@ -lpthread
+
+bench: all $(BUILD)/tests/bench
+	@BUILD=$(BUILD) bash tests/bench/run.sh

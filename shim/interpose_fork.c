@@ -1,0 +1,82 @@
+/* fork: the wrapper, the atfork handlers that hand the shim's locks over, and the
+ * fix-up a child does the first time the shim runs in it. All of the code a fork
+ * executes sits in one page-aligned section (OS_FORK_TEXT): a fork child faults in
+ * each page of text it runs (the kernel does not copy page tables of file
+ * mappings at fork), ~15-30 us a page on this machine kind. */
+#include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "failure.h"
+#include "heap.h"
+#include "ledger.h"
+#include "rawsys.h"
+#include "report.h"
+#include "resolve.h"
+#include "state.h"
+#include "touched.h"
+
+#define READY() (OS_LIKELY(os_active) && OS_LIKELY(!os_guard))
+
+OS_EXPORT OS_FORK_TEXT __attribute__((aligned(4096))) pid_t fork(void)
+{
+    if (OS_UNLIKELY(!REAL(fork))) resolve_all();
+    if (!READY()) return REAL(fork)();
+    pid_t r = REAL(fork)();
+    if (r < 0 && (errno == ENOMEM || errno == EAGAIN)) {
+        int e = errno;
+        os_enter();
+        struct failed_call fc = {.id = CALL_FORK, .err = e};
+        failure_report(&fc);
+        os_leave();
+        errno = e;
+    }
+    return r;
+}
+
+OS_FORK_TEXT static void prefork(void)
+{
+    if (!os_active) return;
+    os_enter();
+    report_lock();
+    ledger_prefork();
+    heap_prefork();
+}
+
+OS_FORK_TEXT static void postfork_parent(void)
+{
+    if (!os_active) return;
+    heap_postfork_parent();
+    ledger_postfork_parent();
+    report_unlock();
+    os_leave();
+}
+
+/* Only stores into the one page of os_st: see os_process_check(). */
+OS_FORK_TEXT static void postfork_child(void)
+{
+    if (!os_active) return;
+    static const pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+    os_st.heap_mu = fresh;
+    os_st.ledger_mu = fresh;
+    os_st.report_mu = fresh;
+    os_st.exit_done = 0;
+    os_st.wrote_events = 0;
+    os_st.nreports = 0;
+    os_st.forked = 1;
+    os_leave();
+}
+
+void os_fork_fixup(void)
+{
+    if (!__atomic_exchange_n(&os_st.forked, 0, __ATOMIC_ACQ_REL)) return;
+    os_enter();
+    os_st.pid = raw_getpid();
+    touched_reset();
+    ledger_postfork_child();
+    os_leave();
+}
+
+void fork_init(void);
+void fork_init(void) { pthread_atfork(prefork, postfork_parent, postfork_child); }

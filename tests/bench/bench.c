@@ -1,0 +1,105 @@
+/* Micro-workloads for `make bench`: each prints the nanoseconds per operation of
+ * its loop. tests/bench/run.sh runs each one bare and under the shim, interleaved. */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint64_t now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static void *volatile sink;
+
+static void malloc64(long n)
+{
+    for (long i = 0; i < n; i++) {
+        void *p = malloc(64);
+        sink = p;
+        free(p);
+    }
+}
+
+static void *mixed(void *arg)
+{
+    long n = (long)(intptr_t)arg;
+    void *keep[64] = {0};
+    uint32_t x = 12345;
+    for (long i = 0; i < n; i++) {
+        x = x * 1103515245 + 12345;
+        int k = (int)(x >> 8) & 63;
+        free(keep[k]);
+        keep[k] = malloc(16 + ((x >> 16) & 4095));
+    }
+    for (int k = 0; k < 64; k++) free(keep[k]);
+    return NULL;
+}
+
+static void mmap_loop(long n, size_t len, int touch)
+{
+    for (long i = 0; i < n; i++) {
+        char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) abort();
+        if (touch)
+            for (size_t o = 0; o < len; o += 4096) p[o] = 1;
+        munmap(p, len);
+    }
+}
+
+static void *mmap_thread(void *arg)
+{
+    mmap_loop((long)(intptr_t)arg, 4096, 0);
+    return NULL;
+}
+
+static void *noop(void *a) { return a; }
+
+static void threads(int k, void *(*fn)(void *), long n)
+{
+    pthread_t t[16];
+    for (int i = 0; i < k; i++) pthread_create(&t[i], NULL, fn, (void *)(intptr_t)n);
+    for (int i = 0; i < k; i++) pthread_join(t[i], NULL);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: bench WORKLOAD ITERATIONS\n");
+        return 2;
+    }
+    const char *w = argv[1];
+    long n = atol(argv[2]);
+    uint64_t t0 = now();
+    if (!strcmp(w, "malloc64")) malloc64(n);
+    else if (!strcmp(w, "malloc_mixed_1t")) mixed((void *)(intptr_t)n);
+    else if (!strcmp(w, "malloc_mixed_4t")) threads(4, mixed, n / 4);
+    else if (!strcmp(w, "mmap4k")) mmap_loop(n, 4096, 0);
+    else if (!strcmp(w, "mmap64k_touch")) mmap_loop(n, 65536, 1);
+    else if (!strcmp(w, "mmap_8threads")) threads(8, mmap_thread, n / 8);
+    else if (!strcmp(w, "fork_wait")) {
+        for (long i = 0; i < n; i++) {
+            pid_t p = fork();
+            if (p == 0) _exit(0);
+            waitpid(p, NULL, 0);
+        }
+    } else if (!strcmp(w, "pthread_create_join")) {
+        for (long i = 0; i < n; i++) {
+            pthread_t t;
+            pthread_create(&t, NULL, noop, NULL);
+            pthread_join(t, NULL);
+        }
+    } else {
+        fprintf(stderr, "bench: unknown workload %s\n", w);
+        return 2;
+    }
+    printf("%.2f\n", (double)(now() - t0) / (double)n);
+    return 0;
+}
