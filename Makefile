@@ -12,7 +12,7 @@ SHIM_SRC := $(wildcard shim/*.c)
 SHIM_OBJ := $(patsubst shim/%.c,$(BUILD)/shim/%.o,$(SHIM_SRC))
 # The kernel-model core that the command and the unit tests link directly (no interposition).
 CORE_SRC := shim/kmodel.c shim/fmt.c shim/options.c shim/sysstate.c shim/rawsys.c shim/livestate.c \
-            shim/diagnose.c shim/report_call.c
+            shim/diagnose.c shim/report_call.c shim/snapshot.c
 LIB     := $(BUILD)/libovershim.so
 CLI     := $(BUILD)/overshim
 
@@ -55,3 +55,11 @@ include tests/tests.mk
 
 clean:
 	rm -rf $(BUILD)
+
+# The seed examples (examples/README.md).
+EXAMPLES := $(BUILD)/examples/fixed512 $(BUILD)/examples/bigfork $(BUILD)/examples/threads
+$(BUILD)/examples:
+	@mkdir -p $@
+$(BUILD)/examples/%: examples/c/%.c | $(BUILD)/examples
+	$(CC) $(CFLAGS_BASE) -O1 $< -o $@ -lpthread
+examples: all $(EXAMPLES)

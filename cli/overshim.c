@@ -7,17 +7,20 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "diagnose.h"
 #include "fmt.h"
 #include "kmodel.h"
 #include "livestate.h"
 #include "overshim.h"
 #include "rawsys.h"
+#include "snapshot.h"
 
 static int usage(FILE *f)
 {
-    fprintf(f, "usage: overshim run [--log PATH] [--json PATH] [--report-at-exit] [--options K=V:..] -- CMD [ARG...]\n"
+    fprintf(f, "usage: overshim run [--simulate FILE] [--kernel VER] [--inject RULES] [--log PATH] [--json PATH]\n"
+               "                    [--report-at-exit] [--options K=V:..] -- CMD [ARG...]\n"
                "       overshim snapshot [-o FILE]\n"
-               "       overshim explain [--vm-size BYTES] [--json] SIZE\n"
+               "       overshim explain [--snapshot FILE] [--vm-size BYTES] [--json] SIZE\n"
                "       overshim --version\n"
                "SIZE and BYTES take K, M, G, T suffixes (powers of 1024).\n");
     return f == stderr ? 2 : 0;
@@ -83,12 +86,12 @@ static int cmd_run(int argc, char **argv)
         } else if (!strcmp(a, "--log")) key = "log";
         else if (!strcmp(a, "--json")) key = "json";
         else if (!strcmp(a, "--options")) key = "";
+        else if (!strcmp(a, "--simulate")) key = "simulate";
+        else if (!strcmp(a, "--kernel")) key = "kernel";
+        else if (!strcmp(a, "--inject")) key = "inject";
         else if (!strcmp(a, "--report-at-exit")) {
             fb_puts(&fb, fb.len ? ":report_at_exit=1" : "report_at_exit=1");
             continue;
-        } else if (!strcmp(a, "--simulate") || !strcmp(a, "--kernel") || !strcmp(a, "--inject")) {
-            fprintf(stderr, "overshim: %s is not available in this version (the simulator is not built yet)\n", a);
-            return 2;
         } else if (a[0] == '-') {
             fprintf(stderr, "overshim: unknown option '%s'\n", a);
             return usage(stderr);
@@ -101,7 +104,14 @@ static int cmd_run(int argc, char **argv)
         }
         if (fb.len) fb_putc(&fb, ':');
         if (*key) fb_printf(&fb, "%s=", key);
-        fb_puts(&fb, argv[++i]);
+        const char *v = argv[++i];
+        char abs[PATH_MAX];
+        if (!strcmp(key, "simulate") && v[0] != '/' && realpath(v, abs)) v = abs; /* the program may chdir */
+        if (strchr(v, ':') && *key) {
+            fprintf(stderr, "overshim: %s '%s': ':' separates options and cannot appear in a value\n", a, v);
+            return 2;
+        }
+        fb_puts(&fb, v);
     }
     if (i >= argc) {
         fprintf(stderr, "overshim: run needs a command\n");
@@ -170,7 +180,7 @@ static int cmd_snapshot(int argc, char **argv)
     return 0;
 }
 
-static void print_verdict_json(const struct live_state *s, const struct kverdict *v)
+static void print_verdict_json(const struct live_state *s, const struct kverdict *v, const struct diagnosis *d)
 {
     char buf[8192];
     struct fmtbuf fb;
@@ -188,14 +198,43 @@ static void print_verdict_json(const struct live_state *s, const struct kverdict
     for (int i = 0; i < v->nterms; i++)
         fb_printf(&fb, "%s{\"name\":%J,\"op\":\"%c\",\"pages\":%lld}", i ? "," : "", v->terms[i].name, v->terms[i].op,
                   (long long)v->terms[i].pages);
-    fb_puts(&fb, "],\"explanation\":\"\",\"remedies\":[]}}\n");
+    fb_printf(&fb, "],\"explanation\":%J,\"remedies\":[", v->refused ? d->explanation : "accepted");
+    for (int i = 0; v->refused && i < d->nremedies; i++) fb_printf(&fb, "%s%J", i ? "," : "", d->remedies[i]);
+    fb_puts(&fb, "]}}\n");
     fb_flush(&fb);
+}
+
+static char snap_text[1 << 20];
+
+static int load_snapshot(const char *path, struct live_state *s)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "overshim: cannot read '%s': %s\n", path, strerror(errno));
+        return -1;
+    }
+    size_t n = fread(snap_text, 1, sizeof snap_text - 1, f);
+    fclose(f);
+    snap_text[n] = 0;
+    struct snapshot sn;
+    char err[256];
+    if (snapshot_parse(snap_text, &sn, err, sizeof err) != 0) {
+        fprintf(stderr, "overshim: %s: %s\n", path, err);
+        return -1;
+    }
+    memset(s, 0, sizeof *s);
+    snprintf(s->release, sizeof s->release, "%s", sn.release);
+    s->k = sn.k;
+    s->mi = sn.mi;
+    snapshot_input(&sn, &s->in);
+    return 0;
 }
 
 static int cmd_explain(int argc, char **argv)
 {
     unsigned long long size = 0, vm = 0;
     int json = 0, have = 0;
+    const char *snap = NULL;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--json")) json = 1;
         else if (!strcmp(argv[i], "--vm-size") && i + 1 < argc) {
@@ -203,9 +242,8 @@ static int cmd_explain(int argc, char **argv)
                 fprintf(stderr, "overshim: bad --vm-size '%s'\n", argv[i]);
                 return 2;
             }
-        } else if (!strcmp(argv[i], "--snapshot")) {
-            fprintf(stderr, "overshim: --snapshot is not available in this version (the snapshot reader is not built yet)\n");
-            return 2;
+        } else if (!strcmp(argv[i], "--snapshot") && i + 1 < argc) {
+            snap = argv[++i];
         } else if (!have && parse_size(argv[i], &size) == 0) have = 1;
         else {
             fprintf(stderr, "overshim: bad argument '%s'\n", argv[i]);
@@ -214,21 +252,36 @@ static int cmd_explain(int argc, char **argv)
     }
     if (!have) return usage(stderr);
     struct live_state s;
-    livestate_read(&s, 0);
+    if (snap) {
+        if (load_snapshot(snap, &s) != 0) return 2;
+    } else {
+        livestate_read(&s, 0);
+        s.in.cap_sys_admin = 0; /* a new process of an ordinary user */
+    }
     int64_t ps = s.in.page_kb * 1024;
     int64_t pages = (int64_t)((size + (unsigned long long)ps - 1) / (unsigned long long)ps);
-    s.in.cap_sys_admin = 0; /* a new process of an ordinary user */
     struct kverdict v;
     kmodel_vm_enough_memory(&s.k, &s.in, pages, (int64_t)(vm / (unsigned long long)ps), &v);
+    /* the same request as diagnose sees it, for the explanation and the remedies */
+    s.vm_size_pages = (int64_t)(vm / (unsigned long long)ps);
+    s.map_count = 0;
+    s.max_map_count = 65530;
+    s.rlim_as = s.rlim_data = s.rlim_nproc = s.rlim_stack = s.rlim_data_max = LS_UNLIMITED;
+    struct failed_call fc = {.id = CALL_MMAP, .a = {0, (uint64_t)pages * (uint64_t)ps, 3, 0x22, (uint64_t)-1, 0}};
+    struct diagnosis d;
+    diagnose(&fc, &s, NULL, &d);
     if (json) {
-        print_verdict_json(&s, &v);
+        print_verdict_json(&s, &v, &d);
         return 0;
     }
     printf("Linux %s (model %s), vm.overcommit_memory=%d\n", s.release, s.k.label, v.mode);
     printf("%s\n", v.formula);
     for (int i = 0; i < v.nterms; i++) printf("  %c %12lld  %s\n", v.terms[i].op, (long long)v.terms[i].pages, v.terms[i].name);
     printf("request %lld pages (%llu bytes): %s\n", (long long)pages, size, v.refused ? "REFUSED (ENOMEM)" : "accepted");
-    if (v.refused) printf("short by %lld pages\n", (long long)v.shortfall_pages);
+    if (v.refused) {
+        printf("short by %lld pages: %s\n", (long long)v.shortfall_pages, d.explanation);
+        for (int i = 0; i < d.nremedies; i++) printf("  - %s\n", d.remedies[i]);
+    }
     if (v.mode != 1) printf("largest request that would pass: %lld pages (%lld MiB)\n", (long long)v.largest_pages,
                             (long long)(v.largest_pages * s.in.page_kb / 1024));
     return 0;

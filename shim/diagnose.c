@@ -133,8 +133,20 @@ static void overcommit_remedies(struct diagnosis *d, const struct live_state *s)
     const struct kverdict *v = &d->kv;
     int64_t pk = s->in.page_kb;
     int64_t largest_mib = v->largest_pages * pk / 1024;
-    remedy(d, "this request at most %lld MiB: for a JVM heap commit, -Xms%lldm or less (-Xmx may stay)",
-           (long long)largest_mib, (long long)largest_mib);
+    if (d->call == CALL_FORK) {
+        remedy(d, "a parent with at most %lld MiB of accountable memory could fork here: fork charges a copy of "
+                  "every private writable mapping",
+               (long long)largest_mib);
+        remedy(d, "children that only exec: posix_spawn (CLONE_VM|CLONE_VFORK) charges nothing for the copy");
+    } else if (d->call == CALL_PTHREAD_CREATE) {
+        remedy(d, "smaller thread stacks: at most %lld KiB would pass (pthread_attr_setstacksize, ulimit -s, java -Xss)",
+               (long long)(v->largest_pages * pk));
+    } else if (d->call == CALL_MMAP || d->call == CALL_MMAP64) {
+        remedy(d, "this request at most %lld MiB: for a JVM heap commit, -Xms%lldm or less (-Xmx may stay)",
+               (long long)largest_mib, (long long)largest_mib);
+    } else {
+        remedy(d, "this request at most %lld MiB", (long long)largest_mib);
+    }
     if (v->mode == 2) {
         int64_t need = v->committed_pages + v->request_pages + 1 - v->limit_pages;
         remedy(d, "or release %lld MiB of commitments elsewhere on the box (Committed_AS is %lld MiB of an allowed "
@@ -386,6 +398,7 @@ void diagnose(const struct failed_call *fc, const struct live_state *s, const st
               struct diagnosis *d)
 {
     memset(d, 0, sizeof *d);
+    d->call = fc->id;
     d->units = "pages";
     d->committed_pages = -1;
     d->cause = "unknown";

@@ -12,6 +12,7 @@
 #define DIAG_MAX_REMEDIES 6
 
 struct diagnosis {
+    enum call_id call;      /* the call diagnosed (remedies depend on it) */
     const char *cause;      /* DESIGN.md verdict.cause */
     const char *headline;   /* "the kernel's overcommit heuristic" ... */
     const char *units;      /* "pages", "mappings" or "tasks": what the numbers count */

@@ -24,5 +24,9 @@ int call_is_malloc_family(enum call_id id);
 
 /* Diagnose and report a refusal (under os_guard). */
 void failure_report(struct failed_call *fc);
+/* Report a refusal that policy decided, with its state and verdict. */
+struct live_state;
+struct diagnosis;
+void failure_report_decided(struct failed_call *fc, const struct live_state *st, const struct diagnosis *d);
 
 #endif

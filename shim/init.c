@@ -9,6 +9,7 @@
 #include "heap.h"
 #include "ledger.h"
 #include "options.h"
+#include "policy.h"
 #include "rawsys.h"
 #include "report.h"
 #include "resolve.h"
@@ -26,6 +27,7 @@ _Static_assert(sizeof(struct os_state) - sizeof(struct os_options) <= 4096, "for
 
 void threads_init(void);
 void fork_init(void);
+void malloc_fast_enable(void);
 
 static void say(const char *msg)
 {
@@ -52,6 +54,7 @@ __attribute__((constructor(101))) static void overshim_init(void)
         char m[160];
         os_snprintf(m, sizeof m, "cannot resolve '%s'; the shim stays out of the way", resolve_missing());
         say(m);
+        malloc_fast_enable();
         os_leave();
         return;
     }
@@ -66,6 +69,7 @@ __attribute__((constructor(101))) static void overshim_init(void)
             char m[480];
             os_snprintf(m, sizeof m, "OVERSHIM_OPTIONS: %s; the shim stays out of the way", err);
             say(m);
+            malloc_fast_enable();
             os_leave();
             return;
         }
@@ -83,6 +87,7 @@ __attribute__((constructor(101))) static void overshim_init(void)
     if (!os_st.secure) out_set_tmpdir(getenv("TMPDIR"));
     if (heap_init() != 0) {
         say("cannot set up the private heap; the shim stays out of the way");
+        malloc_fast_enable();
         os_leave();
         return;
     }
@@ -93,13 +98,27 @@ __attribute__((constructor(101))) static void overshim_init(void)
     os_st.overcommit_mode = mode >= 0 && mode <= 2 ? (int)mode : 0;
     out_setup(&os_st.log, os_st.opt.log);
     out_setup(&os_st.json, os_st.opt.json);
-    ledger_init(os_st.overcommit_mode, kernel_at_least(os_st.kernel_release, 6, 7));
+    {
+        char err[400];
+        if (policy_init(err, sizeof err) != 0) {
+            char m[480];
+            os_snprintf(m, sizeof m, "OVERSHIM_OPTIONS: %s; the shim stays out of the way", err);
+            say(m);
+            malloc_fast_enable();
+            os_leave();
+            return;
+        }
+    }
+    const struct kmodel_kernel *mk = policy_kernel();
+    ledger_init(policy_mode(os_st.overcommit_mode),
+                mk ? mk->mprotect_uncharge : kernel_at_least(os_st.kernel_release, 6, 7));
     threads_init();
     unwind_init();
     fork_init();
     ledger_self();
     __atomic_store_n(&os_active, 1, __ATOMIC_RELEASE);
-    __atomic_store_n(&os_fast, os_glibc_chunks, __ATOMIC_RELEASE);
+    __atomic_store_n(&os_fast, os_glibc_chunks && !os_policy, __ATOMIC_RELEASE);
+    if (!os_policy) malloc_fast_enable();
     os_leave();
 }
 

@@ -11,6 +11,7 @@
 #include "failure.h"
 #include "heap.h"
 #include "ledger.h"
+#include "policy.h"
 #include "rawsys.h"
 #include "report.h"
 #include "resolve.h"
@@ -23,6 +24,16 @@ OS_EXPORT OS_FORK_TEXT __attribute__((aligned(4096))) pid_t fork(void)
 {
     if (OS_UNLIKELY(!REAL(fork))) resolve_all();
     if (!READY()) return REAL(fork)();
+    if (OS_UNLIKELY(os_policy)) {
+        struct failed_call fc = {.id = CALL_FORK};
+        os_enter();
+        int e = policy_gate(&fc);
+        os_leave();
+        if (e) {
+            errno = e;
+            return -1;
+        }
+    }
     pid_t r = REAL(fork)();
     if (r < 0 && (errno == ENOMEM || errno == EAGAIN)) {
         int e = errno;

@@ -11,6 +11,7 @@
 #include "common.h"
 #include "failure.h"
 #include "ledger.h"
+#include "policy.h"
 #include "resolve.h"
 
 #define ENSURE(name)                                                                                \
@@ -18,6 +19,26 @@
         if (OS_UNLIKELY(!REAL(name))) resolve_all();                                                \
     } while (0)
 #define READY() (OS_LIKELY(os_active) && OS_LIKELY(!os_guard))
+
+/* Simulation and injection: ask policy before the real call. */
+static int gate(enum call_id id, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    struct failed_call fc = {.id = id, .a = {a0, a1, a2, a3, a4, a5}};
+    os_enter();
+    int e = policy_gate(&fc);
+    os_leave();
+    return e;
+}
+#define GATE(fail, ...)                                                                             \
+    do {                                                                                            \
+        if (OS_UNLIKELY(os_policy)) {                                                               \
+            int e_ = gate(__VA_ARGS__);                                                             \
+            if (e_) {                                                                               \
+                errno = e_;                                                                         \
+                return fail;                                                                        \
+            }                                                                                       \
+        }                                                                                           \
+    } while (0)
 
 static void fail(enum call_id id, int err, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
                  uint64_t a5)
@@ -44,6 +65,7 @@ OS_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t 
 {
     ENSURE(mmap);
     if (!READY()) return REAL(mmap)(addr, len, prot, flags, fd, off);
+    GATE(MAP_FAILED, CALL_MMAP, (uint64_t)addr, len, (uint64_t)prot, (uint64_t)flags, (uint64_t)fd, (uint64_t)off);
     void *r = REAL(mmap)(addr, len, prot, flags, fd, off);
     return mmap_common(CALL_MMAP, r, addr, len, prot, flags, fd, off);
 }
@@ -52,6 +74,7 @@ OS_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off6
 {
     ENSURE(mmap64);
     if (!READY()) return REAL(mmap64)(addr, len, prot, flags, fd, off);
+    GATE(MAP_FAILED, CALL_MMAP64, (uint64_t)addr, len, (uint64_t)prot, (uint64_t)flags, (uint64_t)fd, (uint64_t)off);
     void *r = REAL(mmap64)(addr, len, prot, flags, fd, off);
     return mmap_common(CALL_MMAP64, r, addr, len, prot, flags, fd, off);
 }
@@ -60,6 +83,7 @@ OS_EXPORT int munmap(void *addr, size_t len)
 {
     ENSURE(munmap);
     if (!READY()) return REAL(munmap)(addr, len);
+    GATE(-1, CALL_MUNMAP, (uint64_t)addr, len, 0, 0, 0, 0);
     int r = REAL(munmap)(addr, len);
     int e = errno;
     os_enter();
@@ -81,6 +105,7 @@ OS_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...
     }
     ENSURE(mremap);
     if (!READY()) return REAL(mremap)(old, old_len, new_len, flags, want);
+    GATE(MAP_FAILED, CALL_MREMAP, (uint64_t)old, old_len, new_len, (uint64_t)flags, (uint64_t)want, 0);
     void *r = REAL(mremap)(old, old_len, new_len, flags, want);
     int e = errno;
     os_enter();
@@ -97,6 +122,7 @@ OS_EXPORT int mprotect(void *addr, size_t len, int prot)
 {
     ENSURE(mprotect);
     if (!READY()) return REAL(mprotect)(addr, len, prot);
+    GATE(-1, CALL_MPROTECT, (uint64_t)addr, len, (uint64_t)prot, 0, 0, 0);
     int r = REAL(mprotect)(addr, len, prot);
     int e = errno;
     os_enter();
@@ -112,6 +138,7 @@ OS_EXPORT int brk(void *addr)
     ENSURE(brk);
     if (!READY()) return REAL(brk)(addr);
     void *old = REAL(sbrk)(0);
+    GATE(-1, CALL_BRK, (uint64_t)addr, (uint64_t)old, 0, 0, 0, 0);
     int r = REAL(brk)(addr);
     int e = errno;
     os_enter();
@@ -126,6 +153,7 @@ OS_EXPORT void *sbrk(intptr_t inc)
 {
     ENSURE(sbrk);
     if (!READY() || inc == 0) return REAL(sbrk)(inc);
+    GATE((void *)-1, CALL_SBRK, (uint64_t)inc, (uint64_t)REAL(sbrk)(0), 0, 0, 0, 0);
     void *old = REAL(sbrk)(inc);
     int e = errno;
     os_enter();

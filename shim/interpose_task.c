@@ -10,6 +10,7 @@
 #include "common.h"
 #include "failure.h"
 #include "ledger.h"
+#include "policy.h"
 #include "rawsys.h"
 #include "report.h"
 #include "resolve.h"
@@ -20,6 +21,17 @@
         if (OS_UNLIKELY(!REAL(name))) resolve_all();                                                \
     } while (0)
 #define READY() (OS_LIKELY(os_active) && OS_LIKELY(!os_guard))
+
+/* Simulation and injection: 0, or the errno policy refused the call with. */
+static int gate(enum call_id id, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+    if (OS_LIKELY(!os_policy)) return 0;
+    struct failed_call fc = {.id = id, .a = {a0, a1, a2}};
+    os_enter();
+    int e = policy_gate(&fc);
+    os_leave();
+    return e;
+}
 
 static void fail(enum call_id id, int err, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
 {
@@ -35,6 +47,11 @@ OS_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
     va_end(ap);
     ENSURE(clone);
     if (!READY()) return REAL(clone)(fn, stack, flags, arg, ptid, tls, ctid);
+    int g = gate(CALL_CLONE, (uint64_t)(uintptr_t)fn, (uint64_t)(uintptr_t)stack, (uint64_t)flags);
+    if (g) {
+        errno = g;
+        return -1;
+    }
     int r = REAL(clone)(fn, stack, flags, arg, ptid, tls, ctid);
     if (r == -1 && (errno == ENOMEM || errno == EAGAIN)) {
         int e = errno;
@@ -106,6 +123,10 @@ OS_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*f
     if (!READY()) return REAL(pthread_create)(t, attr, fn, arg);
     os_enter();
     int64_t stack = model_stack(attr);
+    os_leave();
+    int g = gate(CALL_PTHREAD_CREATE, (uint64_t)(uintptr_t)attr, (uint64_t)stack, 0);
+    if (g) return g; /* pthread_create returns the error; errno is left alone */
+    os_enter();
     struct thread_rec *rec = ledger_thread_prepare(ledger_self(), stack);
     if (rec) {
         rec->start = fn;
@@ -146,6 +167,8 @@ OS_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_a
                           const posix_spawnattr_t *at, char *const argv[], char *const envp[])
 {
     ENSURE(posix_spawn);
+    int g = READY() ? gate(CALL_POSIX_SPAWN, (uint64_t)(uintptr_t)path, 0, 0) : 0;
+    if (g) return g;
     int rc = REAL(posix_spawn)(pid, path, fa, at, argv, envp);
     return READY() ? spawn_common(CALL_POSIX_SPAWN, rc, path) : rc;
 }
@@ -154,6 +177,8 @@ OS_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
                            const posix_spawnattr_t *at, char *const argv[], char *const envp[])
 {
     ENSURE(posix_spawnp);
+    int g = READY() ? gate(CALL_POSIX_SPAWNP, (uint64_t)(uintptr_t)file, 0, 0) : 0;
+    if (g) return g;
     int rc = REAL(posix_spawnp)(pid, file, fa, at, argv, envp);
     return READY() ? spawn_common(CALL_POSIX_SPAWNP, rc, file) : rc;
 }

@@ -10,6 +10,7 @@
 
 #include "fmt.h"
 #include "heap.h"
+#include "kmodel.h"
 #include "rawsys.h"
 #include "state.h"
 #include "touched.h"
@@ -35,14 +36,7 @@ void ledger_lock(void)
 }
 void ledger_unlock(void) { pthread_mutex_unlock(&os_st.ledger_mu); }
 
-int ledger_is_accountable(int prot, int flags, int m)
-{
-    if (flags & MAP_HUGETLB) return 0;                 /* hugetlb keeps its own reservations */
-    if ((flags & MAP_TYPE) != MAP_PRIVATE) return 0;   /* shared: the shmem object is charged, not the VMA */
-    if (!(prot & PROT_WRITE)) return 0;
-    if ((flags & MAP_NORESERVE) && m != 2) return 0;   /* NORESERVE is ignored in mode 2 */
-    return 1;
-}
+int ledger_is_accountable(int prot, int flags, int m) { return kmodel_mmap_accountable(prot, flags, m); }
 
 /* --- threads -------------------------------------------------------------- */
 static void read_own_name(char name[16])
@@ -384,6 +378,8 @@ void ledger_totals(struct ledger_totals *out)
         out->touched += t->touched;
     }
 }
+
+int64_t ledger_committed_bytes(void) { return __atomic_load_n(&proc_committed, __ATOMIC_RELAXED); }
 
 int64_t ledger_malloc_live(const struct thread_rec *t)
 {

@@ -85,6 +85,8 @@ uint64_t ledger_compute_touched(void);
 void ledger_totals(struct ledger_totals *out);     /* lock held */
 /* Thread names: refresh live threads' names from /proc (lock held). */
 void ledger_refresh_names(void);
+/* The process's committed bytes as the ledger charged them (no lock: one word). */
+int64_t ledger_committed_bytes(void);
 /* Live malloc bytes of a thread (lock held). */
 int64_t ledger_malloc_live(const struct thread_rec *t);
 

@@ -65,8 +65,20 @@ static const char *check_value(const struct os_options *o, const char *key)
         return "must be 0..1000000";
     if (!strcmp(key, "stack_depth") && (o->stack_depth < 1 || o->stack_depth > 256)) return "must be 1..256";
     if (!strcmp(key, "verbosity") && (o->verbosity < 0 || o->verbosity > 2)) return "must be 0, 1 or 2";
-    if ((!strcmp(key, "log") || !strcmp(key, "json")) && o->log[0] == 0) return "must not be empty";
+    if (!strcmp(key, "log") && o->log[0] == 0) return "must not be empty";
     if (!strcmp(key, "json") && o->json[0] == 0) return "must not be empty";
+    if (!strcmp(key, "simulate") && o->simulate[0] == 0) return "must name a snapshot file";
+    if (!strcmp(key, "kernel") && o->kernel[0] == 0) return "must not be empty";
+    if (!strcmp(key, "overcommit_memory") && (o->overcommit_memory < 0 || o->overcommit_memory > 2))
+        return "must be 0, 1 or 2";
+    if (!strcmp(key, "overcommit_ratio") && (o->overcommit_ratio < 0 || o->overcommit_ratio > 100000))
+        return "must be 0..100000";
+    if ((!strcmp(key, "overcommit_kbytes") && o->overcommit_kbytes < 0) ||
+        (!strcmp(key, "admin_reserve_kbytes") && o->admin_reserve_kbytes < 0) ||
+        (!strcmp(key, "user_reserve_kbytes") && o->user_reserve_kbytes < 0))
+        return "must not be negative";
+    if (!strcmp(key, "max_map_count") && (o->max_map_count < 1 || o->max_map_count > 2147483647))
+        return "must be 1..2147483647";
     return NULL;
 }
 

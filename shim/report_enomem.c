@@ -243,8 +243,9 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
 /* One line for stderr and for failures past max_reports. */
 static void one_line(struct fmtbuf *fb, const struct failed_call *fc, const struct diagnosis *d)
 {
-    fb_printf(fb, "SUMMARY: overshim: %s %s %llu bytes", d->cause, call_name(fc->id),
-              (unsigned long long)call_request_bytes(fc));
+    uint64_t bytes = call_request_bytes(fc);
+    if (!bytes && d->charge_pages > 0) bytes = (uint64_t)d->charge_pages * (uint64_t)ls.in.page_kb * 1024;
+    fb_printf(fb, "SUMMARY: overshim: %s %s %llu bytes", d->cause, call_name(fc->id), (unsigned long long)bytes);
     if (d->shortfall_pages > 0 && !strcmp(d->units, "pages")) {
         fb_puts(fb, ", short by ");
         mib(fb, d->shortfall_pages);
@@ -252,27 +253,8 @@ static void one_line(struct fmtbuf *fb, const struct failed_call *fc, const stru
     if (fc->simulated) fb_puts(fb, " (simulated)");
 }
 
-void failure_report(struct failed_call *fc)
+static void emit(struct failed_call *fc, const struct frame *fr, int nf, struct thread_rec *self)
 {
-    os_process_check();
-    if (raw_getpid() != os_st.pid) return; /* a vfork child running in our memory: touch nothing */
-    int saved = errno;
-    fc->when_ns = raw_now_ns();
-    int depth = (int)os_st.opt.stack_depth;
-    if (depth < 1) depth = 1;
-    if (depth > UNWIND_MAX) depth = UNWIND_MAX;
-    struct frame fr[depth];
-    int nf = unwind_capture(fr, depth); /* before any shim lock: it takes the loader lock */
-    uintptr_t lo, hi;
-    diagnose_call_range(fc, &lo, &hi);
-    struct thread_rec *self = ledger_self();
-
-    report_lock();
-    int tasks = fc->id == CALL_PTHREAD_CREATE || fc->id == CALL_FORK || fc->id == CALL_CLONE ||
-                fc->id == CALL_POSIX_SPAWN || fc->id == CALL_POSIX_SPAWNP;
-    livestate_read(&ls, tasks);
-    smaps_facts(lo, hi, &sf);
-    diagnose(fc, &ls, &sf, &dg);
     os_st.nfailures++;
     os_st.last_enomem_ns = fc->when_ns;
     int jfd = out_fd(&os_st.json), tfd = out_fd(&os_st.log);
@@ -311,6 +293,45 @@ void failure_report(struct failed_call *fc)
         fb_putc(&e, '\n');
         fb_flush(&e);
     }
+}
+
+/* Common start: the process check, the time, and the stack (before any shim lock:
+ * libunwind and the module lookup take the loader lock). */
+#define REPORT_PROLOGUE                                                                                     \
+    os_process_check();                                                                                     \
+    if (raw_getpid() != os_st.pid) return; /* a vfork child running in our memory: touch nothing */         \
+    int saved = errno;                                                                                      \
+    fc->when_ns = raw_now_ns();                                                                             \
+    int depth = (int)os_st.opt.stack_depth;                                                                 \
+    if (depth < 1) depth = 1;                                                                               \
+    if (depth > UNWIND_MAX) depth = UNWIND_MAX;                                                             \
+    struct frame fr[depth];                                                                                 \
+    int nf = unwind_capture(fr, depth);                                                                     \
+    struct thread_rec *self = ledger_self();
+
+void failure_report(struct failed_call *fc)
+{
+    REPORT_PROLOGUE
+    uintptr_t lo, hi;
+    diagnose_call_range(fc, &lo, &hi);
+    report_lock();
+    int tasks = fc->id == CALL_PTHREAD_CREATE || fc->id == CALL_FORK || fc->id == CALL_CLONE ||
+                fc->id == CALL_POSIX_SPAWN || fc->id == CALL_POSIX_SPAWNP;
+    livestate_read(&ls, tasks);
+    smaps_facts(lo, hi, &sf);
+    diagnose(fc, &ls, &sf, &dg);
+    emit(fc, fr, nf, self);
+    report_unlock();
+    errno = saved;
+}
+
+void failure_report_decided(struct failed_call *fc, const struct live_state *st, const struct diagnosis *d)
+{
+    REPORT_PROLOGUE
+    report_lock();
+    ls = *st;
+    dg = *d;
+    emit(fc, fr, nf, self);
     report_unlock();
     errno = saved;
 }

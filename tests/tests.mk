@@ -2,7 +2,7 @@
 # programs under the shim, the helper programs they run, and the benchmarks.
 TEST_CFLAGS := $(CFLAGS_BASE) -Ishim -Iinclude
 UNIT_CORE   := shim/kmodel.c shim/fmt.c shim/options.c shim/sysstate.c shim/rawsys.c shim/diagnose.c \
-               shim/livestate.c shim/report_call.c
+               shim/livestate.c shim/report_call.c shim/snapshot.c shim/inject.c
 UNIT_SRC    := $(wildcard tests/unit/*.c)
 INTEG_SRC   := $(wildcard tests/integ/*.c) tests/lib/json.c tests/lib/run.c
 PROGS       := $(BUILD)/tests/refuse $(BUILD)/tests/threads4 $(BUILD)/tests/forkstorm \
@@ -27,13 +27,13 @@ $(BUILD)/tests/jemalloc_user: tests/progs/jemalloc_user.c | $(BUILD)/tests
 $(BUILD)/tests/Workload.class: tests/progs/Workload.java | $(BUILD)/tests
 	javac -d $(BUILD)/tests $<
 
-test: all $(BUILD)/tests/unit $(BUILD)/tests/unit-asan $(BUILD)/tests/integ $(PROGS)
+test: all $(BUILD)/tests/unit $(BUILD)/tests/unit-asan $(BUILD)/tests/integ $(PROGS) $(EXAMPLES)
 	@bash tests/run.sh $(BUILD)/tests/unit $(BUILD)/tests/unit-asan $(BUILD)/tests/integ
 
 unit: $(BUILD)/tests/unit $(BUILD)/tests/unit-asan
 	@bash tests/run.sh $^
 
-integ: all $(BUILD)/tests/integ $(PROGS)
+integ: all $(BUILD)/tests/integ $(PROGS) $(EXAMPLES)
 	@bash tests/run.sh $(BUILD)/tests/integ
 
 $(BUILD)/tests/bench: tests/bench/bench.c | $(BUILD)/tests
