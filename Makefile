@@ -16,7 +16,7 @@ CORE_SRC := shim/kmodel.c shim/fmt.c shim/options.c shim/sysstate.c shim/rawsys.
 LIB     := $(BUILD)/libovershim.so
 CLI     := $(BUILD)/overshim
 
-.PHONY: all deps test unit integ demo bench clean asan
+.PHONY: all deps test unit integ demo bench clean examples
 all: deps $(LIB) $(CLI)
 
 deps:
@@ -63,3 +63,6 @@ $(BUILD)/examples:
 $(BUILD)/examples/%: examples/c/%.c | $(BUILD)/examples
 	$(CC) $(CFLAGS_BASE) -O1 $< -o $@ -lpthread
 examples: all $(EXAMPLES)
+
+demo: all $(EXAMPLES)
+	@BUILD=$(BUILD) bash examples/demo.sh

@@ -56,7 +56,10 @@ static void json_verdict(struct fmtbuf *j, const struct diagnosis *d)
 static void json_system(struct fmtbuf *j)
 {
     const struct kmodel_meminfo *m = &ls.mi;
-    fb_printf(j, "\"system\":{\"kernel_release\":%J,\"page_size\":%lld,\"meminfo\":{", ls.release,
+    fb_puts(j, "\"system\":{\"simulated_from\":");
+    if (os_st.opt.simulate[0]) fb_json_str(j, os_st.opt.simulate);
+    else fb_puts(j, "null");
+    fb_printf(j, ",\"kernel_release\":%J,\"page_size\":%lld,\"meminfo\":{", ls.release,
               (long long)ls.in.page_kb * 1024);
     const struct {
         const char *k;
@@ -174,6 +177,11 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
               (int)tid, tname, self ? (int)self->parent_tid : 0, (unsigned long long)ms);
     fb_printf(&t, "\nVERDICT  %s: %s%s.\n", d->cause, d->explanation,
               d->estimated ? " (estimated: the request glibc would have made for this allocation)" : "");
+    if (fc->simulated && strcmp(d->cause, "injected") != 0)
+        fb_printf(&t, "SIMULATED: the kernel and memory of %s%s, with this program's own pages added; the real kernel "
+                      "was not asked.\n",
+                  os_st.opt.simulate[0] ? "the snapshot " : "this machine with the overrides in OVERSHIM_OPTIONS",
+                  os_st.opt.simulate);
     fb_printf(&t, "         Linux %s (model %s), vm.overcommit_memory=%d (%s), caller %sCAP_SYS_ADMIN.\n", ls.release,
               ls.k.label, ls.in.overcommit_memory, mode_name(ls.in.overcommit_memory),
               ls.in.cap_sys_admin ? "" : "not ");
@@ -261,6 +269,7 @@ static void emit(struct failed_call *fc, const struct frame *fr, int nf, struct 
     if (os_st.nreports < os_st.opt.max_reports) {
         os_st.nreports++;
         write_full(fc, fr, nf, &dg, self, jfd, tfd);
+        if (!os_st.first_report_us) os_st.first_report_us = (raw_now_ns() - fc->when_ns) / 1000 + 1;
     } else {
         char b[1024];
         struct fmtbuf j, t;

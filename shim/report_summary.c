@@ -96,7 +96,7 @@ void report_ledger(struct fmtbuf *j, struct fmtbuf *t)
         fb_size(t, rc.untracked_file);
         fb_puts(t, ", anonymous (glibc arenas, cached stacks) ");
         fb_size(t, rc.untracked_anon);
-        fb_puts(t, "; overshim's own heap ");
+        fb_puts(t, "; overshim's own heap (mapped) ");
         fb_size(t, rc.shim_heap);
         fb_puts(t, "\n                  (glibc's own mmap/brk/mprotect bypass the PLT: see README, 'What the ledger sees')\n");
         fb_printf(t, "                  VmSize ");
@@ -147,6 +147,9 @@ void report_exit(const char *via, int status, int have_status)
             fb_printf(&j, "{\"schema\":1,\"event\":\"exit\",\"pid\":%d,\"via\":%J,\"status\":", (int)os_st.pid, via);
             if (have_status) fb_printf(&j, "%d", status);
             else fb_puts(&j, "null");
+            if (os_st.first_report_us)
+                fb_printf(&j, ",\"report_write_ms\":%llu.%03llu", (unsigned long long)((os_st.first_report_us - 1) / 1000),
+                          (unsigned long long)((os_st.first_report_us - 1) % 1000));
             fb_puts(&j, ",\"after_enomem_ms\":");
             if (os_st.last_enomem_ns) {
                 uint64_t us = (raw_now_ns() - os_st.last_enomem_ns) / 1000;

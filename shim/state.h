@@ -27,6 +27,7 @@ struct os_state {
     int exit_done;
     int wrote_events;        /* something went to the files: an exit event follows */
     int forked;              /* a fork child that has not yet done its fix-up (os_fork_fixup) */
+    uint64_t first_report_us; /* failure to first report written, microseconds (0: none) */
     struct os_options opt;   /* read-only after start */
 };
 

@@ -84,11 +84,9 @@ int unwind_capture(struct frame *out, int max)
     if (max > UNWIND_MAX) max = UNWIND_MAX;
     int n = unw_backtrace(ips, max + 16);
     int k = 0;
-    int skipping = 1;
     for (int i = 0; i < n && k < max; i++) {
         uintptr_t ip = (uintptr_t)ips[i];
-        if (skipping && ip >= self_lo && ip < self_hi) continue; /* the shim's own frames */
-        skipping = 0;
+        if (ip >= self_lo && ip < self_hi) continue; /* the shim's own frames (wrappers, thread trampoline) */
         struct frame *f = &out[k++];
         memset(f, 0, sizeof *f);
         f->ip = ip;
