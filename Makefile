@@ -51,11 +51,6 @@ $(LIB): $(SHIM_OBJ) $(BUILD)/osj.o $(BUILD)/exports.map
 $(CLI): cli/overshim.c $(CORE_SRC) shim/*.h | $(BUILD)
 	$(CC) $(CFLAGS_BASE) -Ishim -Iinclude cli/overshim.c $(CORE_SRC) -o $@
 
-include tests/tests.mk
-
-clean:
-	rm -rf $(BUILD)
-
 # The seed examples (examples/README.md).
 EXAMPLES := $(BUILD)/examples/fixed512 $(BUILD)/examples/bigfork $(BUILD)/examples/threads
 $(BUILD)/examples:
@@ -63,6 +58,11 @@ $(BUILD)/examples:
 $(BUILD)/examples/%: examples/c/%.c | $(BUILD)/examples
 	$(CC) $(CFLAGS_BASE) -O1 $< -o $@ -lpthread
 examples: all $(EXAMPLES)
+
+include tests/tests.mk
+
+clean:
+	rm -rf $(BUILD)
 
 demo: all $(EXAMPLES)
 	@BUILD=$(BUILD) bash examples/demo.sh
