@@ -48,8 +48,8 @@ $(LIB): $(SHIM_OBJ) $(BUILD)/osj.o $(BUILD)/exports.map
 	$(CC) -shared -o $@ $(SHIM_OBJ) $(BUILD)/osj.o -Wl,--version-script=$(BUILD)/exports.map \
 	  -Wl,--exclude-libs,ALL -Wl,-z,defs -lunwind -ldl -lpthread -lm
 
-$(CLI): cli/overshim.c $(CORE_SRC) shim/*.h | $(BUILD)
-	$(CC) $(CFLAGS_BASE) -Ishim -Iinclude cli/overshim.c $(CORE_SRC) -o $@
+$(CLI): cli/*.c cli/*.h $(CORE_SRC) shim/*.h | $(BUILD)
+	$(CC) $(CFLAGS_BASE) -Ishim -Iinclude -Icli cli/*.c $(CORE_SRC) -o $@ -ldw -lelf -lstdc++
 
 # The seed examples (examples/README.md).
 EXAMPLES := $(BUILD)/examples/fixed512 $(BUILD)/examples/bigfork $(BUILD)/examples/threads

@@ -21,6 +21,7 @@ static int usage(FILE *f)
                "                    [--report-at-exit] [--options K=V:..] -- CMD [ARG...]\n"
                "       overshim snapshot [-o FILE]\n"
                "       overshim explain [--snapshot FILE] [--vm-size BYTES] [--json] SIZE\n"
+               "       overshim symbolize FILE.jsonl\n"
                "       overshim --version\n"
                "SIZE and BYTES take K, M, G, T suffixes (powers of 1024).\n");
     return f == stderr ? 2 : 0;
@@ -287,6 +288,8 @@ static int cmd_explain(int argc, char **argv)
     return 0;
 }
 
+int cmd_symbolize(int argc, char **argv);
+
 int main(int argc, char **argv)
 {
     if (argc < 2) return usage(stderr);
@@ -298,6 +301,7 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "run")) return cmd_run(argc - 2, argv + 2);
     if (!strcmp(argv[1], "snapshot")) return cmd_snapshot(argc - 2, argv + 2);
     if (!strcmp(argv[1], "explain")) return cmd_explain(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "symbolize")) return cmd_symbolize(argc - 2, argv + 2);
     fprintf(stderr, "overshim: unknown command '%s'\n", argv[1]);
     return usage(stderr);
 }

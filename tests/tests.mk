@@ -4,7 +4,7 @@ TEST_CFLAGS := $(CFLAGS_BASE) -Ishim -Iinclude
 UNIT_CORE   := shim/kmodel.c shim/fmt.c shim/options.c shim/sysstate.c shim/rawsys.c shim/diagnose.c \
                shim/livestate.c shim/report_call.c shim/snapshot.c shim/inject.c
 UNIT_SRC    := $(wildcard tests/unit/*.c)
-INTEG_SRC   := $(wildcard tests/integ/*.c) tests/lib/json.c tests/lib/run.c
+INTEG_SRC   := $(wildcard tests/integ/*.c) cli/json.c tests/lib/run.c
 PROGS       := $(BUILD)/tests/refuse $(BUILD)/tests/threads4 $(BUILD)/tests/forkstorm \
                $(BUILD)/tests/jemalloc_user $(BUILD)/tests/Workload.class
 SANITIZE    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
@@ -15,7 +15,7 @@ $(BUILD)/tests/unit: $(UNIT_SRC) $(UNIT_CORE) shim/*.h shim/*.def | $(BUILD)/tes
 $(BUILD)/tests/unit-asan: $(UNIT_SRC) $(UNIT_CORE) shim/*.h shim/*.def | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) -O1 $(SANITIZE) $(UNIT_SRC) $(UNIT_CORE) -o $@ -lcriterion
 
-$(BUILD)/tests/integ: $(INTEG_SRC) tests/integ/*.h tests/lib/*.h shim/symbols.def | $(BUILD)/tests
+$(BUILD)/tests/integ: $(INTEG_SRC) tests/integ/*.h tests/lib/*.h cli/json.h shim/symbols.def | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) $(INTEG_SRC) -o $@ -lcriterion
 
 $(BUILD)/tests/%: tests/progs/%.c | $(BUILD)/tests

@@ -347,3 +347,27 @@ Test(command, explain_agrees_with_kmodel)
     json_free(v);
     run_free(&r);
 }
+
+/* Offline names for a report's frames: .symtab, DWARF lines and inlined frames. */
+Test(command, symbolize_names_lines_and_inlines)
+{
+    char *dir = test_dir("symbolize");
+    char *argv[] = {(char *)prog("refuse"), "mmap-pages", "1000000000000", NULL};
+    struct run r;
+    run_cmd(&r, argv, NULL, dir, 1, 30);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run_free(&r);
+    const char *f = find_file(dir, "overshim_pid", ".jsonl");
+    cr_assert(f);
+    char path[4200];
+    snprintf(path, sizeof path, "%s", f);
+    char *s[] = {(char *)cli(), "symbolize", path, NULL};
+    run_cmd(&r, s, NULL, dir, 0, 60);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "mmap refused with ENOMEM") != NULL, "%s", r.out);
+    cr_expect(strstr(r.out, "refuse+0x") && strstr(r.out, "main+0x"), "%s", r.out);
+    cr_expect(strstr(r.out, "refuse.c:") != NULL, "a source line: %s", r.out);
+    cr_expect(strstr(r.out, "inlined: map_pages") != NULL, "the inlined frame: %s", r.out);
+    run_free(&r);
+    free(dir);
+}

@@ -44,6 +44,12 @@ static int report(const char *what, void *p)
 
 static void *idle(void *a) { return a; }
 
+/* Inlined into main: `overshim symbolize` must show it as an inlined frame. */
+static inline __attribute__((always_inline)) void *map_pages(unsigned long long n)
+{
+    return mmap(NULL, n * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
@@ -51,7 +57,7 @@ int main(int argc, char **argv)
     const int RW = PROT_READ | PROT_WRITE, PA = MAP_PRIVATE | MAP_ANONYMOUS;
     setvbuf(stdout, NULL, _IONBF, 0);
     if (!strcmp(mode, "mmap-pages")) /* private writable anonymous of N pages */
-        return report("mmap", mmap(NULL, arg * 4096, RW, PA, -1, 0));
+        return report("mmap", map_pages(arg));
     if (!strcmp(mode, "rlimit-as")) { /* RLIMIT_AS = VmSize + 64 MiB, then a 512 MiB PROT_NONE reservation */
         limit(RLIMIT_AS, (unsigned long long)status_kb("VmSize") * 1024 + (64ull << 20));
         return report("mmap", mmap(NULL, 512ull << 20, PROT_NONE, PA | MAP_NORESERVE, -1, 0));

@@ -1,4 +1,4 @@
-/* A small strict JSON reader for the tests: parses a document into a tree and
+/* A small strict JSON reader (overshim symbolize, and the tests): parses a document into a tree and
  * looks values up by path ("verdict.terms.0.pages"). */
 #ifndef TESTS_JSON_H
 #define TESTS_JSON_H
