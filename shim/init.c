@@ -1,9 +1,11 @@
 /* Start and end of the shim's life in a process: the constructor (resolve, read
  * OVERSHIM_OPTIONS once, set up the private heap, register atfork handlers), the
  * destructor (return from main), and the fork hand-over of every lock. */
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/resource.h>
 
 #include "common.h"
 #include "heap.h"
@@ -45,6 +47,26 @@ static int kernel_at_least(const char *rel, int maj, int min)
     if (*p == '.') p++;
     while (*p >= '0' && *p <= '9') b = b * 10 + (*p++ - '0');
     return a > maj || (a == maj && b >= min);
+}
+
+/* Another object that defines mmap or malloc ahead of the shim (a preload listed
+ * before it, like gperftools' tcmalloc with its own mmap hooks, or the program
+ * itself) takes those calls: the shim cannot see them. Say so once. */
+static void warn_shadowed(void)
+{
+    static const char *const names[] = {"mmap", "mmap64", "munmap", "malloc", "pthread_create"};
+    Dl_info self, other;
+    if (!dladdr((void *)warn_shadowed, &self)) return;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        void *f = dlsym(RTLD_DEFAULT, names[i]);
+        if (!f || !dladdr(f, &other) || other.dli_fbase == self.dli_fbase) continue;
+        if (other.dli_fname && strstr(other.dli_fname, "/libc.so")) continue;
+        char m[600];
+        os_snprintf(m, sizeof m, "%s is defined by %s ahead of overshim: its calls are not seen (list overshim first in "
+                                 "LD_PRELOAD)",
+                    names[i], other.dli_fname && other.dli_fname[0] ? other.dli_fname : "the program");
+        say(m);
+    }
 }
 
 __attribute__((constructor(101))) static void overshim_init(void)
@@ -92,6 +114,8 @@ __attribute__((constructor(101))) static void overshim_init(void)
         return;
     }
     os_st.start_ns = raw_now_ns();
+    struct rlimit fs;
+    raw_fsize_limited = getrlimit(RLIMIT_FSIZE, &fs) == 0 && fs.rlim_cur != RLIM_INFINITY;
     os_st.pid = raw_getpid();
     sys_kernel_release(os_st.kernel_release, sizeof os_st.kernel_release);
     int64_t mode = sys_read_long("/proc/sys/vm/overcommit_memory");
@@ -116,6 +140,7 @@ __attribute__((constructor(101))) static void overshim_init(void)
     unwind_init();
     fork_init();
     ledger_self();
+    if (os_st.opt.verbosity >= 1) warn_shadowed();
     __atomic_store_n(&os_active, 1, __ATOMIC_RELEASE);
     __atomic_store_n(&os_fast, os_glibc_chunks && !os_policy, __ATOMIC_RELEASE);
     if (!os_policy) malloc_fast_enable();

@@ -12,6 +12,7 @@
 #include "failure.h"
 #include "ledger.h"
 #include "policy.h"
+#include "touched.h"
 #include "resolve.h"
 
 #define ENSURE(name)                                                                                \
@@ -84,12 +85,19 @@ OS_EXPORT int munmap(void *addr, size_t len)
     ENSURE(munmap);
     if (!READY()) return REAL(munmap)(addr, len);
     GATE(-1, CALL_MUNMAP, (uint64_t)addr, len, 0, 0, 0, 0);
+    if (((uintptr_t)addr & 4095) || len == 0) return REAL(munmap)(addr, len); /* EINVAL: nothing changes */
+    struct range saved[16];
+    os_enter();
+    size_t n = ledger_detach((uintptr_t)addr, len, saved, 16); /* before another thread can be given it */
+    os_leave();
     int r = REAL(munmap)(addr, len);
     int e = errno;
-    os_enter();
-    if (r == 0) ledger_record_unmap((uintptr_t)addr, len);
-    else if (e == ENOMEM) fail(CALL_MUNMAP, e, (uint64_t)addr, len, 0, 0, 0, 0);
-    os_leave();
+    if (r != 0) {
+        os_enter();
+        if (n <= 16) ledger_reattach(saved, n);
+        if (e == ENOMEM) fail(CALL_MUNMAP, e, (uint64_t)addr, len, 0, 0, 0, 0);
+        os_leave();
+    }
     errno = e;
     return r;
 }
@@ -106,13 +114,21 @@ OS_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...
     ENSURE(mremap);
     if (!READY()) return REAL(mremap)(old, old_len, new_len, flags, want);
     GATE(MAP_FAILED, CALL_MREMAP, (uint64_t)old, old_len, new_len, (uint64_t)flags, (uint64_t)want, 0);
+    /* the old range leaves the ledger first: a move frees it for other threads */
+    struct range saved[16];
+    os_enter();
+    size_t n = ((uintptr_t)old & 4095) ? 0 : ledger_detach((uintptr_t)old, old_len, saved, 16);
+    os_leave();
     void *r = REAL(mremap)(old, old_len, new_len, flags, want);
     int e = errno;
     os_enter();
-    if (r != MAP_FAILED)
-        ledger_record_remap((uintptr_t)old, old_len, (uintptr_t)r, new_len, (flags & MREMAP_DONTUNMAP) != 0);
-    else if (e == ENOMEM)
-        fail(CALL_MREMAP, e, (uint64_t)old, old_len, new_len, (uint64_t)flags, (uint64_t)want, 0);
+    if (r != MAP_FAILED) {
+        if (flags & MREMAP_DONTUNMAP) ledger_reattach(saved, n <= 16 ? n : 0); /* the old range stays, emptied */
+        ledger_record_remap(n ? &saved[0] : NULL, (uintptr_t)r, new_len);
+    } else {
+        if (n <= 16) ledger_reattach(saved, n);
+        if (e == ENOMEM) fail(CALL_MREMAP, e, (uint64_t)old, old_len, new_len, (uint64_t)flags, (uint64_t)want, 0);
+    }
     os_leave();
     errno = e;
     return r;

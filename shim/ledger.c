@@ -22,6 +22,7 @@ static struct thread_rec *threads;
 static int mode;        /* vm.overcommit_memory at start */
 static int uncharge_unfaulted; /* 6.7+: mprotect dropping write on an unfaulted anon VMA uncharges */
 static int64_t proc_committed, proc_peak;
+static uint32_t next_origin;
 
 void ledger_init(int overcommit_mode, int kernel_ge_6_7)
 {
@@ -229,7 +230,7 @@ void ledger_record_map(uintptr_t addr, size_t len, int prot, int flags, int anon
     struct range r = {.lo = addr, .hi = hi, .prot = prot, .flags = flags,
                       .acct = (uint8_t)ledger_is_accountable(prot, flags, mode),
                       .noreserve = (uint8_t)((flags & MAP_NORESERVE) && mode != 2),
-                      .kind = RK_MAP, .anon = (uint8_t)anon, .owner = self};
+                      .kind = RK_MAP, .anon = (uint8_t)anon, .origin = ++next_origin, .owner = self};
     insert(&r);
     if (self) self->nmaps++;
     ledger_unlock();
@@ -242,9 +243,31 @@ void ledger_record_unmap(uintptr_t addr, size_t len)
     ledger_unlock();
 }
 
-/* Never faulted: no page of the range resident (the kernel's test is "no anon_vma",
- * i.e. no page of the VMA ever faulted; residency is the closest outside view). */
-static int unfaulted(uintptr_t lo, uintptr_t hi) { return touched_bytes(lo, hi) == 0; }
+/* The interim guess until smaps settles it: the range has no anon_vma if no page of
+ * any range from the same mmap is resident (wrong for a piece split off before
+ * another piece was faulted, or for a mapping merged into a faulted neighbour). */
+static int unfaulted(uint32_t origin)
+{
+    for (size_t i = 0; i < rn; i++)
+        if (rv[i].origin == origin && touched_bytes(rv[i].lo, rv[i].hi) != 0) return 0;
+    return 1;
+}
+
+/* Dropping write from a charged anonymous piece on 6.7+: the kernel gives the charge
+ * back only if the piece's VMA has no anon_vma (never faulted, nor split from or
+ * merged with a VMA that was). A resident page settles it: still charged. Otherwise
+ * the ledger guesses from the mapping's lineage and marks the piece uncertain; the
+ * next report or summary, which reads smaps anyway, settles it (ledger_settle).
+ * Reading smaps here would cost ~1 ms per mprotect. */
+static void drop_write(struct range *r)
+{
+    if (touched_bytes(r->lo, r->hi) != 0) return;
+    r->uncertain = 1;
+    if (unfaulted(r->origin)) {
+        charge(r->owner, -charged_bytes(r, r->lo, r->hi));
+        r->acct = 0;
+    }
+}
 
 void ledger_record_protect(uintptr_t addr, size_t len, int prot)
 {
@@ -275,10 +298,9 @@ void ledger_record_protect(uintptr_t addr, size_t len, int prot)
             !(r->flags & MAP_HUGETLB)) {
             r->acct = 1; /* mprotect_fixup charges and sets VM_ACCOUNT */
             charge(r->owner, charged_bytes(r, r->lo, r->hi));
-        } else if (!(prot & PROT_WRITE) && r->acct && r->anon && uncharge_unfaulted && r->kind == RK_MAP &&
-                   unfaulted(r->lo, r->hi)) {
-            charge(r->owner, -charged_bytes(r, r->lo, r->hi)); /* 6.7+: unfaulted VMAs are unaccounted */
-            r->acct = 0;
+        } else if (!(prot & PROT_WRITE) && r->acct && r->anon && uncharge_unfaulted &&
+                   r->kind == RK_MAP) {
+            drop_write(r);
         }
         r->prot = prot;
         i++;
@@ -286,25 +308,53 @@ void ledger_record_protect(uintptr_t addr, size_t len, int prot)
     ledger_unlock();
 }
 
-void ledger_record_remap(uintptr_t old, size_t old_len, uintptr_t new_addr, size_t new_len, int dontunmap)
+size_t ledger_detach(uintptr_t addr, size_t len, struct range *out, size_t max)
+{
+    uintptr_t lo = addr, hi = addr + page_up(len);
+    ledger_lock();
+    size_t n = 0;
+    for (size_t i = first_ending_after(lo); i < rn && rv[i].lo < hi; i++) {
+        if (n < max) {
+            out[n] = rv[i];
+            if (out[n].lo < lo) out[n].lo = lo;
+            if (out[n].hi > hi) out[n].hi = hi;
+        }
+        n++;
+    }
+    clip(lo, hi);
+    ledger_unlock();
+    return n <= max ? n : max + 1;
+}
+
+void ledger_reattach(const struct range *pieces, size_t n)
+{
+    ledger_lock();
+    for (size_t i = 0; i < n; i++) {
+        clip(pieces[i].lo, pieces[i].hi);
+        insert(&pieces[i]);
+    }
+    ledger_unlock();
+}
+
+void ledger_record_remap(const struct range *like, uintptr_t new_addr, size_t new_len)
 {
     struct thread_rec *self = ledger_self();
     ledger_lock();
-    const struct range *src = ledger_find(old);
     struct range r = {.lo = new_addr, .hi = new_addr + page_up(new_len), .prot = PROT_READ | PROT_WRITE,
-                      .flags = MAP_PRIVATE | MAP_ANONYMOUS, .anon = 1, .owner = self};
-    if (src) {
-        r.prot = src->prot;
-        r.flags = src->flags;
-        r.acct = src->acct;
-        r.noreserve = src->noreserve;
-        r.anon = src->anon;
-        r.kind = src->kind == RK_STACK ? RK_MAP : src->kind;
-        r.owner = src->owner;
+                      .flags = MAP_PRIVATE | MAP_ANONYMOUS, .anon = 1, .origin = ++next_origin, .owner = self};
+    if (like) {
+        r.origin = like->origin;
+        r.prot = like->prot;
+        r.flags = like->flags;
+        r.acct = like->acct;
+        r.uncertain = like->uncertain;
+        r.noreserve = like->noreserve;
+        r.anon = like->anon;
+        r.kind = like->kind == RK_STACK ? RK_MAP : like->kind;
+        r.owner = like->owner;
     } else {
         r.acct = (uint8_t)ledger_is_accountable(r.prot, r.flags, mode);
     }
-    if (!dontunmap) clip(old, old + page_up(old_len));
     clip(r.lo, r.hi);
     insert(&r);
     ledger_unlock();
@@ -340,6 +390,34 @@ const struct range *ledger_find(uintptr_t addr)
 {
     size_t i = first_ending_after(addr);
     return (i < rn && rv[i].lo <= addr) ? &rv[i] : NULL;
+}
+
+void ledger_settle(uintptr_t lo, uintptr_t hi, int ac)
+{
+    for (size_t i = first_ending_after(lo); i < rn && rv[i].lo < hi; i++) {
+        struct range *r = &rv[i];
+        if (!r->uncertain || r->lo < lo || r->hi > hi) continue;
+        r->uncertain = 0;
+        if (r->acct == (uint8_t)ac) continue;
+        if (ac) {
+            r->acct = 1;
+            charge(r->owner, charged_bytes(r, r->lo, r->hi));
+        } else {
+            charge(r->owner, -charged_bytes(r, r->lo, r->hi));
+            r->acct = 0;
+        }
+    }
+}
+
+uint64_t ledger_map_charged_in(uintptr_t lo, uintptr_t hi)
+{
+    uint64_t sum = 0;
+    for (size_t i = first_ending_after(lo); i < rn && rv[i].lo < hi; i++) {
+        if (!rv[i].acct || rv[i].kind != RK_MAP) continue;
+        uintptr_t a = rv[i].lo > lo ? rv[i].lo : lo, b = rv[i].hi < hi ? rv[i].hi : hi;
+        sum += b - a;
+    }
+    return sum;
 }
 
 uint64_t ledger_charged_in(uintptr_t lo, uintptr_t hi)

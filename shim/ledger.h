@@ -22,6 +22,8 @@ struct range {
     uint8_t noreserve; /* VM_NORESERVE decided at map time */
     uint8_t kind;      /* enum range_kind */
     uint8_t anon;
+    uint8_t uncertain; /* acct is a guess until smaps settles it (ledger_settle) */
+    uint32_t origin;   /* the mmap it came from: splits and moves keep it (the kernel's anon_vma does) */
     struct thread_rec *owner;
 };
 
@@ -66,8 +68,21 @@ void ledger_thread_exit(struct thread_rec *t);
 /* Mapping changes, all under os_guard; `mode` is vm.overcommit_memory. */
 void ledger_record_map(uintptr_t addr, size_t len, int prot, int flags, int anon);
 void ledger_record_unmap(uintptr_t addr, size_t len);
+/* Unmapping and moving must leave the ledger before the kernel frees the range:
+ * once freed, another thread may be given it and record it. detach takes the
+ * pieces of [addr, addr+len) out (copies in out, at most max; returns the count,
+ * or max + 1 when there were more); reattach puts them back (the call failed). */
+size_t ledger_detach(uintptr_t addr, size_t len, struct range *out, size_t max);
+void ledger_reattach(const struct range *pieces, size_t n);
 void ledger_record_protect(uintptr_t addr, size_t len, int prot);
-void ledger_record_remap(uintptr_t old, size_t old_len, uintptr_t new_addr, size_t new_len, int dontunmap);
+/* The kernel's answer for one VMA [lo, hi) (`ac` in smaps): ranges inside it whose
+ * charge was a guess take it. Called by reconciliation, lock held. */
+void ledger_settle(uintptr_t lo, uintptr_t hi, int ac);
+/* Bytes of [lo, hi) the ledger charged through mappings (not thread stacks). Lock held. */
+uint64_t ledger_map_charged_in(uintptr_t lo, uintptr_t hi);
+
+/* The mapping moved or grew: like is a detached piece of the old range (or NULL). */
+void ledger_record_remap(const struct range *like, uintptr_t new_addr, size_t new_len);
 void ledger_record_brk(uintptr_t old_brk, uintptr_t new_brk);
 
 /* Read-side: run fn over every range / thread with the lock held. */

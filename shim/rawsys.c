@@ -2,6 +2,7 @@
 #include "rawsys.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -18,7 +19,32 @@ int raw_mprotect(void *addr, size_t len, int prot) { return (int)syscall(SYS_mpr
 int raw_madvise(void *addr, size_t len, int advice) { return (int)syscall(SYS_madvise, addr, len, advice); }
 int raw_mincore(void *addr, size_t len, unsigned char *vec) { return (int)syscall(SYS_mincore, addr, len, vec); }
 
+/* Set at start when RLIMIT_FSIZE is finite: a write past it would raise SIGXFSZ and
+ * kill the program, so the shim's writes block that signal and consume the one
+ * they caused (losing the file, never the program). No handler is installed. */
+int raw_fsize_limited;
+
+static ssize_t write_all(int fd, const void *buf, size_t len);
+
 ssize_t raw_write_all(int fd, const void *buf, size_t len)
+{
+    if (!raw_fsize_limited) return write_all(fd, buf, len);
+    sigset_t x, old, pending;
+    sigemptyset(&x);
+    sigaddset(&x, SIGXFSZ);
+    syscall(SYS_rt_sigprocmask, SIG_BLOCK, &x, &old, sizeof(long));
+    syscall(SYS_rt_sigpending, &pending, sizeof(long));
+    int was_pending = sigismember(&pending, SIGXFSZ);
+    ssize_t r = write_all(fd, buf, len);
+    if (!was_pending) {
+        struct timespec zero = {0, 0};
+        syscall(SYS_rt_sigtimedwait, &x, NULL, &zero, sizeof(long));
+    }
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof(long));
+    return r;
+}
+
+static ssize_t write_all(int fd, const void *buf, size_t len)
 {
     const char *p = buf;
     size_t done = 0;

@@ -14,6 +14,7 @@ int raw_mprotect(void *addr, size_t len, int prot);
 int raw_madvise(void *addr, size_t len, int advice);
 int raw_mincore(void *addr, size_t len, unsigned char *vec);
 ssize_t raw_write_all(int fd, const void *buf, size_t len);
+extern int raw_fsize_limited; /* RLIMIT_FSIZE is finite: writes guard against SIGXFSZ */
 ssize_t raw_read(int fd, void *buf, size_t len);
 ssize_t raw_pread(int fd, void *buf, size_t len, off_t off);
 int raw_open(const char *path, int flags, int mode);

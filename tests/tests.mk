@@ -5,7 +5,8 @@ UNIT_CORE   := shim/kmodel.c shim/fmt.c shim/options.c shim/sysstate.c shim/raws
                shim/livestate.c shim/report_call.c shim/snapshot.c shim/inject.c
 UNIT_SRC    := $(wildcard tests/unit/*.c)
 INTEG_SRC   := $(wildcard tests/integ/*.c) cli/json.c tests/lib/run.c
-PROGS       := $(BUILD)/tests/refuse $(BUILD)/tests/threads4 $(BUILD)/tests/forkstorm \
+PROGS       := $(BUILD)/tests/refuse $(BUILD)/tests/threads4 $(BUILD)/tests/forkstorm $(BUILD)/tests/stress \
+               $(BUILD)/tests/spawny $(BUILD)/tests/sigstorm $(BUILD)/tests/static_hello \
                $(BUILD)/tests/jemalloc_user $(BUILD)/tests/Workload.class
 SANITIZE    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
@@ -20,6 +21,9 @@ $(BUILD)/tests/integ: $(INTEG_SRC) tests/integ/*.h tests/lib/*.h cli/json.h shim
 
 $(BUILD)/tests/%: tests/progs/%.c | $(BUILD)/tests
 	$(CC) $(CFLAGS_BASE) -O1 $< -o $@ -lpthread
+
+$(BUILD)/tests/static_hello: tests/progs/static_hello.c | $(BUILD)/tests
+	$(CC) $(CFLAGS_BASE) -static $< -o $@
 
 $(BUILD)/tests/jemalloc_user: tests/progs/jemalloc_user.c | $(BUILD)/tests
 	$(CC) $(CFLAGS_BASE) $< -o $@ -ljemalloc
@@ -38,6 +42,14 @@ integ: all $(BUILD)/tests/integ $(PROGS) $(EXAMPLES)
 
 $(BUILD)/tests/bench: tests/bench/bench.c | $(BUILD)/tests
 	$(CC) $(CFLAGS_BASE) $< -o $@ -lpthread
+
+# The long stress run (the short one is part of make test).
+stress: all $(BUILD)/tests/stress
+	@cd $(BUILD) && OVERSHIM_OPTIONS=report_at_exit=1:verbosity=0:log=stress.log:json=stress.jsonl \
+	  LD_PRELOAD=$$PWD/libovershim.so ./tests/stress 32 20 && python3 -c "import json; \
+	  s=[json.loads(l) for l in open('stress.jsonl')]; p=[e for e in s if e['event']=='summary'][0]['process']; \
+	  print('ledger committed', p['committed_bytes'], 'kernel ac inside ledger ranges', p['tracked_accountable_bytes'])"; \
+	  rm -f stress.log stress.jsonl
 
 bench: all $(BUILD)/tests/bench
 	@BUILD=$(BUILD) bash tests/bench/run.sh
