@@ -69,32 +69,27 @@ static void warn_shadowed(void)
     }
 }
 
-__attribute__((constructor(101))) static void overshim_init(void)
+/* Bad configuration never takes the host down: one line, then pure pass-through. */
+static void step_aside(const char *what, const char *detail)
 {
-    os_enter();
-    if (resolve_all() != 0) {
-        char m[160];
-        os_snprintf(m, sizeof m, "cannot resolve '%s'; the shim stays out of the way", resolve_missing());
-        say(m);
-        malloc_fast_enable();
-        os_leave();
-        return;
-    }
+    char m[600];
+    os_snprintf(m, sizeof m, "%s%s; the shim stays out of the way", what, detail);
+    say(m);
+    malloc_fast_enable();
+}
+
+/* Everything that can refuse to start; 0 when the shim may go live. */
+static int start(void)
+{
+    char err[400];
+    if (resolve_all() != 0) return step_aside("cannot resolve ", resolve_missing()), -1;
     options_defaults(&os_st.opt);
     os_st.secure = getauxval(AT_SECURE) != 0;
     const char *env = os_st.secure ? NULL : getenv("OVERSHIM_OPTIONS");
     if (env) {
-        char err[400];
         struct os_options o;
         options_defaults(&o);
-        if (options_parse(&o, env, err, sizeof err) != 0) {
-            char m[480];
-            os_snprintf(m, sizeof m, "OVERSHIM_OPTIONS: %s; the shim stays out of the way", err);
-            say(m);
-            malloc_fast_enable();
-            os_leave();
-            return;
-        }
+        if (options_parse(&o, env, err, sizeof err) != 0) return step_aside("OVERSHIM_OPTIONS: ", err), -1;
         os_st.opt = o;
     }
     if (os_st.secure) { /* as glibc ignores dangerous variables for secure-execution programs */
@@ -107,12 +102,7 @@ __attribute__((constructor(101))) static void overshim_init(void)
         raw_write_all(2, help, strlen(help));
     }
     if (!os_st.secure) out_set_tmpdir(getenv("TMPDIR"));
-    if (heap_init() != 0) {
-        say("cannot set up the private heap; the shim stays out of the way");
-        malloc_fast_enable();
-        os_leave();
-        return;
-    }
+    if (heap_init() != 0) return step_aside("cannot set up the private heap", ""), -1;
     os_st.start_ns = raw_now_ns();
     struct rlimit fs;
     raw_fsize_limited = getrlimit(RLIMIT_FSIZE, &fs) == 0 && fs.rlim_cur != RLIM_INFINITY;
@@ -122,28 +112,26 @@ __attribute__((constructor(101))) static void overshim_init(void)
     os_st.overcommit_mode = mode >= 0 && mode <= 2 ? (int)mode : 0;
     out_setup(&os_st.log, os_st.opt.log);
     out_setup(&os_st.json, os_st.opt.json);
-    {
-        char err[400];
-        if (policy_init(err, sizeof err) != 0) {
-            char m[480];
-            os_snprintf(m, sizeof m, "OVERSHIM_OPTIONS: %s; the shim stays out of the way", err);
-            say(m);
-            malloc_fast_enable();
-            os_leave();
-            return;
-        }
+    if (policy_init(err, sizeof err) != 0) return step_aside("OVERSHIM_OPTIONS: ", err), -1;
+    return 0;
+}
+
+__attribute__((constructor(101))) static void overshim_init(void)
+{
+    os_enter();
+    if (start() == 0) {
+        const struct kmodel_kernel *mk = policy_kernel();
+        ledger_init(policy_mode(os_st.overcommit_mode),
+                    mk ? mk->mprotect_uncharge : kernel_at_least(os_st.kernel_release, 6, 7));
+        threads_init();
+        unwind_init();
+        fork_init();
+        ledger_self();
+        if (os_st.opt.verbosity >= 1) warn_shadowed();
+        __atomic_store_n(&os_active, 1, __ATOMIC_RELEASE);
+        __atomic_store_n(&os_fast, os_glibc_chunks && !os_policy, __ATOMIC_RELEASE);
+        if (!os_policy) malloc_fast_enable();
     }
-    const struct kmodel_kernel *mk = policy_kernel();
-    ledger_init(policy_mode(os_st.overcommit_mode),
-                mk ? mk->mprotect_uncharge : kernel_at_least(os_st.kernel_release, 6, 7));
-    threads_init();
-    unwind_init();
-    fork_init();
-    ledger_self();
-    if (os_st.opt.verbosity >= 1) warn_shadowed();
-    __atomic_store_n(&os_active, 1, __ATOMIC_RELEASE);
-    __atomic_store_n(&os_fast, os_glibc_chunks && !os_policy, __ATOMIC_RELEASE);
-    if (!os_policy) malloc_fast_enable();
     os_leave();
 }
 
