@@ -16,7 +16,7 @@ CORE_SRC := shim/kmodel.c shim/fmt.c shim/options.c shim/sysstate.c shim/rawsys.
 LIB     := $(BUILD)/libovershim.so
 CLI     := $(BUILD)/overshim
 
-.PHONY: all deps test unit integ demo bench clean examples
+.PHONY: all deps test unit integ demo bench clean examples fuzz stress
 all: deps $(LIB) $(CLI)
 
 deps:

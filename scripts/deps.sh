@@ -4,6 +4,7 @@
 set -eu
 pkgs="gcc make libunwind-dev libjemalloc-dev libjemalloc2 libcriterion-dev libelf-dev libdw-dev
       openjdk-17-jdk-headless python3 binutils libtcmalloc-minimal4 util-linux"
+[ "${1:-}" = fuzz ] && pkgs="clang-14 libclang-rt-14-dev"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

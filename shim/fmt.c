@@ -247,3 +247,9 @@ int os_snprintf(char *dst, size_t cap, const char *fmt, ...)
     fb_cstr(&fb);
     return (int)fb.len;
 }
+
+void os_one_line(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) *s = '?';
+}

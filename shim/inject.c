@@ -152,7 +152,19 @@ static int parse_rule(const char *r, size_t n, struct rule *out, char *err, size
     return 0;
 }
 
+static int parse_all(const char *text, char *err, size_t errcap);
+
 int inject_parse(const char *text, char *err, size_t errcap)
+{
+    int r = parse_all(text, err, errcap);
+    if (r != 0) {
+        nrules = 0;
+        os_one_line(err);
+    }
+    return r;
+}
+
+static int parse_all(const char *text, char *err, size_t errcap)
 {
     nrules = 0;
     if (!*text) return os_snprintf(err, errcap, "bad injection rules '': no rule"), -1;

@@ -82,7 +82,16 @@ static const char *check_value(const struct os_options *o, const char *key)
     return NULL;
 }
 
+static int parse(struct os_options *o, const char *text, char *err, size_t errcap);
+
 int options_parse(struct os_options *o, const char *text, char *err, size_t errcap)
+{
+    int r = parse(o, text, err, errcap);
+    if (r != 0) os_one_line(err);
+    return r;
+}
+
+static int parse(struct os_options *o, const char *text, char *err, size_t errcap)
 {
     const char *p = text;
     while (*p) {

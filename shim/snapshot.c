@@ -73,7 +73,16 @@ static int64_t *meminfo_slot(struct snapshot *s, const char *key, size_t n)
     return NULL;
 }
 
+static int parse(const char *text, struct snapshot *s, char *err, size_t errcap);
+
 int snapshot_parse(const char *text, struct snapshot *s, char *err, size_t errcap)
+{
+    int r = parse(text, s, err, errcap);
+    if (r != 0) os_one_line(err);
+    return r;
+}
+
+static int parse(const char *text, struct snapshot *s, char *err, size_t errcap)
 {
     memset(s, 0, sizeof *s);
     int64_t *all[] = {&s->overcommit_memory, &s->overcommit_ratio, &s->overcommit_kbytes, &s->admin_reserve_kbytes,

@@ -53,3 +53,19 @@ stress: all $(BUILD)/tests/stress
 
 bench: all $(BUILD)/tests/bench
 	@BUILD=$(BUILD) bash tests/bench/run.sh
+
+# libFuzzer targets for every parser (clang). make fuzz runs each FUZZ_SECONDS (default 300)
+# on its corpus in tests/fuzz/corpus; a crash leaves crash-* files in build/fuzz.
+FUZZ_CORE := shim/options.c shim/fmt.c shim/snapshot.c shim/kmodel.c shim/sysstate.c shim/rawsys.c \
+             shim/inject.c shim/report_call.c
+FUZZ_TARGETS := options snapshot procfs inject
+FUZZ_SECONDS ?= 300
+FUZZ_CC ?= $(shell command -v clang-14 || command -v clang)
+$(BUILD)/fuzz:
+	@mkdir -p $@
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_CORE) shim/*.h | $(BUILD)/fuzz
+	$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Ishim $< $(FUZZ_CORE) -o $@
+fuzz-deps:
+	@bash scripts/deps.sh fuzz
+fuzz: fuzz-deps $(foreach t,$(FUZZ_TARGETS),$(BUILD)/fuzz/fuzz_$(t))
+	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh $(FUZZ_TARGETS)

@@ -55,7 +55,9 @@ Test(inject, malformed_rules)
 {
     static const char *const bad[] = {"", "mmap,", ",mmap", "nosuchcall", "mmap@0", "mmap@x", "mmap>=lots",
                                       "mmap+MAP_BOGUS", "mmap!EWHAT", "mmap~", "mmap?", "mmap>=1M>=2M",
-                                      "mmap=5M", "mmap~averyveryverylongthreadname"};
+                                      "mmap=5M", "mmap~averyveryverylongthreadname",
+                                      /* found by fuzz_inject: a newline in the echoed rule */
+                                      "mm\n\n\n\n\n\nap>=51+MPB_2AMIX_d~java*"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char err[256] = "";
         cr_expect_eq(inject_parse(bad[i], err, sizeof err), -1, "accepted '%s'", bad[i]);
