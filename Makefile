@@ -16,7 +16,7 @@ CORE_SRC := shim/kmodel.c shim/fmt.c shim/options.c shim/sysstate.c shim/rawsys.
 LIB     := $(BUILD)/libovershim.so
 CLI     := $(BUILD)/overshim
 
-.PHONY: all deps test unit integ demo bench clean examples fuzz stress
+.PHONY: all deps test unit integ demo bench clean examples fuzz stress install uninstall
 all: deps $(LIB) $(CLI)
 
 deps:
@@ -60,6 +60,22 @@ $(BUILD)/examples/%: examples/c/%.c | $(BUILD)/examples
 examples: all $(EXAMPLES)
 
 include tests/tests.mk
+
+# Installation (PREFIX, DESTDIR). The command finds the library in ../lib.
+PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
+INSTALLED := $(LIBDIR)/libovershim.so $(PREFIX)/bin/overshim $(PREFIX)/include/overshim.h \
+             $(LIBDIR)/pkgconfig/overshim.pc $(PREFIX)/share/man/man1/overshim.1 $(PREFIX)/share/man/man7/overshim.7
+install: all
+	install -D -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/libovershim.so
+	install -D -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/overshim
+	install -D -m 0644 include/overshim.h $(DESTDIR)$(PREFIX)/include/overshim.h
+	install -D -m 0644 man/overshim.1 $(DESTDIR)$(PREFIX)/share/man/man1/overshim.1
+	install -D -m 0644 man/overshim.7 $(DESTDIR)$(PREFIX)/share/man/man7/overshim.7
+	mkdir -p $(DESTDIR)$(LIBDIR)/pkgconfig
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' man/overshim.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/overshim.pc
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
 clean:
 	rm -rf $(BUILD)

@@ -3,7 +3,7 @@
 # Idempotent and quiet when everything is present.
 set -eu
 pkgs="gcc make libunwind-dev libjemalloc-dev libjemalloc2 libcriterion-dev libelf-dev libdw-dev
-      openjdk-17-jdk-headless python3 binutils libtcmalloc-minimal4 util-linux"
+      openjdk-17-jdk-headless python3 binutils libtcmalloc-minimal4 util-linux man-db pkg-config"
 [ "${1:-}" = fuzz ] && pkgs="clang-14 libclang-rt-14-dev"
 missing=""
 for p in $pkgs; do

@@ -69,6 +69,35 @@ static void warn_shadowed(void)
     }
 }
 
+/* follow_exec=0: take the shim out of LD_PRELOAD (in place, in the environment the
+ * program was given), so that the programs it execs run without it. */
+static void forget_preload(void)
+{
+    extern char **environ;
+    Dl_info self;
+    if (!dladdr((void *)forget_preload, &self) || !self.dli_fname) return;
+    const char *me = strrchr(self.dli_fname, '/');
+    me = me ? me + 1 : self.dli_fname;
+    for (char **e = environ; e && *e; e++) {
+        if (strncmp(*e, "LD_PRELOAD=", 11) != 0) continue;
+        char *p = *e + 11;
+        while (*p) { /* entries are separated by ':' or spaces */
+            char *end = p + strcspn(p, ": ");
+            char *base = p;
+            for (char *q = p; q < end; q++)
+                if (*q == '/') base = q + 1;
+            if ((size_t)(end - base) == strlen(me) && !strncmp(base, me, strlen(me))) {
+                char *next = *end ? end + 1 : end;
+                memmove(p, next, strlen(next) + 1);
+                continue;
+            }
+            p = *end ? end + 1 : end;
+        }
+        size_t n = strlen(*e);
+        while (n > 11 && ((*e)[n - 1] == ':' || (*e)[n - 1] == ' ')) (*e)[--n] = 0;
+    }
+}
+
 /* Bad configuration never takes the host down: one line, then pure pass-through. */
 static void step_aside(const char *what, const char *detail)
 {
@@ -97,11 +126,13 @@ static int start(void)
         strcpy(os_st.opt.json, "none");
     }
     if (os_st.opt.help) {
-        static char help[4096];
+        static char help[8192];
         options_help(help, sizeof help);
         raw_write_all(2, help, strlen(help));
     }
     if (!os_st.secure) out_set_tmpdir(getenv("TMPDIR"));
+    if (!os_st.secure) out_set_dir(os_st.opt.dir);
+    if (!os_st.opt.follow_exec) forget_preload();
     if (heap_init() != 0) return step_aside("cannot set up the private heap", ""), -1;
     os_st.start_ns = raw_now_ns();
     struct rlimit fs;

@@ -9,6 +9,12 @@
 #include "rawsys.h"
 
 static char tmpdir[256];
+static char basedir[512];
+
+void out_set_dir(const char *dir)
+{
+    if (dir && dir[0] == '/' && strlen(dir) < sizeof basedir) memcpy(basedir, dir, strlen(dir) + 1);
+}
 
 void out_set_tmpdir(const char *dir)
 {
@@ -67,8 +73,10 @@ int out_fd(struct out_stream *s)
         os_snprintf(s->path, sizeof s->path, "stderr");
         return s->fd = 2;
     }
-    char want[600];
-    out_expand(s->spec, pid, want, sizeof want);
+    char want[600], spec[1100];
+    if (basedir[0] && s->spec[0] != '/') os_snprintf(spec, sizeof spec, "%s/%s", basedir, s->spec);
+    else os_snprintf(spec, sizeof spec, "%s", s->spec);
+    out_expand(spec, pid, want, sizeof want);
     os_snprintf(s->path, sizeof s->path, "%s", want);
     int fd = create_excl(s->path, sizeof s->path);
     if (fd < 0) {

@@ -22,6 +22,8 @@ void out_setup(struct out_stream *s, const char *spec);
 int out_fd(struct out_stream *s);
 /* Directory used as the first fallback ($TMPDIR, captured at start). */
 void out_set_tmpdir(const char *dir);
+/* Directory for relative paths (dir=), captured at start; "" for the cwd. */
+void out_set_dir(const char *dir);
 /* Expand %p and %t in spec into dst. */
 void out_expand(const char *spec, pid_t pid, char *dst, size_t cap);
 

@@ -4,6 +4,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -108,4 +111,25 @@ ssize_t raw_read_file(const char *path, char *buf, size_t cap)
     raw_close(fd);
     buf[n] = 0;
     return (ssize_t)n;
+}
+
+void raw_syslog(const char *socket_path, const char *msg, pid_t pid)
+{
+    if (strlen(socket_path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) return;
+    int fd = (int)syscall(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return;
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    memcpy(a.sun_path, socket_path, strlen(socket_path) + 1);
+    char buf[1200];
+    char num[16];
+    int n = 0, k = 0;
+    unsigned v = (unsigned)pid;
+    do num[k++] = (char)('0' + v % 10); while ((v /= 10) && k < 15);
+    const char *head = "<12>overshim[";
+    while (*head && n < (int)sizeof buf - 1) buf[n++] = *head++;
+    while (k && n < (int)sizeof buf - 1) buf[n++] = num[--k];
+    if (n < (int)sizeof buf - 3) buf[n++] = ']', buf[n++] = ':', buf[n++] = ' ';
+    while (*msg && n < (int)sizeof buf - 1) buf[n++] = *msg++;
+    syscall(SYS_sendto, fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL, &a, (socklen_t)sizeof a);
+    raw_close(fd);
 }

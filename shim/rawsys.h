@@ -24,6 +24,10 @@ pid_t raw_getppid(void);
 pid_t raw_gettid(void);
 uint64_t raw_now_ns(void);          /* CLOCK_MONOTONIC */
 uint64_t raw_realtime_s(void);      /* CLOCK_REALTIME seconds */
+/* One message to syslog through /dev/log (the journal listens there), as
+ * "<12>overshim[PID]: MSG" (facility user, severity warning). No libc syslog():
+ * it allocates. Best effort. */
+void raw_syslog(const char *socket_path, const char *msg, pid_t pid);
 /* Read a whole small file into buf (NUL-terminated). Returns bytes read or -1. */
 ssize_t raw_read_file(const char *path, char *buf, size_t cap);
 

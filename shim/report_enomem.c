@@ -173,8 +173,9 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
     fb_printf(&t, "overshim: %s %s with %s by %s\n", name, fc->simulated ? "refused (simulated)" : "refused",
               errname(fc->err), d->headline);
     report_prefix(&t);
-    fb_printf(&t, "  %s (pid %d), thread %d \"%s\" (created by %d), %llu ms after start\n", comm, (int)os_st.pid,
-              (int)tid, tname, self ? (int)self->parent_tid : 0, (unsigned long long)ms);
+    fb_printf(&t, "  %s (pid %d, parent %d), thread %d \"%s\" (created by %d), %llu ms after start\n", comm,
+              (int)os_st.pid, (int)raw_getppid(), (int)tid, tname, self ? (int)self->parent_tid : 0,
+              (unsigned long long)ms);
     fb_printf(&t, "\nVERDICT  %s: %s%s.\n", d->cause, d->explanation,
               d->estimated ? " (estimated: the request glibc would have made for this allocation)" : "");
     if (fc->simulated && strcmp(d->cause, "injected") != 0)
@@ -212,8 +213,8 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
     fb_putc(&t, '\n');
 
     /* --- json --- */
-    fb_printf(&j, "{\"schema\":1,\"event\":\"enomem\",\"pid\":%d,\"tid\":%d,\"ms_since_start\":%llu,", (int)os_st.pid,
-              (int)tid, (unsigned long long)ms);
+    fb_printf(&j, "{\"schema\":1,\"event\":\"enomem\",\"pid\":%d,\"ppid\":%d,\"tid\":%d,\"ms_since_start\":%llu,",
+              (int)os_st.pid, (int)raw_getppid(), (int)tid, (unsigned long long)ms);
     fb_printf(&j, "\"thread\":{\"tid\":%d,\"name\":%J,\"parent_tid\":%d},", (int)tid, tname,
               self ? (int)self->parent_tid : 0);
     fb_printf(&j, "\"call\":{\"name\":%J,\"args\":{", name);
@@ -290,6 +291,15 @@ static void emit(struct failed_call *fc, const struct frame *fr, int nf, struct 
         if (tfd >= 0) fb_flush(&t);
     }
     if (jfd >= 0 || tfd >= 0) os_st.wrote_events = 1;
+    if (strcmp(os_st.opt.syslog, "0") != 0) {
+        char b[1024];
+        struct fmtbuf e;
+        fb_init(&e, b, sizeof b, -1);
+        one_line(&e, fc, &dg);
+        fb_printf(&e, " (pid %d, parent %d; report: %s)", (int)os_st.pid, (int)raw_getppid(),
+                  tfd >= 0 ? os_st.log.path : jfd >= 0 ? os_st.json.path : "none");
+        raw_syslog(!strcmp(os_st.opt.syslog, "1") ? "/dev/log" : os_st.opt.syslog, fb_cstr(&e), os_st.pid);
+    }
     if (os_st.opt.verbosity >= 1 && tfd != 2) {
         char b[1024];
         struct fmtbuf e;

@@ -42,6 +42,7 @@ Test(options, malformed_name_the_bad_text)
         "max_reports=-1",           "max_reports=", "max_reports=12x",   "stack_depth=0",
         "stack_depth=1000",         "verbosity=9",  "log=",              "json=",
         "report_at_exit=1:bogus=2", "max_reports=99999999999999999999", "max_reports=1T", "verbosity=-",
+        "dir=relative", "syslog=maybe", "follow_exec=2",
         "_lm\nx" /* found by fuzz_options: the echoed text must not break the line */, "log=a:\x01=\x7f",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -65,6 +66,8 @@ Test(options, help_lists_every_key)
 {
     char buf[4096];
     options_help(buf, sizeof buf);
-    const char *keys[] = {"log", "json", "report_at_exit", "max_reports", "stack_depth", "verbosity", "help"};
+    const char *keys[] = {"log",       "json",     "report_at_exit", "max_reports", "stack_depth", "verbosity",
+                          "help",      "simulate", "kernel",         "inject",      "dir",         "syslog",
+                          "follow_exec", "overcommit_memory", "max_map_count"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) cr_expect(strstr(buf, keys[i]) != NULL, "%s", keys[i]);
 }
