@@ -5,6 +5,9 @@ set -eu
 pkgs="gcc make libunwind-dev libjemalloc-dev libjemalloc2 libcriterion-dev libelf-dev libdw-dev
       openjdk-17-jdk-headless python3 binutils libtcmalloc-minimal4 util-linux man-db pkg-config"
 [ "${1:-}" = fuzz ] && pkgs="clang-14 libclang-rt-14-dev"
+# The daemons of tests/integ/test_daemons.c (issue 7): started by the tests themselves, on
+# loopback; their packages must not start system services while installing.
+[ "${1:-}" = daemons ] && pkgs="redis-server redis-tools nginx-light postgresql curl"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
@@ -17,4 +20,11 @@ fi
 echo "overshim: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+blocked=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then # no service starts during this install
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && blocked=1
+fi
+rc=0
+apt-get install -y -qq --no-install-recommends $missing >/dev/null || rc=$?
+[ -n "$blocked" ] && rm -f /usr/sbin/policy-rc.d
+exit $rc

@@ -336,7 +336,15 @@ static void diagnose_map(struct diagnosis *d, const struct live_state *s, const 
         charge = s->k.fixed_net && fixed && f ? pages - (int64_t)f->accounted_pages : pages;
     else if ((flags & MAP_TYPE) != MAP_PRIVATE && (flags & MAP_ANONYMOUS) && !((flags & MAP_NORESERVE) && mode != 2))
         charge = pages; /* shared anonymous: shmem_acct_size charges the whole object */
-    if (check_overcommit(d, s, charge, pages)) return;
+    if (check_overcommit(d, s, charge, pages)) {
+        if ((flags & MAP_TYPE) != MAP_PRIVATE) {
+            size_t n = strlen(d->explanation);
+            os_snprintf(d->explanation + n, sizeof d->explanation - n,
+                        "; a shared anonymous mapping is charged as one shmem object of its full size "
+                        "(shmem_acct_size, at mmap time), not as a VMA: it never shows `ac` in smaps");
+        }
+        return;
+    }
 }
 
 static void diagnose_protect(struct diagnosis *d, const struct live_state *s, const struct smaps_facts *f,

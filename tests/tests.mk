@@ -31,8 +31,11 @@ $(BUILD)/tests/jemalloc_user: tests/progs/jemalloc_user.c | $(BUILD)/tests
 $(BUILD)/tests/Workload.class: tests/progs/Workload.java | $(BUILD)/tests
 	javac -d $(BUILD)/tests $<
 
-test: all $(BUILD)/tests/unit $(BUILD)/tests/unit-asan $(BUILD)/tests/integ $(PROGS) $(EXAMPLES)
+test: daemon-deps all $(BUILD)/tests/unit $(BUILD)/tests/unit-asan $(BUILD)/tests/integ $(PROGS) $(EXAMPLES)
 	@bash tests/run.sh $(BUILD)/tests/unit $(BUILD)/tests/unit-asan $(BUILD)/tests/integ
+
+daemon-deps:
+	@bash scripts/deps.sh daemons
 
 unit: $(BUILD)/tests/unit $(BUILD)/tests/unit-asan
 	@bash tests/run.sh $^
