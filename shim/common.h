@@ -25,6 +25,7 @@ struct os_tls {
     /* malloc bytes this thread allocated and freed. Two counters, not one: each is a
      * separate chain of adds, so malloc and free do not wait on each other's store. */
     int64_t malloc_in, malloc_out;
+    int exiting; /* past its ledger exit: no record any more */
 };
 extern OS_TLS struct os_tls os_t;
 #define os_guard (os_t.guard)

@@ -77,18 +77,35 @@ static void on_thread_exit(void *p)
 void threads_init(void);
 void threads_init(void) { exit_key_ok = pthread_key_create(&exit_key, on_thread_exit) == 0; }
 
+/* The new thread's own stack. glibc (x86-64, TLS above the thread pointer) puts the
+ * thread descriptor in the last page of the stack block, and the writable part is the
+ * attribute's size below the block's end: no pthread_getattr_np, whose affinity query
+ * (a syscall and a malloc loop) was most of the shim's cost per thread. Checked: the
+ * thread's own stack pointer must lie inside; otherwise ask glibc. */
+static void own_stack(int64_t model, uintptr_t *lo, uintptr_t *hi)
+{
+    uintptr_t top = ((uintptr_t)pthread_self() + 4096) & ~(uintptr_t)4095;
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+    if (model > 0 && sp < top && sp >= top - (uintptr_t)model) {
+        *lo = top - (uintptr_t)model;
+        *hi = top;
+        return;
+    }
+    pthread_attr_t a;
+    if (pthread_getattr_np(pthread_self(), &a) == 0) {
+        void *addr;
+        size_t size;
+        if (pthread_attr_getstack(&a, &addr, &size) == 0) *lo = (uintptr_t)addr, *hi = *lo + size;
+        pthread_attr_destroy(&a);
+    }
+}
+
 static void *trampoline(void *p)
 {
     struct thread_rec *t = p;
     os_enter();
     uintptr_t lo = 0, hi = 0;
-    pthread_attr_t a;
-    if (t->stack_model && pthread_getattr_np(pthread_self(), &a) == 0) {
-        void *addr;
-        size_t size;
-        if (pthread_attr_getstack(&a, &addr, &size) == 0) lo = (uintptr_t)addr, hi = lo + size;
-        pthread_attr_destroy(&a);
-    }
+    if (t->stack_model) own_stack(t->stack_model, &lo, &hi);
     ledger_thread_attach(t, lo, hi);
     if (exit_key_ok) pthread_setspecific(exit_key, t);
     void *(*fn)(void *) = t->start, *arg = t->start_arg;

@@ -23,6 +23,39 @@ static int mode;        /* vm.overcommit_memory at start */
 static int uncharge_unfaulted; /* 6.7+: mprotect dropping write on an unfaulted anon VMA uncharges */
 static int64_t proc_committed, proc_peak;
 static uint32_t next_origin;
+static struct thread_rec *free_recs;  /* recycled records, ready for new threads */
+static size_t n_exited;               /* exited records still listed */
+static struct thread_rec recycled;    /* what the recycled ones had: malloc counters, peak */
+static uint64_t n_recycled;
+
+static void own(struct thread_rec *t, int d)
+{
+    if (t) t->nowned += (uint32_t)d;
+}
+
+/* An exited record nothing refers to (no range, no live child, not its own stack
+ * charge) leaves the list once more than LEDGER_MAX_EXITED are kept. */
+static void maybe_recycle(struct thread_rec *t)
+{
+    if (!t || t->alive || t->nowned || t->nchildren || t->stack_model || n_exited <= LEDGER_MAX_EXITED) return;
+    struct thread_rec **pp = &threads;
+    while (*pp && *pp != t) pp = &(*pp)->next;
+    if (!*pp) return;
+    *pp = t->next;
+    n_exited--;
+    n_recycled++;
+    recycled.malloc_in += t->malloc_in;
+    recycled.malloc_out += t->malloc_out;
+    if (t->peak_committed > recycled.peak_committed) recycled.peak_committed = t->peak_committed;
+    t->next = free_recs;
+    free_recs = t;
+}
+
+const struct thread_rec *ledger_recycled(uint64_t *count)
+{
+    *count = n_recycled;
+    return &recycled;
+}
 
 void ledger_init(int overcommit_mode, int kernel_ge_6_7)
 {
@@ -47,9 +80,21 @@ static void read_own_name(char name[16])
     name[15] = 0;
 }
 
+/* A zeroed record: a recycled one if there is one (lock held), else a new one. */
+static struct thread_rec *alloc_rec(void)
+{
+    struct thread_rec *t = free_recs;
+    if (t) {
+        free_recs = t->next;
+        memset(t, 0, sizeof *t);
+        return t;
+    }
+    return os_heap_alloc(sizeof *t);
+}
+
 static struct thread_rec *new_rec(pid_t tid, pid_t parent)
 {
-    struct thread_rec *t = os_heap_alloc(sizeof *t);
+    struct thread_rec *t = alloc_rec();
     if (!t) return NULL;
     t->tid = tid;
     t->parent_tid = parent;
@@ -64,6 +109,7 @@ static struct thread_rec *new_rec(pid_t tid, pid_t parent)
 struct thread_rec *ledger_self(void)
 {
     if (OS_LIKELY(os_self != NULL)) return os_self;
+    if (os_t.exiting) return NULL; /* its record is gone (maybe reused): charges go to the process only */
     ledger_lock();
     pid_t tid = raw_gettid();
     /* the main thread's parent is the process's parent */
@@ -83,23 +129,40 @@ static void charge(struct thread_rec *t, int64_t bytes)
 
 struct thread_rec *ledger_thread_prepare(struct thread_rec *creator, int64_t stack_model)
 {
-    struct thread_rec *t = os_heap_alloc(sizeof *t);
-    if (!t) return NULL;
-    t->parent_tid = creator ? creator->tid : raw_gettid();
-    t->stack_payer = creator;
-    t->stack_model = stack_model;
     ledger_lock();
-    charge(creator, stack_model);
+    struct thread_rec *t = alloc_rec();
+    if (t) {
+        t->parent_tid = creator ? creator->tid : raw_gettid();
+        if (creator) memcpy(t->name, creator->name, sizeof t->name); /* a new thread starts with its creator's name */
+        t->stack_payer = creator;
+        t->stack_model = stack_model;
+        charge(creator, stack_model);
+        if (creator) creator->nchildren++;
+    }
     ledger_unlock();
     return t;
+}
+
+/* The child no longer holds its creator's charge. Lock held. */
+static void release_payer(struct thread_rec *t)
+{
+    struct thread_rec *payer = t->stack_payer;
+    charge(payer, -t->stack_model);
+    t->stack_model = 0;
+    t->stack_payer = NULL;
+    if (payer) {
+        payer->nchildren--;
+        maybe_recycle(payer);
+    }
 }
 
 void ledger_thread_discard(struct thread_rec *t)
 {
     ledger_lock();
-    charge(t->stack_payer, -t->stack_model);
+    release_payer(t);
+    t->next = free_recs;
+    free_recs = t;
     ledger_unlock();
-    os_heap_free(t);
 }
 
 static void insert(const struct range *nr);
@@ -109,7 +172,7 @@ void ledger_thread_attach(struct thread_rec *t, uintptr_t stack_lo, uintptr_t st
 {
     t->tid = raw_gettid();
     t->alive = 1;
-    read_own_name(t->name);
+    if (!t->name[0]) read_own_name(t->name);
     t->tls = &os_t;
     ledger_lock();
     t->next = threads;
@@ -137,11 +200,12 @@ void ledger_thread_exit(struct thread_rec *t)
     t->malloc_in = os_t.malloc_in; /* the TLS block goes away with the thread */
     t->malloc_out = os_t.malloc_out;
     t->tls = NULL;
-    if (t->stack_model) {
-        charge(t->stack_payer, -t->stack_model);
-        t->stack_model = 0;
-    }
     if (t->stack_hi > t->stack_lo) clip(t->stack_lo, t->stack_hi); /* glibc caches or unmaps it: not ours */
+    if (t->stack_model || t->stack_payer) release_payer(t);
+    n_exited++;
+    os_self = NULL;
+    os_t.exiting = 1;
+    maybe_recycle(t);
     ledger_unlock();
 }
 
@@ -194,6 +258,7 @@ static void clip(uintptr_t lo, uintptr_t hi)
             rv[i + 1].lo = hi;
             r->hi = lo;
             rn++;
+            own(r->owner, 1);
             return;
         }
         if (r->lo < lo) {
@@ -203,8 +268,11 @@ static void clip(uintptr_t lo, uintptr_t hi)
             r->lo = hi;
             i++;
         } else {
+            struct thread_rec *owner = r->owner;
             memmove(&rv[i], &rv[i + 1], (rn - i - 1) * sizeof *rv);
             rn--;
+            own(owner, -1);
+            maybe_recycle(owner);
         }
     }
 }
@@ -216,6 +284,7 @@ static void insert(const struct range *nr)
     memmove(&rv[i + 1], &rv[i], (rn - i) * sizeof *rv);
     rv[i] = *nr;
     rn++;
+    own(nr->owner, 1);
     charge(nr->owner, charged_bytes(nr, nr->lo, nr->hi));
 }
 
@@ -282,6 +351,7 @@ void ledger_record_protect(uintptr_t addr, size_t len, int prot)
             if (r.lo < lo) {
                 memmove(&rv[i + 1], &rv[i], (rn - i) * sizeof *rv);
                 rn++;
+                own(rv[i].owner, 1);
                 rv[i].hi = lo;
                 rv[i + 1].lo = lo;
                 i++;
@@ -289,6 +359,7 @@ void ledger_record_protect(uintptr_t addr, size_t len, int prot)
             }
             memmove(&rv[i + 1], &rv[i], (rn - i) * sizeof *rv);
             rn++;
+            own(rv[i].owner, 1);
             rv[i].hi = hi;
             rv[i + 1].lo = hi;
         }
@@ -455,6 +526,8 @@ void ledger_totals(struct ledger_totals *out)
         out->malloc_live += ledger_malloc_live(t);
         out->touched += t->touched;
     }
+    out->nthreads += n_recycled;
+    out->malloc_live += recycled.malloc_in - recycled.malloc_out;
 }
 
 int64_t ledger_committed_bytes(void) { return __atomic_load_n(&proc_committed, __ATOMIC_RELAXED); }

@@ -40,6 +40,8 @@ struct thread_rec {
     uint64_t touched;      /* filled by ledger_compute_touched() */
     uint64_t nmaps;
     uintptr_t stack_lo, stack_hi; /* its own stack, as glibc reports it */
+    uint32_t nowned;              /* ranges it owns */
+    uint32_t nchildren;           /* live threads whose modelled stack it pays for */
     void *(*start)(void *);       /* pthread_create's start routine and argument */
     void *start_arg;
     struct thread_rec *next;
@@ -47,6 +49,11 @@ struct thread_rec {
 
 /* This thread's record (NULL until the thread first did something the shim tracks). */
 #define os_self (os_t.self)
+
+/* Exited threads are kept (a report shows who committed what) up to this many; past
+ * it, exited records that nothing refers to are folded into one aggregate row and
+ * reused, so a server that starts a thread per request does not grow the shim. */
+#define LEDGER_MAX_EXITED 1024
 
 struct ledger_totals {
     int64_t committed, peak_committed, malloc_live;
@@ -84,6 +91,9 @@ uint64_t ledger_map_charged_in(uintptr_t lo, uintptr_t hi);
 /* The mapping moved or grew: like is a detached piece of the old range (or NULL). */
 void ledger_record_remap(const struct range *like, uintptr_t new_addr, size_t new_len);
 void ledger_record_brk(uintptr_t old_brk, uintptr_t new_brk);
+
+/* The folded exited threads (count in nmaps, malloc counters, peak): lock held. */
+const struct thread_rec *ledger_recycled(uint64_t *count);
 
 /* Read-side: run fn over every range / thread with the lock held. */
 void ledger_lock(void);

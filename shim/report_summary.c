@@ -69,11 +69,27 @@ void report_ledger(struct fmtbuf *j, struct fmtbuf *t)
                       (unsigned long long)th->nmaps);
             first = 0;
         }
+        uint64_t nrec;
+        const struct thread_rec *rc_agg = ledger_recycled(&nrec);
+        if (nrec)
+            fb_printf(j, "%s{\"tid\":0,\"name\":\"(exited, folded)\",\"folded_threads\":%llu,\"parent_tid\":0,"
+                         "\"alive\":false,\"committed_bytes\":0,\"peak_committed_bytes\":%lld,\"touched_bytes\":0,"
+                         "\"malloc_bytes\":%lld,\"maps\":0}",
+                      first ? "" : ",", (unsigned long long)nrec, (long long)rc_agg->peak_committed,
+                      (long long)(rc_agg->malloc_in - rc_agg->malloc_out));
         fb_puts(j, "]");
     }
     if (t) {
         fb_puts(t, "LEDGER   committed    touched      malloc live  peak committed  thread\n");
         for (const struct thread_rec *th = ledger_threads(); th; th = th->next) text_thread_row(t, th);
+        uint64_t nrec;
+        const struct thread_rec *agg = ledger_recycled(&nrec);
+        if (nrec) {
+            fb_puts(t, "  (and ");
+            fb_printf(t, "%llu earlier exited threads, folded: malloc live ", (unsigned long long)nrec);
+            fb_ssize(t, agg->malloc_in - agg->malloc_out);
+            fb_puts(t, ")\n");
+        }
         fb_puts(t, "         process: tracked committed ");
         fb_ssize(t, tot.committed);
         fb_puts(t, " (peak ");

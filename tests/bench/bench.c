@@ -69,8 +69,29 @@ static void threads(int k, void *(*fn)(void *), long n)
     for (int i = 0; i < k; i++) pthread_join(t[i], NULL);
 }
 
+/* Resident set of this process, kB. */
+static long rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long v = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmRSS:", 6)) v = atol(line + 6);
+    if (f) fclose(f);
+    return v;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "rss")) { /* RSS after N mappings that cannot merge (argv[2]) */
+        long n = argc > 2 ? atol(argv[2]) : 0;
+        for (long i = 0; i < n; i++)
+            if (mmap(NULL, 4096, (i & 1) ? PROT_READ : PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) ==
+                MAP_FAILED)
+                abort();
+        printf("%ld\n", rss_kb());
+        return 0;
+    }
     if (argc < 3) {
         fprintf(stderr, "usage: bench WORKLOAD ITERATIONS\n");
         return 2;

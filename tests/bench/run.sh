@@ -51,6 +51,62 @@ if command -v java >/dev/null; then
   printf '%-22s %10s us %10s us %7.3fx %7.3fx %7.3fx\n' "java -version (wall)" "$mb" "$ms" "$mr" "$lo" "$hi"
   json+=",{\"name\":\"java_version_wall\",\"bare_us\":$mb,\"shim_us\":$ms,\"ratio_median\":$mr,\"ratio_min\":$lo,\"ratio_max\":$hi}"
 fi
+# memory: the shim's added RSS, and its cost per tracked mapping
+rss0=() rss1=() rssn0=() rssn1=()
+for ((i = 0; i < RUNS; i++)); do
+  rss0+=("$("$BENCH" rss 0)"); rss1+=("$(LD_PRELOAD=$SHIM "$BENCH" rss 0)")
+  rssn0+=("$("$BENCH" rss 20000)"); rssn1+=("$(LD_PRELOAD=$SHIM "$BENCH" rss 20000)")
+done
+r0=$(printf '%s\n' "${rss0[@]}" | median); r1=$(printf '%s\n' "${rss1[@]}" | median)
+n0=$(printf '%s\n' "${rssn0[@]}" | median); n1=$(printf '%s\n' "${rssn1[@]}" | median)
+added=$((r1 - r0)); per=$(awk -v a="$n1" -v b="$n0" -v c="$added" 'BEGIN{printf "%.1f", ((a-b)-c)*1024/20000}')
+printf '%-22s %s KiB (bare %s KiB, shim %s KiB); per tracked mapping %s bytes (20000 mappings)\n' \
+  "added RSS" "$added" "$r0" "$r1" "$per"
+json+=",{\"name\":\"added_rss_kib\",\"value\":$added},{\"name\":\"bytes_per_mapping\",\"value\":$per}"
+
+# a JVM with -Xms1g doing real work (8 threads, 256 MiB of arrays, a child process)
+if command -v java >/dev/null && [ -f "$BUILD/tests/Workload.class" ]; then
+  bare=() shim=() ratios=()
+  for ((i = 0; i < RUNS; i++)); do
+    t0=$(date +%s%N); java -Xms1g -cp "$BUILD/tests" Workload >/dev/null 2>&1; t1=$(date +%s%N)
+    LD_PRELOAD=$SHIM java -Xms1g -cp "$BUILD/tests" Workload >/dev/null 2>&1; t2=$(date +%s%N)
+    b=$(( (t1 - t0) / 1000 )); s=$(( (t2 - t1) / 1000 ))
+    bare+=("$b"); shim+=("$s"); ratios+=("$(ratio "$s" "$b")")
+  done
+  summarise
+  printf '%-22s %10s us %10s us %7.3fx %7.3fx %7.3fx\n' "java -Xms1g workload" "$mb" "$ms" "$mr" "$lo" "$hi"
+  json+=",{\"name\":\"java_xms1g_workload_wall\",\"bare_us\":$mb,\"shim_us\":$ms,\"ratio_median\":$mr}"
+  # from the failing call to both report files written, in the JVM case (the exit event says)
+  tmp=$(mktemp -d); ms_list=()
+  xms=$(( ($(awk '/MemTotal/{print $2}' /proc/meminfo) + $(awk '/SwapTotal/{print $2}' /proc/meminfo)) / 1024 + 2048 ))
+  for ((i = 0; i < RUNS; i++)); do
+    (cd "$tmp" && LD_PRELOAD=$SHIM OVERSHIM_OPTIONS=verbosity=0 java -Xms${xms}m -Xmx${xms}m -version >/dev/null 2>&1)
+  done
+  for f in "$tmp"/overshim_pid*.jsonl; do
+    ms_list+=("$(grep -o '"report_write_ms":[0-9.]*' "$f" | cut -d: -f2)")
+  done
+  rm -rf "$tmp"
+  rw=$(printf '%s\n' "${ms_list[@]}" | median)
+  printf '%-22s %s ms median (%s)\n' "failure to report" "$rw" "$(printf '%s ' "${ms_list[@]}")"
+  json+=",{\"name\":\"report_write_ms_jvm\",\"median\":$rw}"
+fi
+
+# context: the tools people use today, on fewer iterations (skipped when absent)
+ctx() { # name, command prefix...
+  local name=$1; shift
+  for w in malloc64 mmap4k; do
+    local it=$(( ${ITER[$w]} / 100 ))
+    local b; b=$("$BENCH" "$w" "$it")
+    local t; t=$("$@" "$BENCH" "$w" "$it" 2>/dev/null | tail -1)
+    [ -n "$t" ] && printf '%-22s %-14s %8s ns/op  %8.1fx\n' "$name" "$w" "$t" "$(ratio "$t" "$b")"
+  done
+}
+echo "context (the same loops, 1/100 of the iterations):"
+ctx "overshim" env LD_PRELOAD=$SHIM
+command -v strace >/dev/null && ctx "strace %memory" strace -f -qq -e trace=%memory -o /dev/null
+command -v valgrind >/dev/null && ctx "valgrind massif" valgrind -q --tool=massif --massif-out-file=/dev/null
+command -v heaptrack >/dev/null && ctx "heaptrack" heaptrack -q -o /dev/null
+command -v fiu-run >/dev/null && ctx "fiu-run -x" fiu-run -x
 json+="]}"
 echo "$json" > "$BUILD/bench.json"
 echo "written: $BUILD/bench.json"

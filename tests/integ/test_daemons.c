@@ -40,12 +40,12 @@ static void stop_bg(pid_t pid)
     waitpid(pid, NULL, 0);
 }
 
-static int have(const char *path, const char *pkg)
-{
-    if (access(path, X_OK) == 0) return 1;
-    cr_log_warn("%s not installed (%s): skipped", path, pkg);
-    return 0;
-}
+/* make test installs the packages (scripts/deps.sh daemons); skip, saying why, only
+ * when that was impossible. */
+#define NEED(path, pkg)                                                                             \
+    do {                                                                                            \
+        if (access(path, X_OK) != 0) cr_skip_test("%s is not installed (Debian package %s)", path, pkg); \
+    } while (0)
 
 /* redis-cli against the test's port; returns stdout (malloc). */
 static char *rcli(int port, const char *a1, const char *a2, const char *a3, const char *a4, const char *a5)
@@ -93,7 +93,8 @@ static void redis_args(const char *port, const char *dir, const char *log)
 /* A background save refused at fork under strict overcommit; the daemon keeps serving. */
 Test(daemons, redis_bgsave_refused_at_fork_keeps_serving, .timeout = 120)
 {
-    if (!have("/usr/bin/redis-server", "redis-server") || !have("/usr/bin/redis-cli", "redis-tools")) return;
+    NEED("/usr/bin/redis-server", "redis-server");
+    NEED("/usr/bin/redis-cli", "redis-tools");
     char *dir = test_dir("redis");
     int port = port_base();
     char ps[16], log[4300], cwd[2048], snap[4200], opt[4400];
@@ -138,7 +139,8 @@ Test(daemons, redis_bgsave_refused_at_fork_keeps_serving, .timeout = 120)
 /* Without a failure the daemon's own allocator statistics are unchanged by the shim. */
 Test(daemons, redis_allocator_statistics_unchanged, .timeout = 120)
 {
-    if (!have("/usr/bin/redis-server", "redis-server") || !have("/usr/bin/redis-cli", "redis-tools")) return;
+    NEED("/usr/bin/redis-server", "redis-server");
+    NEED("/usr/bin/redis-cli", "redis-tools");
     long long v[2];
     for (int shim = 0; shim < 2; shim++) {
         char *dir = test_dir("redis-stats");
@@ -212,7 +214,8 @@ static pid_t read_pid(const char *dir)
 /* A pre-forking server: master and workers serve and reload under the shim unchanged. */
 Test(daemons, nginx_serves_and_reloads, .timeout = 120)
 {
-    if (!have("/usr/sbin/nginx", "nginx-light") || !have("/usr/bin/curl", "curl")) return;
+    NEED("/usr/sbin/nginx", "nginx-light");
+    NEED("/usr/bin/curl", "curl");
     char *dir = test_dir("nginx");
     chmod(dir, 0777);
     int port = port_base();
@@ -244,7 +247,8 @@ Test(daemons, nginx_serves_and_reloads, .timeout = 120)
 /* An injected failure on the worker side is reported for that worker's pid. */
 Test(daemons, nginx_worker_failure_reported_for_the_worker, .timeout = 120)
 {
-    if (!have("/usr/sbin/nginx", "nginx-light") || !have("/usr/bin/curl", "curl")) return;
+    NEED("/usr/sbin/nginx", "nginx-light");
+    NEED("/usr/bin/curl", "curl");
     char *dir = test_dir("nginx-inject");
     chmod(dir, 0777);
     int port = port_base() + 1;
@@ -283,7 +287,7 @@ Test(daemons, nginx_worker_failure_reported_for_the_worker, .timeout = 120)
 Test(daemons, postgresql_shared_memory_refused_for_real, .timeout = 180)
 {
     const char *pg = "/usr/lib/postgresql/15/bin/postgres";
-    if (!have(pg, "postgresql-15")) return;
+    NEED(pg, "postgresql-15");
     if (getuid() != 0) cr_skip_test("needs root to run PostgreSQL as its own user");
     FILE *f = fopen("/proc/sys/vm/overcommit_memory", "r");
     int mode = f ? fgetc(f) - '0' : -1;

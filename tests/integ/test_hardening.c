@@ -229,3 +229,30 @@ Test(hardening, with_tcmalloc_preloaded_either_order, .timeout = 120)
     coexist(tc, 1, 1);
     coexist(tc, 0, 0); /* gperftools defines mmap, munmap, mremap, sbrk itself (its hooks) */
 }
+
+/* A thread per task does not grow the shim: old exited threads are folded. */
+Test(hardening, thread_churn_is_folded, .timeout = 120)
+{
+    char *dir = test_dir("churn");
+    char opt[] = "OVERSHIM_OPTIONS=report_at_exit=1:verbosity=0";
+    char *env[] = {opt, NULL};
+    char *argv[] = {(char *)prog("churn"), "6000", NULL};
+    struct run r;
+    run_cmd(&r, argv, env, dir, 1, 100);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    struct jval *ev[MAX_EVENTS];
+    int n = events_in(dir, ev);
+    const struct jval *s = json_event(ev, n, "summary");
+    cr_assert(s);
+    const struct jval *th = json_at(s, "threads");
+    cr_assert(th && th->n > 0);
+    /* 2000 threads keep a mapping (they stay listed), at most 1024 others, the main thread, the folded row */
+    cr_expect_leq(th->n, 2000 + 1024 + 2, "%zu rows", th->n);
+    const struct jval *last = th->items[th->n - 1];
+    cr_expect_str_eq(json_str(last, "name"), "(exited, folded)");
+    cr_expect_eq(json_int(last, "folded_threads", 0) + (long long)th->n - 2, 6000);
+    cr_expect_eq(json_int(s, "process.committed_bytes", -1), json_int(s, "process.tracked_accountable_bytes", -2));
+    for (int i = 0; i < n; i++) json_free(ev[i]);
+    run_free(&r);
+    free(dir);
+}
