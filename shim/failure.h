@@ -20,7 +20,6 @@ struct failed_call {
 };
 
 const char *call_name(enum call_id id);
-int call_is_malloc_family(enum call_id id);
 
 /* Diagnose and report a refusal (under os_guard). */
 void failure_report(struct failed_call *fc);

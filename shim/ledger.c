@@ -305,13 +305,6 @@ void ledger_record_map(uintptr_t addr, size_t len, int prot, int flags, int anon
     ledger_unlock();
 }
 
-void ledger_record_unmap(uintptr_t addr, size_t len)
-{
-    ledger_lock();
-    clip(addr, addr + page_up(len));
-    ledger_unlock();
-}
-
 /* The interim guess until smaps settles it: the range has no anon_vma if no page of
  * any range from the same mmap is resident (wrong for a piece split off before
  * another piece was faulted, or for a mapping merged into a faulted neighbour). */
@@ -478,17 +471,6 @@ void ledger_settle(uintptr_t lo, uintptr_t hi, int ac)
             r->acct = 0;
         }
     }
-}
-
-uint64_t ledger_map_charged_in(uintptr_t lo, uintptr_t hi)
-{
-    uint64_t sum = 0;
-    for (size_t i = first_ending_after(lo); i < rn && rv[i].lo < hi; i++) {
-        if (!rv[i].acct || rv[i].kind != RK_MAP) continue;
-        uintptr_t a = rv[i].lo > lo ? rv[i].lo : lo, b = rv[i].hi < hi ? rv[i].hi : hi;
-        sum += b - a;
-    }
-    return sum;
 }
 
 uint64_t ledger_charged_in(uintptr_t lo, uintptr_t hi)

@@ -74,7 +74,6 @@ void ledger_thread_exit(struct thread_rec *t);
 
 /* Mapping changes, all under os_guard; `mode` is vm.overcommit_memory. */
 void ledger_record_map(uintptr_t addr, size_t len, int prot, int flags, int anon);
-void ledger_record_unmap(uintptr_t addr, size_t len);
 /* Unmapping and moving must leave the ledger before the kernel frees the range:
  * once freed, another thread may be given it and record it. detach takes the
  * pieces of [addr, addr+len) out (copies in out, at most max; returns the count,
@@ -85,8 +84,6 @@ void ledger_record_protect(uintptr_t addr, size_t len, int prot);
 /* The kernel's answer for one VMA [lo, hi) (`ac` in smaps): ranges inside it whose
  * charge was a guess take it. Called by reconciliation, lock held. */
 void ledger_settle(uintptr_t lo, uintptr_t hi, int ac);
-/* Bytes of [lo, hi) the ledger charged through mappings (not thread stacks). Lock held. */
-uint64_t ledger_map_charged_in(uintptr_t lo, uintptr_t hi);
 
 /* The mapping moved or grew: like is a detached piece of the old range (or NULL). */
 void ledger_record_remap(const struct range *like, uintptr_t new_addr, size_t new_len);

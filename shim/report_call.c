@@ -18,7 +18,6 @@ static const char *const names[CALL__COUNT] = {
 
 const char *call_name(enum call_id id) { return id < CALL__COUNT && names[id] ? names[id] : "?"; }
 
-int call_is_malloc_family(enum call_id id) { return id >= CALL_MALLOC && id <= CALL_PVALLOC; }
 
 struct flagname {
     int bit;

@@ -61,9 +61,6 @@ size_t bootstrap_size(const void *p) { return ((const struct boot_hdr *)p)[-1].s
 static OS_TLS int resolving_here;
 static volatile int resolve_state; /* 0 none, 1 in progress, 2 done */
 
-int resolve_in_progress_here(void);
-int resolve_in_progress_here(void) { return resolving_here; }
-
 int resolve_all(void)
 {
     if (OS_LIKELY(os_resolved)) return missing ? -1 : 0;

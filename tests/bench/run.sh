@@ -38,19 +38,23 @@ for w in $ORDER; do
   json+="{\"name\":\"$w\",\"bare_ns_per_op\":$mb,\"shim_ns_per_op\":$ms,\"ratio_median\":$mr,\"ratio_min\":$lo,\"ratio_max\":$hi}"
 done
 
-# whole-program: java -version wall time
-if command -v java >/dev/null; then
+# whole programs: wall time, bare and under the shim, interleaved. wall NAME JSONNAME CMD...
+wall() {
+  local name=$1 key=$2; shift 2
   bare=() shim=() ratios=()
   for ((i = 0; i < RUNS; i++)); do
-    t0=$(date +%s%N); java -version 2>/dev/null; t1=$(date +%s%N)
-    LD_PRELOAD=$SHIM java -version 2>/dev/null; t2=$(date +%s%N)
+    local t0 t1 t2 b s
+    t0=$(date +%s%N); "$@" >/dev/null 2>&1; t1=$(date +%s%N)
+    LD_PRELOAD=$SHIM "$@" >/dev/null 2>&1; t2=$(date +%s%N)
     b=$(( (t1 - t0) / 1000 )); s=$(( (t2 - t1) / 1000 ))
     bare+=("$b"); shim+=("$s"); ratios+=("$(ratio "$s" "$b")")
   done
   summarise
-  printf '%-22s %10s us %10s us %7.3fx %7.3fx %7.3fx\n' "java -version (wall)" "$mb" "$ms" "$mr" "$lo" "$hi"
-  json+=",{\"name\":\"java_version_wall\",\"bare_us\":$mb,\"shim_us\":$ms,\"ratio_median\":$mr,\"ratio_min\":$lo,\"ratio_max\":$hi}"
-fi
+  printf '%-22s %10s us %10s us %7.3fx %7.3fx %7.3fx\n' "$name" "$mb" "$ms" "$mr" "$lo" "$hi"
+  json+=",{\"name\":\"$key\",\"bare_us\":$mb,\"shim_us\":$ms,\"ratio_median\":$mr,\"ratio_min\":$lo,\"ratio_max\":$hi}"
+}
+command -v java >/dev/null && wall "java -version (wall)" java_version_wall java -version
+
 # memory: the shim's added RSS, and its cost per tracked mapping
 rss0=() rss1=() rssn0=() rssn1=()
 for ((i = 0; i < RUNS; i++)); do
@@ -66,16 +70,7 @@ json+=",{\"name\":\"added_rss_kib\",\"value\":$added},{\"name\":\"bytes_per_mapp
 
 # a JVM with -Xms1g doing real work (8 threads, 256 MiB of arrays, a child process)
 if command -v java >/dev/null && [ -f "$BUILD/tests/Workload.class" ]; then
-  bare=() shim=() ratios=()
-  for ((i = 0; i < RUNS; i++)); do
-    t0=$(date +%s%N); java -Xms1g -cp "$BUILD/tests" Workload >/dev/null 2>&1; t1=$(date +%s%N)
-    LD_PRELOAD=$SHIM java -Xms1g -cp "$BUILD/tests" Workload >/dev/null 2>&1; t2=$(date +%s%N)
-    b=$(( (t1 - t0) / 1000 )); s=$(( (t2 - t1) / 1000 ))
-    bare+=("$b"); shim+=("$s"); ratios+=("$(ratio "$s" "$b")")
-  done
-  summarise
-  printf '%-22s %10s us %10s us %7.3fx %7.3fx %7.3fx\n' "java -Xms1g workload" "$mb" "$ms" "$mr" "$lo" "$hi"
-  json+=",{\"name\":\"java_xms1g_workload_wall\",\"bare_us\":$mb,\"shim_us\":$ms,\"ratio_median\":$mr}"
+  wall "java -Xms1g workload" java_xms1g_workload_wall java -Xms1g -cp "$BUILD/tests" Workload
   # from the failing call to both report files written, in the JVM case (the exit event says)
   tmp=$(mktemp -d); ms_list=()
   xms=$(( ($(awk '/MemTotal/{print $2}' /proc/meminfo) + $(awk '/SwapTotal/{print $2}' /proc/meminfo)) / 1024 + 2048 ))
