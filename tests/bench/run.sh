@@ -7,7 +7,7 @@ set -eu
 BUILD=${BUILD:-build}
 RUNS=${RUNS:-7}
 SHIM=$(realpath "$BUILD/libovershim.so")
-BENCH=$BUILD/tests/bench
+BENCH=$(realpath "$BUILD/tests/bench")
 declare -A ITER=([malloc64]=20000000 [malloc_mixed_1t]=5000000 [malloc_mixed_4t]=8000000 [mmap4k]=400000
                  [mmap64k_touch]=100000 [mmap_8threads]=800000 [fork_wait]=2000 [pthread_create_join]=20000)
 ORDER="malloc64 malloc_mixed_1t malloc_mixed_4t mmap4k mmap64k_touch mmap_8threads fork_wait pthread_create_join"
@@ -75,7 +75,7 @@ if command -v java >/dev/null && [ -f "$BUILD/tests/Workload.class" ]; then
   tmp=$(mktemp -d); ms_list=()
   xms=$(( ($(awk '/MemTotal/{print $2}' /proc/meminfo) + $(awk '/SwapTotal/{print $2}' /proc/meminfo)) / 1024 + 2048 ))
   for ((i = 0; i < RUNS; i++)); do
-    (cd "$tmp" && LD_PRELOAD=$SHIM OVERSHIM_OPTIONS=verbosity=0 java -Xms${xms}m -Xmx${xms}m -version >/dev/null 2>&1)
+    (cd "$tmp" && LD_PRELOAD=$SHIM OVERSHIM_OPTIONS=verbosity=0 java -Xms${xms}m -Xmx${xms}m -version >/dev/null 2>&1) || true
   done
   for f in "$tmp"/overshim_pid*.jsonl; do
     ms_list+=("$(grep -o '"report_write_ms":[0-9.]*' "$f" | cut -d: -f2)")
@@ -92,7 +92,7 @@ ctx() { # name, command prefix...
   for w in malloc64 mmap4k; do
     local it=$(( ${ITER[$w]} / 100 ))
     local b; b=$("$BENCH" "$w" "$it")
-    local t; t=$("$@" "$BENCH" "$w" "$it" 2>/dev/null | tail -1)
+    local t; t=$("$@" "$BENCH" "$w" "$it" 2>/dev/null | grep -E '^[0-9]+\.[0-9]+$' | tail -1)
     [ -n "$t" ] && printf '%-22s %-14s %8s ns/op  %8.1fx\n' "$name" "$w" "$t" "$(ratio "$t" "$b")"
   done
 }
@@ -100,7 +100,7 @@ echo "context (the same loops, 1/100 of the iterations):"
 ctx "overshim" env LD_PRELOAD=$SHIM
 command -v strace >/dev/null && ctx "strace %memory" strace -f -qq -e trace=%memory -o /dev/null
 command -v valgrind >/dev/null && ctx "valgrind massif" valgrind -q --tool=massif --massif-out-file=/dev/null
-command -v heaptrack >/dev/null && ctx "heaptrack" heaptrack -q -o /dev/null
+command -v heaptrack >/dev/null && (cd "$(mktemp -d)" && ctx "heaptrack" heaptrack)
 command -v fiu-run >/dev/null && ctx "fiu-run -x" fiu-run -x
 json+="]}"
 echo "$json" > "$BUILD/bench.json"
