@@ -1,5 +1,5 @@
-/* fork: the wrapper, the atfork handlers that hand the shim's locks over, and the
- * fix-up a child does the first time the shim runs in it. All of the code a fork
+/* fork: the wrapper, the atfork handlers that hand the shim's locks over, the
+ * fix-up a child does the first time the shim runs in it, and the exit wrappers. All of the code a fork
  * executes sits in one page-aligned section (OS_FORK_TEXT): a fork child faults in
  * each page of text it runs (the kernel does not copy page tables of file
  * mappings at fork), ~15-30 us a page on this machine kind. */
@@ -18,6 +18,10 @@
 #include "state.h"
 #include "touched.h"
 
+#define ENSURE(name)                                                                                \
+    do {                                                                                            \
+        if (OS_UNLIKELY(!REAL(name))) resolve_all();                                                \
+    } while (0)
 #define READY() (OS_LIKELY(os_active) && OS_LIKELY(!os_guard))
 
 OS_EXPORT OS_FORK_TEXT __attribute__((aligned(4096))) pid_t fork(void)
@@ -87,6 +91,43 @@ void os_fork_fixup(void)
     touched_reset();
     ledger_postfork_child();
     os_leave();
+}
+
+/* --- exit: here, beside fork, because a fork child often leaves at once ------------------------------------------------------------------ */
+OS_EXPORT OS_FORK_TEXT void exit(int status)
+{
+    ENSURE(exit);
+    if (READY() && (os_st.opt.report_at_exit || os_st.wrote_events)) { /* a fork child starts with nothing written */
+        os_enter();
+        report_exit("exit", status, 1);
+        os_leave();
+    }
+    REAL(exit)(status);
+    __builtin_unreachable();
+}
+
+OS_EXPORT OS_FORK_TEXT void _exit(int status)
+{
+    ENSURE(_exit);
+    if (READY() && (os_st.opt.report_at_exit || os_st.wrote_events)) { /* a fork child starts with nothing written */
+        os_enter();
+        report_exit("_exit", status, 1);
+        os_leave();
+    }
+    REAL(_exit)(status);
+    __builtin_unreachable();
+}
+
+OS_EXPORT OS_FORK_TEXT void _Exit(int status)
+{
+    ENSURE(_Exit);
+    if (READY() && (os_st.opt.report_at_exit || os_st.wrote_events)) { /* a fork child starts with nothing written */
+        os_enter();
+        report_exit("_Exit", status, 1);
+        os_leave();
+    }
+    REAL(_Exit)(status);
+    __builtin_unreachable();
 }
 
 void fork_init(void);

@@ -200,39 +200,3 @@ OS_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
     return READY() ? spawn_common(CALL_POSIX_SPAWNP, rc, file) : rc;
 }
 
-/* --- exit ------------------------------------------------------------------ */
-OS_EXPORT void exit(int status)
-{
-    ENSURE(exit);
-    if (READY() && (os_st.opt.report_at_exit || os_st.wrote_events || os_st.forked)) {
-        os_enter();
-        report_exit("exit", status, 1);
-        os_leave();
-    }
-    REAL(exit)(status);
-    __builtin_unreachable();
-}
-
-OS_EXPORT void _exit(int status)
-{
-    ENSURE(_exit);
-    if (READY() && (os_st.opt.report_at_exit || os_st.wrote_events || os_st.forked)) {
-        os_enter();
-        report_exit("_exit", status, 1);
-        os_leave();
-    }
-    REAL(_exit)(status);
-    __builtin_unreachable();
-}
-
-OS_EXPORT void _Exit(int status)
-{
-    ENSURE(_Exit);
-    if (READY() && (os_st.opt.report_at_exit || os_st.wrote_events || os_st.forked)) {
-        os_enter();
-        report_exit("_Exit", status, 1);
-        os_leave();
-    }
-    REAL(_Exit)(status);
-    __builtin_unreachable();
-}
