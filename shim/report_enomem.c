@@ -147,9 +147,11 @@ static void text_arithmetic(struct fmtbuf *t, const struct diagnosis *d)
         if (!ls.in.totalreserve_known && ls.k.era != KERA_5_2)
             fb_printf(t, "       (totalreserve_pages unknown: assumed 0)\n");
     } else if (d->limit_pages || d->committed_pages >= 0) {
-        fb_printf(t, "     limit %lld %s; in use %lld; this request %lld; short by %lld\n", (long long)d->limit_pages,
-                  d->units, (long long)d->committed_pages, (long long)d->request_pages,
-                  (long long)d->shortfall_pages);
+        fb_printf(t, "     limit %lld %s", (long long)d->limit_pages, d->units);
+        if (d->committed_pages >= 0) fb_printf(t, "; in use %lld", (long long)d->committed_pages);
+        fb_printf(t, "; this request %lld", (long long)d->request_pages);
+        if (d->shortfall_pages > 0) fb_printf(t, "; short by %lld", (long long)d->shortfall_pages);
+        fb_putc(t, '\n');
     }
 }
 

@@ -256,3 +256,41 @@ Test(hardening, thread_churn_is_folded, .timeout = 120)
     run_free(&r);
     free(dir);
 }
+
+/* Secure execution (a setuid program: AT_SECURE): OVERSHIM_OPTIONS is ignored and the
+ * report goes to stderr only. glibc preloads into such a program only a setuid library
+ * from a trusted directory, given without a slash; so, inside a private mount namespace
+ * (nothing outside it changes), a setuid copy of the shim is bind-mounted over a
+ * library name in the trusted directory. */
+Test(hardening, secure_execution_ignores_options, .timeout = 60)
+{
+    if (getuid() != 0) cr_skip_test("needs root (mount namespace, setuid copies)");
+    const char *target = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
+    if (access(target, R_OK) != 0) cr_skip_test("%s is needed as a bind-mount target", target);
+    char *dir = test_dir("secure");
+    char cmd[16000];
+    snprintf(cmd, sizeof cmd,
+             "cp '%s' '%s/shim.so' && chmod 4755 '%s/shim.so' && cp '%s' '%s/refuse-suid' && chmod 4755 '%s/refuse-suid'",
+             shim_path(), dir, dir, prog("refuse"), dir, dir);
+    cr_assert_eq(system(cmd), 0);
+    char script[8000];
+    snprintf(script, sizeof script,
+             "mount --bind '%s/shim.so' %s && cd '%s' && OVERSHIM_OPTIONS='log=%s/ignored.log:json=%s/ignored.jsonl' "
+             "LD_PRELOAD=libjemalloc.so.2 setpriv --reuid=65534 --regid=65534 --clear-groups ./refuse-suid mmap-pages "
+             "1000000000000",
+             dir, target, dir, dir, dir);
+    char *argv[] = {"unshare", "--mount", "--propagation", "private", "sh", "-c", script, NULL};
+    struct run r;
+    run_cmd(&r, argv, NULL, dir, 0, 30);
+    if (strstr(r.err, "unshare failed") || strstr(r.err, "Operation not permitted"))
+        cr_skip_test("no mount namespaces here: %s", r.err);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect(strstr(r.err, "overshim: mmap refused with ENOMEM") != NULL, "the report on stderr: %s", r.err);
+    cr_expect(find_file(dir, "ignored", "") == NULL, "OVERSHIM_OPTIONS was obeyed in a secure-execution program");
+    cr_expect(find_file(dir, "overshim_pid", "") == NULL, "a report file was written");
+    struct stat st;
+    stat(target, &st);
+    cr_expect(!(st.st_mode & S_ISUID), "the bind mount leaked out of the namespace");
+    run_free(&r);
+    free(dir);
+}
