@@ -27,7 +27,6 @@ struct os_state os_st __attribute__((aligned(4096))) = {
     .heap_mu = PTHREAD_MUTEX_INITIALIZER, .ledger_mu = PTHREAD_MUTEX_INITIALIZER, .report_mu = PTHREAD_MUTEX_INITIALIZER};
 _Static_assert(sizeof(struct os_state) - sizeof(struct os_options) <= 4096, "fork-touched state fits one page");
 
-void threads_init(void);
 void fork_init(void);
 void malloc_fast_enable(void);
 
@@ -154,7 +153,6 @@ __attribute__((constructor(101))) static void overshim_init(void)
         const struct kmodel_kernel *mk = policy_kernel();
         ledger_init(policy_mode(os_st.overcommit_mode),
                     mk ? mk->mprotect_uncharge : kernel_at_least(os_st.kernel_release, 6, 7));
-        threads_init();
         unwind_init();
         fork_init();
         ledger_self();

@@ -64,19 +64,6 @@ OS_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 }
 
 /* --- threads ------------------------------------------------------------- */
-static pthread_key_t exit_key;
-static int exit_key_ok;
-
-static void on_thread_exit(void *p)
-{
-    os_enter();
-    ledger_thread_exit(p);
-    os_leave();
-}
-
-void threads_init(void);
-void threads_init(void) { exit_key_ok = pthread_key_create(&exit_key, on_thread_exit) == 0; }
-
 /* The new thread's own stack. glibc (x86-64, TLS above the thread pointer) puts the
  * thread descriptor in the last page of the stack block, and the writable part is the
  * attribute's size below the block's end: no pthread_getattr_np, whose affinity query
@@ -107,7 +94,7 @@ static void *trampoline(void *p)
     uintptr_t lo = 0, hi = 0;
     if (t->stack_model) own_stack(t->stack_model, &lo, &hi);
     ledger_thread_attach(t, lo, hi);
-    if (exit_key_ok) pthread_setspecific(exit_key, t);
+    ledger_watch_exit(t);
     void *(*fn)(void *) = t->start, *arg = t->start_arg;
     os_leave();
     return fn(arg);

@@ -57,10 +57,29 @@ const struct thread_rec *ledger_recycled(uint64_t *count)
     return &recycled;
 }
 
+/* Every record, created at pthread_create or lazily for a thread the shim did not
+ * start (glibc's own helper threads), is told when its thread exits: its counters live
+ * in the thread's TLS, which goes away with it (found by the TSan driver, tests/tsan). */
+static pthread_key_t exit_key;
+static int exit_key_ok;
+
+static void on_thread_exit(void *p)
+{
+    os_enter();
+    ledger_thread_exit(p);
+    os_leave();
+}
+
+void ledger_watch_exit(struct thread_rec *t)
+{
+    if (t && exit_key_ok) pthread_setspecific(exit_key, t);
+}
+
 void ledger_init(int overcommit_mode, int kernel_ge_6_7)
 {
     mode = overcommit_mode;
     uncharge_unfaulted = kernel_ge_6_7;
+    exit_key_ok = pthread_key_create(&exit_key, on_thread_exit) == 0;
 }
 
 void ledger_lock(void)
@@ -115,6 +134,7 @@ struct thread_rec *ledger_self(void)
     /* the main thread's parent is the process's parent */
     os_self = new_rec(tid, tid == raw_getpid() ? raw_getppid() : 0);
     ledger_unlock();
+    ledger_watch_exit(os_self);
     return os_self;
 }
 

@@ -71,6 +71,8 @@ struct thread_rec *ledger_thread_prepare(struct thread_rec *creator, int64_t sta
 void ledger_thread_discard(struct thread_rec *t);
 void ledger_thread_attach(struct thread_rec *t, uintptr_t stack_lo, uintptr_t stack_hi);
 void ledger_thread_exit(struct thread_rec *t);
+/* Have ledger_thread_exit run when the calling thread exits (a pthread key). */
+void ledger_watch_exit(struct thread_rec *t);
 
 /* Mapping changes, all under os_guard; `mode` is vm.overcommit_memory. */
 void ledger_record_map(uintptr_t addr, size_t len, int prot, int flags, int anon);

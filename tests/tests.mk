@@ -7,6 +7,7 @@ UNIT_SRC    := $(wildcard tests/unit/*.c)
 INTEG_SRC   := $(wildcard tests/integ/*.c) cli/json.c tests/lib/run.c
 PROGS       := $(BUILD)/tests/refuse $(BUILD)/tests/threads4 $(BUILD)/tests/forkstorm $(BUILD)/tests/stress \
                $(BUILD)/tests/spawny $(BUILD)/tests/sigstorm $(BUILD)/tests/static_hello $(BUILD)/tests/churn \
+               $(BUILD)/tests/ledger_tsan \
                $(BUILD)/tests/jemalloc_user $(BUILD)/tests/Workload.class
 SANITIZE    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
@@ -18,6 +19,12 @@ $(BUILD)/tests/unit-asan: $(UNIT_SRC) $(UNIT_CORE) shim/*.h shim/*.def | $(BUILD
 
 $(BUILD)/tests/integ: $(INTEG_SRC) tests/integ/*.h tests/lib/*.h cli/json.h shim/symbols.def | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) $(INTEG_SRC) -o $@ -lcriterion
+
+# The ledger under ThreadSanitizer (tests/tsan); run by tests/integ/test_hardening.c.
+TSAN_SRC := tests/tsan/ledger_race.c shim/ledger.c shim/touched.c shim/rawsys.c shim/fmt.c shim/kmodel.c \
+            shim/reconcile.c
+$(BUILD)/tests/ledger_tsan: $(TSAN_SRC) shim/*.h | $(BUILD)/tests
+	$(CC) $(TEST_CFLAGS) -O1 -fsanitize=thread $(TSAN_SRC) -o $@ -lpthread
 
 $(BUILD)/tests/%: tests/progs/%.c | $(BUILD)/tests
 	$(CC) $(CFLAGS_BASE) -O1 $< -o $@ -lpthread

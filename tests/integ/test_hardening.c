@@ -294,3 +294,17 @@ Test(hardening, secure_execution_ignores_options, .timeout = 60)
     run_free(&r);
     free(dir);
 }
+
+/* The ledger under ThreadSanitizer: writers and reporters at once, no race reported. */
+Test(hardening, ledger_has_no_data_race_under_tsan, .timeout = 120)
+{
+    char opt[] = "TSAN_OPTIONS=halt_on_error=0:exitcode=66";
+    char *env[] = {opt, NULL};
+    char *argv[] = {"setarch", "-R", (char *)prog("ledger_tsan"), NULL}; /* TSan wants its address layout */
+    struct run r;
+    run_cmd(&r, argv, env, NULL, 0, 100);
+    cr_expect(strstr(r.err, "WARNING: ThreadSanitizer") == NULL, "%s", r.err);
+    cr_expect_eq(r.status, 0, "exit %d: %s %s", r.status, r.out, r.err);
+    cr_expect_str_eq(r.out, "ranges left 0, committed 0\n");
+    run_free(&r);
+}

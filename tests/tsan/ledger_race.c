@@ -1,0 +1,118 @@
+/* ThreadSanitizer over the ledger: 8 threads map, protect, detach/reattach, unmap and
+ * start/stop thread records while 2 readers take totals and settle from smaps, the way
+ * the wrappers and the reporters use it. The private jemalloc is replaced by calloc
+ * behind the same kind of lock (TSan cannot see into an uninstrumented allocator). */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "heap.h"
+#include "ledger.h"
+#include "reconcile.h"
+#include "state.h"
+
+OS_TLS struct os_tls os_t;
+int os_active = 1, os_fast;
+int64_t os_heap_mapped;
+struct os_state os_st = {.heap_mu = PTHREAD_MUTEX_INITIALIZER, .ledger_mu = PTHREAD_MUTEX_INITIALIZER,
+                         .report_mu = PTHREAD_MUTEX_INITIALIZER};
+
+void *os_heap_alloc(size_t n)
+{
+    pthread_mutex_lock(&os_st.heap_mu);
+    void *p = calloc(1, n);
+    pthread_mutex_unlock(&os_st.heap_mu);
+    return p;
+}
+void *os_heap_realloc(void *p, size_t n)
+{
+    pthread_mutex_lock(&os_st.heap_mu);
+    void *q = realloc(p, n);
+    pthread_mutex_unlock(&os_st.heap_mu);
+    return q;
+}
+void os_heap_free(void *p)
+{
+    pthread_mutex_lock(&os_st.heap_mu);
+    free(p);
+    pthread_mutex_unlock(&os_st.heap_mu);
+}
+void os_fork_fixup(void) {}
+
+static int stop; /* atomic */
+
+static void *writer(void *arg)
+{
+    unsigned seed = (unsigned)(uintptr_t)arg;
+    char *mine[16] = {0};
+    size_t len[16];
+    struct thread_rec *self = ledger_self();
+    for (int it = 0; it < 3000; it++) {
+        unsigned r = rand_r(&seed);
+        int k = (int)(r % 16);
+        if (!mine[k]) {
+            len[k] = 4096u * (1 + (r >> 8) % 8);
+            mine[k] = mmap(NULL, len[k], PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (mine[k] == MAP_FAILED) mine[k] = NULL;
+            else ledger_record_map((uintptr_t)mine[k], len[k], PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, 1);
+        } else if ((r >> 12) % 3 == 0) {
+            ledger_record_protect((uintptr_t)mine[k], 4096, (r >> 14) & 1 ? PROT_READ : PROT_READ | PROT_WRITE);
+        } else if ((r >> 12) % 3 == 1) {
+            struct range saved[16];
+            size_t n = ledger_detach((uintptr_t)mine[k], len[k], saved, 16);
+            if ((r >> 16) & 1) {
+                ledger_reattach(saved, n <= 16 ? n : 0);
+            } else {
+                munmap(mine[k], len[k]);
+                mine[k] = NULL;
+            }
+        } else {
+            struct thread_rec *t = ledger_thread_prepare(self, 8 << 20);
+            if (t) ledger_thread_discard(t);
+        }
+    }
+    for (int k = 0; k < 16; k++)
+        if (mine[k]) {
+            struct range saved[16];
+            ledger_detach((uintptr_t)mine[k], len[k], saved, 16);
+            munmap(mine[k], len[k]);
+        }
+    return NULL;
+}
+
+static void *reader(void *arg)
+{
+    (void)arg;
+    while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
+        struct ledger_totals t;
+        struct reconcile rc;
+        pthread_mutex_lock(&os_st.report_mu);
+        ledger_lock();
+        ledger_totals(&t);
+        reconcile_scan(&rc);
+        ledger_unlock();
+        pthread_mutex_unlock(&os_st.report_mu);
+        usleep(20000); /* a report now and then, as in a real program */
+    }
+    return NULL;
+}
+
+int main(void)
+{
+    ledger_init(0, 1);
+    pthread_t w[8], rd[2];
+    for (int i = 0; i < 2; i++) pthread_create(&rd[i], NULL, reader, NULL);
+    for (int i = 0; i < 8; i++) pthread_create(&w[i], NULL, writer, (void *)(uintptr_t)(i + 1));
+    for (int i = 0; i < 8; i++) pthread_join(w[i], NULL);
+    __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+    for (int i = 0; i < 2; i++) pthread_join(rd[i], NULL);
+    struct ledger_totals t;
+    ledger_lock();
+    ledger_totals(&t);
+    ledger_unlock();
+    printf("ranges left %zu, committed %lld\n", t.nranges, (long long)t.committed);
+    return t.nranges == 0 && t.committed == 0 ? 0 : 1;
+}
