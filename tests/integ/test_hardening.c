@@ -311,26 +311,28 @@ Test(hardening, ledger_has_no_data_race_under_tsan, .timeout = 120)
 
 /* The whole fallback chain, and a full disk, inside a private mount namespace: an
  * unwritable cwd and $TMPDIR fall back to /tmp; with /tmp read-only too, to stderr;
- * a full file system loses the file, never the program. */
+ * a full file system loses the file, never the program. Everything runs from a tmpfs
+ * on /mnt (inside the namespace), since the build itself may live under /tmp. */
 Test(hardening, fallbacks_tmp_stderr_and_full_disk, .timeout = 60)
 {
     if (getuid() != 0) cr_skip_test("needs root (mount namespace)");
-    char *dir = test_dir("fallback");
     char script[12000];
     snprintf(script, sizeof script,
-             "set -e; cd '%s'; mkdir -p ro full; mount -t tmpfs -o size=64k,mode=0555 none ro; "
+             "set -e; mount -t tmpfs -o size=64m,mode=0755 none /mnt; cp '%s' /mnt/shim.so; cp '%s' /mnt/refuse; "
+             "cd /mnt; mkdir -p ro full; mount -t tmpfs -o size=64k,mode=0555 none ro; "
              "mount -t tmpfs -o size=16k,mode=0777 none full; dd if=/dev/zero of=full/filler bs=4k count=64 2>/dev/null || true; "
              "mount -t tmpfs -o mode=1777 none /tmp; "
-             "echo '== tmp'; (cd ro && TMPDIR='%s/ro' setpriv --reuid=65534 --regid=65534 --clear-groups '%s' mmap-pages "
-             "1000000000000 2>&1; ls /tmp); "
+             "echo '== tmp'; (cd ro && LD_PRELOAD=/mnt/shim.so TMPDIR=/mnt/ro setpriv --reuid=65534 --regid=65534 "
+             "--clear-groups /mnt/refuse mmap-pages 1000000000000 2>&1; ls /tmp); "
              "mount -o remount,ro /tmp; "
-             "echo '== stderr'; (cd ro && TMPDIR='%s/ro' setpriv --reuid=65534 --regid=65534 --clear-groups '%s' mmap-pages "
-             "1000000000000 2>&1 | grep -c '^==[0-9]*== overshim: mmap refused'); "
-             "echo '== full'; (cd full && '%s' mmap-pages 1000000000000 > out.txt 2>&1; echo \"exit $?\"; ls -s overshim_pid*.log 2>/dev/null | head -1)",
-             dir, dir, prog("refuse"), dir, prog("refuse"), prog("refuse"));
+             "echo '== stderr'; (cd ro && LD_PRELOAD=/mnt/shim.so TMPDIR=/mnt/ro setpriv --reuid=65534 --regid=65534 "
+             "--clear-groups /mnt/refuse mmap-pages 1000000000000 2>&1 | grep -c '^==[0-9]*== overshim: mmap refused'); "
+             "echo '== full'; (cd full && LD_PRELOAD=/mnt/shim.so /mnt/refuse mmap-pages 1000000000000 > out.txt 2>&1; "
+             "echo \"exit $?\")",
+             shim_path(), prog("refuse"));
     char *argv[] = {"unshare", "--mount", "--propagation", "private", "sh", "-c", script, NULL};
     struct run r;
-    run_cmd(&r, argv, NULL, dir, 1, 50);
+    run_cmd(&r, argv, NULL, "/", 0, 50);
     if (strstr(r.err, "unshare failed") || strstr(r.err, "Operation not permitted"))
         cr_skip_test("no mount namespaces here: %s", r.err);
     const char *tmp = strstr(r.out, "== tmp"), *se = strstr(r.out, "== stderr"), *full = strstr(r.out, "== full");
@@ -339,5 +341,4 @@ Test(hardening, fallbacks_tmp_stderr_and_full_disk, .timeout = 60)
     cr_expect(strstr(se, "\n1\n") != NULL && strstr(se, "\n1\n") < full, "the report went to stderr: %s", r.out);
     cr_expect(strstr(full, "exit 0") != NULL, "the program survives a full disk: %s", r.out);
     run_free(&r);
-    free(dir);
 }
