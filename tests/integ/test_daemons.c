@@ -216,13 +216,13 @@ Test(daemons, nginx_serves_and_reloads, .timeout = 120)
 {
     NEED("/usr/sbin/nginx", "nginx-light");
     NEED("/usr/bin/curl", "curl");
-    char *dir = test_dir("nginx");
-    chmod(dir, 0777);
+    char *dir = public_dir("nginx"); /* the workers run as nobody: they must reach the shim and dir= */
+    char *shim = public_copy(shim_path(), dir);
     int port = port_base();
     const char *conf = nginx_conf(dir, port);
     char opt[4400], pre[4300];
     snprintf(opt, sizeof opt, "OVERSHIM_OPTIONS=dir=%s", dir);
-    snprintf(pre, sizeof pre, "LD_PRELOAD=%s", shim_path());
+    snprintf(pre, sizeof pre, "LD_PRELOAD=%s", shim);
     char *env[] = {pre, opt, NULL};
     char *argv[] = {"nginx", "-p", dir, "-c", (char *)conf, "-g", "daemon off;", NULL};
     pid_t pid = start_bg(argv, env, dir);
@@ -241,7 +241,8 @@ Test(daemons, nginx_serves_and_reloads, .timeout = 120)
     char *t = read_all(el);
     cr_expect(t && strstr(t, "reconfiguring") && !strstr(t, "[emerg]") && !strstr(t, "[crit]"), "%s", t);
     free(t);
-    free(dir);
+    free(shim);
+    rm_public(dir);
 }
 
 /* An injected failure on the worker side is reported for that worker's pid. */
@@ -249,14 +250,14 @@ Test(daemons, nginx_worker_failure_reported_for_the_worker, .timeout = 120)
 {
     NEED("/usr/sbin/nginx", "nginx-light");
     NEED("/usr/bin/curl", "curl");
-    char *dir = test_dir("nginx-inject");
-    chmod(dir, 0777);
+    char *dir = public_dir("nginx-inject"); /* the workers run as nobody: they must reach the shim and dir= */
+    char *shim = public_copy(shim_path(), dir);
     int port = port_base() + 1;
     const char *conf = nginx_conf(dir, port);
     char opt[4400], pre[4300];
     /* the connection pool (connection_pool_size 1536) is allocated by a worker per connection */
     snprintf(opt, sizeof opt, "OVERSHIM_OPTIONS=dir=%s:inject=posix_memalign==1536", dir);
-    snprintf(pre, sizeof pre, "LD_PRELOAD=%s", shim_path());
+    snprintf(pre, sizeof pre, "LD_PRELOAD=%s", shim);
     char *env[] = {pre, opt, NULL};
     char *argv[] = {"nginx", "-p", dir, "-c", (char *)conf, "-g", "daemon off;", NULL};
     pid_t pid = start_bg(argv, env, dir);
@@ -280,7 +281,8 @@ Test(daemons, nginx_worker_failure_reported_for_the_worker, .timeout = 120)
     cr_expect(t && strstr(t, "posix_memalign(16, 1536) failed (12: Cannot allocate memory)"), "nginx's own log: %s", t);
     free(t);
     for (int i = 0; i < n; i++) json_free(ev[i]);
-    free(dir);
+    free(shim);
+    rm_public(dir);
 }
 
 /* A shared memory request larger than this kernel accepts, refused for real at startup. */
@@ -293,7 +295,8 @@ Test(daemons, postgresql_shared_memory_refused_for_real, .timeout = 180)
     int mode = f ? fgetc(f) - '0' : -1;
     if (f) fclose(f);
     if (mode != 0) cr_skip_test("vm.overcommit_memory is %d here, not 0", mode);
-    char *dir = test_dir("pg");
+    char *dir = public_dir("pg"); /* postgres runs as its own user */
+    char *shim = public_copy(shim_path(), dir);
     char cmd[8800];
     snprintf(cmd, sizeof cmd, "chown postgres '%s' && setpriv --reuid=postgres --regid=postgres --init-groups "
                               "/usr/lib/postgresql/15/bin/initdb -D '%s/data' -A trust -U postgres > '%s/initdb.log' 2>&1",
@@ -305,13 +308,15 @@ Test(daemons, postgresql_shared_memory_refused_for_real, .timeout = 180)
     snprintf(data, sizeof data, "%s/data", dir);
     snprintf(port, sizeof port, "%d", port_base());
     snprintf(opt, sizeof opt, "OVERSHIM_OPTIONS=dir=%s", dir);
-    char *env[] = {opt, NULL};
+    char pre[4400];
+    snprintf(pre, sizeof pre, "LD_PRELOAD=%s", shim);
+    char *env[] = {opt, pre, NULL};
     char sockdir[4400];
     snprintf(sockdir, sizeof sockdir, "unix_socket_directories=%s", dir);
     char *argv[] = {"setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", (char *)pg, "-D", data,
                     "-c", sb, "-c", "huge_pages=off", "-c", "listen_addresses=", "-c", sockdir, "-p", port, NULL};
     struct run r;
-    run_cmd(&r, argv, env, dir, 1, 120);
+    run_cmd(&r, argv, env, dir, 0, 120);
     cr_expect_eq(r.status, 1, "postgres must refuse to start: %s", r.err);
     cr_expect(strstr(r.err, "FATAL:  could not map anonymous shared memory: Cannot allocate memory"),
               "the server's own message: %s", r.err);
@@ -327,5 +332,6 @@ Test(daemons, postgresql_shared_memory_refused_for_real, .timeout = 180)
     cr_expect_eq(json_at(e, "simulated")->boolean, 0);
     for (int i = 0; i < n; i++) json_free(ev[i]);
     run_free(&r);
-    free(dir);
+    free(shim);
+    rm_public(dir);
 }

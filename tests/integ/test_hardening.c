@@ -139,26 +139,30 @@ Test(hardening, report_files_symlink_and_existing)
 Test(hardening, unwritable_cwd_falls_back_to_tmpdir)
 {
     if (getuid() != 0) cr_skip_test("needs root to run as another uid");
-    char *dir = test_dir("ro");
+    char *dir = public_dir("ro");
+    char *shim = public_copy(shim_path(), dir), *refuse = public_copy(prog("refuse"), dir);
     char ro[4200], tmp[4200];
     snprintf(ro, sizeof ro, "%s/readonly", dir);
     snprintf(tmp, sizeof tmp, "%s/tmpdir", dir);
     mkdir(ro, 0755);
     mkdir(tmp, 0777);
     chmod(tmp, 0777);
-    char t[4300];
+    char t[4300], pre[4300];
     snprintf(t, sizeof t, "TMPDIR=%s", tmp);
-    char *env[] = {t, NULL};
-    char *argv[] = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", (char *)prog("refuse"),
-                    "mmap-pages", "1000000000000", NULL};
+    snprintf(pre, sizeof pre, "LD_PRELOAD=%s", shim);
+    char *env[] = {t, pre, NULL};
+    char *argv[] = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", refuse, "mmap-pages",
+                    "1000000000000", NULL};
     struct run r;
-    run_cmd(&r, argv, env, ro, 1, 30);
+    run_cmd(&r, argv, env, ro, 0, 30);
     cr_expect_eq(r.status, 0, "%s", r.err);
     cr_expect(find_file(ro, "overshim", "") == NULL);
     cr_expect(find_file(tmp, "overshim_pid", ".log") != NULL, "no report in $TMPDIR: %s", r.err);
     cr_expect(find_file(tmp, "overshim_pid", ".jsonl") != NULL);
     run_free(&r);
-    free(dir);
+    free(shim);
+    free(refuse);
+    rm_public(dir);
 }
 
 /* RLIMIT_FSIZE loses the file, not the program (no SIGXFSZ from the shim's writes). */

@@ -153,3 +153,31 @@ char *read_all(const char *path)
     fclose(f);
     return b;
 }
+
+char *public_dir(const char *name)
+{
+    char *d = malloc(PATH_MAX);
+    snprintf(d, PATH_MAX, "/tmp/overshim-%s-XXXXXX", name);
+    if (!mkdtemp(d)) abort();
+    chmod(d, 0777);
+    return d;
+}
+
+char *public_copy(const char *src, const char *dir)
+{
+    char *dst = malloc(PATH_MAX);
+    const char *base = strrchr(src, '/');
+    snprintf(dst, PATH_MAX, "%s/%s", dir, base ? base + 1 : src);
+    char cmd[3 * PATH_MAX];
+    snprintf(cmd, sizeof cmd, "cp -p '%s' '%s' && chmod a+rx '%s'", src, dst, dst);
+    if (system(cmd) != 0) abort();
+    return dst;
+}
+
+void rm_public(char *dir)
+{
+    char cmd[PATH_MAX + 32];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) {}
+    free(dir);
+}

@@ -24,6 +24,11 @@ void run_free(struct run *r);
 /* Path of the first file in dir matching prefix and suffix (static buffer), or NULL. */
 const char *find_file(const char *dir, const char *prefix, const char *suffix);
 char *read_all(const char *path);
-/* Σ Size of smaps `ac` VMAs of a running pid (kB) — used by programs, not tests. */
+/* For tests that run code as another user (nobody, postgres, nginx's workers): a
+ * directory every user can enter, under /tmp (the build may sit in a private home),
+ * and a copy of a file in it (mode kept). Both malloc'ed; rm_public removes the dir. */
+char *public_dir(const char *name);
+char *public_copy(const char *src, const char *dir);
+void rm_public(char *dir);
 
 #endif
