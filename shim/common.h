@@ -14,7 +14,7 @@
 
 struct thread_rec;
 
-/* The shim's whole per-thread state: one initial-exec TLS block of 24 bytes
+/* The shim's whole per-thread state: one initial-exec TLS block of 40 bytes
  * (large static TLS shrinks every thread's stack in a JVM). */
 struct os_tls {
     /* Depth of shim work on this thread. Non-zero: every wrapper goes straight to
