@@ -75,6 +75,22 @@ static int has_flag(const char *l, const char *f)
     return 0;
 }
 
+/* One line of smaps text: a VMA header starts the next VMA, VmFlags decodes its flags. */
+static void feed_line(char *line, struct vma *cur, int *in_vma, void (*fn)(const struct vma *, void *), void *ctx)
+{
+    if (!strncmp(line, "VmFlags:", 8)) {
+        cur->ac = has_flag(line, "ac");
+        cur->wr = has_flag(line, "wr");
+        cur->sh = has_flag(line, "sh");
+        cur->gd = has_flag(line, "gd");
+    } else if (((line[0] >= '0' && line[0] <= '9') || (line[0] >= 'a' && line[0] <= 'f')) && strchr(line, '-') &&
+               strchr(line, ' ') && strchr(line, '-') < strchr(line, ' ')) {
+        if (*in_vma) fn(cur, ctx);
+        memset(cur, 0, sizeof *cur);
+        *in_vma = parse_header(line, cur);
+    }
+}
+
 /* Stream /proc/self/smaps, calling fn once per VMA with its VmFlags decoded. */
 static int smaps_each(void (*fn)(const struct vma *, void *), void *ctx)
 {
@@ -92,17 +108,7 @@ static int smaps_each(void (*fn)(const struct vma *, void *), void *ctx)
         char *line = buf, *nl;
         while ((nl = strchr(line, '\n')) != NULL) {
             *nl = 0;
-            if (!strncmp(line, "VmFlags:", 8)) {
-                cur.ac = has_flag(line, "ac");
-                cur.wr = has_flag(line, "wr");
-                cur.sh = has_flag(line, "sh");
-                cur.gd = has_flag(line, "gd");
-            } else if (((line[0] >= '0' && line[0] <= '9') || (line[0] >= 'a' && line[0] <= 'f')) &&
-                       strchr(line, '-') && strchr(line, ' ') && strchr(line, '-') < strchr(line, ' ')) {
-                if (in_vma) fn(&cur, ctx);
-                memset(&cur, 0, sizeof cur);
-                in_vma = parse_header(line, &cur);
-            }
+            feed_line(line, &cur, &in_vma, fn, ctx);
             line = nl + 1;
         }
         size_t rest = have - (size_t)(line - buf);
@@ -163,4 +169,20 @@ void smaps_facts(uintptr_t lo, uintptr_t hi, struct smaps_facts *out)
     memset(out, 0, sizeof *out);
     struct facts_ctx c = {lo, hi, out};
     out->ok = smaps_each(facts_one, &c) == 0;
+}
+
+void smaps_facts_text(char *text, uintptr_t lo, uintptr_t hi, struct smaps_facts *out)
+{
+    memset(out, 0, sizeof *out);
+    struct facts_ctx c = {lo, hi, out};
+    struct vma cur = {0};
+    int in_vma = 0;
+    for (char *line = text; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl) *nl = 0;
+        feed_line(line, &cur, &in_vma, facts_one, &c);
+        line = nl ? nl + 1 : NULL;
+    }
+    if (in_vma) facts_one(&cur, &c);
+    out->ok = 1;
 }

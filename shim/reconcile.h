@@ -36,5 +36,7 @@ struct smaps_facts {
     int ok;
 };
 void smaps_facts(uintptr_t lo, uintptr_t hi, struct smaps_facts *out);
+/* The same from smaps text (modified in place): for tests and the fuzzer. */
+void smaps_facts_text(char *text, uintptr_t lo, uintptr_t hi, struct smaps_facts *out);
 
 #endif

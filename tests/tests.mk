@@ -2,8 +2,9 @@
 # programs under the shim, the helper programs they run, and the benchmarks.
 TEST_CFLAGS := $(CFLAGS_BASE) -Ishim -Iinclude
 UNIT_CORE   := shim/kmodel.c shim/fmt.c shim/options.c shim/sysstate.c shim/rawsys.c shim/diagnose.c \
-               shim/livestate.c shim/report_call.c shim/snapshot.c shim/inject.c
-UNIT_SRC    := $(wildcard tests/unit/*.c)
+               shim/livestate.c shim/report_call.c shim/snapshot.c shim/inject.c shim/reconcile.c \
+               tests/unit/ledger_stub.c
+UNIT_SRC    := $(filter-out tests/unit/ledger_stub.c,$(wildcard tests/unit/*.c))
 INTEG_SRC   := $(wildcard tests/integ/*.c) cli/json.c tests/lib/run.c
 PROGS       := $(BUILD)/tests/refuse $(BUILD)/tests/threads4 $(BUILD)/tests/forkstorm $(BUILD)/tests/stress \
                $(BUILD)/tests/spawny $(BUILD)/tests/sigstorm $(BUILD)/tests/static_hello $(BUILD)/tests/churn \
@@ -68,13 +69,14 @@ bench: all $(BUILD)/tests/bench
 # on its corpus in tests/fuzz/corpus; a crash leaves crash-* files in build/fuzz.
 FUZZ_CORE := shim/options.c shim/fmt.c shim/snapshot.c shim/kmodel.c shim/sysstate.c shim/rawsys.c \
              shim/inject.c shim/report_call.c
-FUZZ_TARGETS := options snapshot procfs inject
+FUZZ_TARGETS := options snapshot procfs inject smaps
 FUZZ_SECONDS ?= 300
 FUZZ_CC ?= $(shell command -v clang-14 || command -v clang)
 $(BUILD)/fuzz:
 	@mkdir -p $@
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_CORE) shim/*.h | $(BUILD)/fuzz
-	$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Ishim $< $(FUZZ_CORE) -o $@
+	$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Ishim $< $(FUZZ_CORE) $(FUZZ_EXTRA) -o $@
+$(BUILD)/fuzz/fuzz_smaps: FUZZ_EXTRA = shim/reconcile.c
 fuzz-deps:
 	@bash scripts/deps.sh fuzz
 fuzz: fuzz-deps $(foreach t,$(FUZZ_TARGETS),$(BUILD)/fuzz/fuzz_$(t))

@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 
+#include "reconcile.h"
 #include "sysstate.h"
 
 Test(parsers, meminfo)
@@ -53,4 +54,22 @@ Test(parsers, live_zoneinfo_is_readable)
     buf[n] = 0;
     fclose(f);
     cr_expect_gt(zoneinfo_totalreserve(buf), 0);
+}
+
+Test(parsers, smaps_facts_from_text)
+{
+    char text[] = "00400000-00402000 rw-p 00000000 00:00 0 \nSize:                  8 kB\n"
+                  "VmFlags: rd wr mr mw me ac sd \n"
+                  "00402000-00403000 rw-s 00000000 00:01 12   /dev/zero (deleted)\nSize: 4 kB\n"
+                  "VmFlags: rd wr sh mr mw me ms sd \n"
+                  "7ffc0000-7ffc2000 rw-p 00000000 00:00 0   [stack]\nVmFlags: rd wr mr mw me gd ac \n";
+    struct smaps_facts f;
+    smaps_facts_text(text, 0x401000, 0x403000, &f);
+    cr_expect_eq(f.map_count, 3);
+    cr_expect_eq(f.vm_size_pages, 5);
+    cr_expect_eq(f.ac_total_pages, 4);
+    cr_expect_eq(f.ac_largest_pages, 2);
+    cr_expect_eq(f.mapped_pages, 2, "one page of each of the first two VMAs");
+    cr_expect_eq(f.accounted_pages, 1);
+    cr_expect_eq(f.data_pages, 1, "the shared one is not data");
 }
