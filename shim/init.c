@@ -9,6 +9,7 @@
 
 #include "common.h"
 #include "heap.h"
+#include "kmodel.h"
 #include "ledger.h"
 #include "options.h"
 #include "policy.h"
@@ -35,17 +36,6 @@ static void say(const char *msg)
     raw_write_all(2, "overshim: ", 10);
     raw_write_all(2, msg, strlen(msg));
     raw_write_all(2, "\n", 1);
-}
-
-/* Kernel "a.b" at least (maj, min)? */
-static int kernel_at_least(const char *rel, int maj, int min)
-{
-    int a = 0, b = 0;
-    const char *p = rel;
-    while (*p >= '0' && *p <= '9') a = a * 10 + (*p++ - '0');
-    if (*p == '.') p++;
-    while (*p >= '0' && *p <= '9') b = b * 10 + (*p++ - '0');
-    return a > maj || (a == maj && b >= min);
 }
 
 /* Another object that defines mmap or malloc ahead of the shim (a preload listed
@@ -150,9 +140,10 @@ __attribute__((constructor(101))) static void overshim_init(void)
 {
     os_enter();
     if (start() == 0) {
+        struct kmodel_kernel live; /* the modelled kernel's rules when simulating, else this one's */
         const struct kmodel_kernel *mk = policy_kernel();
-        ledger_init(policy_mode(os_st.overcommit_mode),
-                    mk ? mk->mprotect_uncharge : kernel_at_least(os_st.kernel_release, 6, 7));
+        if (!mk && kmodel_parse_release(os_st.kernel_release, &live) == 0) mk = &live;
+        ledger_init(policy_mode(os_st.overcommit_mode), mk ? mk->mprotect_uncharge : 1);
         unwind_init();
         fork_init();
         ledger_self();

@@ -14,25 +14,18 @@
 #include "policy.h"
 #include "rawsys.h"
 #include "report.h"
+#include "interpose.h"
 #include "resolve.h"
 #include "state.h"
 #include "touched.h"
 
-#define ENSURE(name)                                                                                \
-    do {                                                                                            \
-        if (OS_UNLIKELY(!REAL(name))) resolve_all();                                                \
-    } while (0)
-#define READY() (OS_LIKELY(os_active) && OS_LIKELY(!os_guard))
 
 OS_EXPORT OS_FORK_TEXT __attribute__((aligned(4096))) pid_t fork(void)
 {
     if (OS_UNLIKELY(!REAL(fork))) resolve_all();
     if (!READY()) return REAL(fork)();
     if (OS_UNLIKELY(os_policy)) {
-        struct failed_call fc = {.id = CALL_FORK};
-        os_enter();
-        int e = policy_gate(&fc);
-        os_leave();
+        int e = os_gate(CALL_FORK, 1, 0, 0, 0, 0, 0, 0);
         if (e) {
             errno = e;
             return -1;
@@ -42,8 +35,7 @@ OS_EXPORT OS_FORK_TEXT __attribute__((aligned(4096))) pid_t fork(void)
     if (r < 0 && (errno == ENOMEM || errno == EAGAIN)) {
         int e = errno;
         os_enter();
-        struct failed_call fc = {.id = CALL_FORK, .err = e};
-        failure_report(&fc);
+        os_refused(CALL_FORK, e, 0, 0, 0, 0, 0, 0);
         os_leave();
         errno = e;
     }

@@ -12,9 +12,9 @@
 #include "inject.h"
 #include "ledger.h"
 #include "policy.h"
+#include "interpose.h"
 #include "resolve.h"
 
-#define READY() (OS_LIKELY(os_active) && OS_LIKELY(!os_guard))
 
 static inline int resolved(void)
 {
@@ -76,8 +76,7 @@ static void *failed(enum call_id id, size_t a0, size_t a1, size_t a2)
 {
     int e = errno;
     os_enter();
-    struct failed_call fc = {.id = id, .a = {a0, a1, a2}, .err = ENOMEM};
-    failure_report(&fc);
+    os_refused(id, ENOMEM, a0, a1, a2, 0, 0, 0);
     os_leave();
     errno = e;
     return NULL;
@@ -91,11 +90,7 @@ static int gate(enum call_id id, size_t a0, size_t a1, size_t size)
     if (OS_LIKELY(!os_policy) || !READY()) return 0;
     int model = size >= (128u << 10);
     if (!model && !inject_active()) return 0;
-    struct failed_call fc = {.id = id, .a = {a0, a1}};
-    os_enter();
-    int e = policy_gate_model(&fc, model);
-    os_leave();
-    return e;
+    return os_gate(id, model, a0, a1, 0, 0, 0, 0);
 }
 #define GATE(id, a0, a1, size)                                                                      \
     do {                                                                                            \

@@ -13,40 +13,20 @@
 #include "ledger.h"
 #include "policy.h"
 #include "touched.h"
+#include "interpose.h"
 #include "resolve.h"
 
-#define ENSURE(name)                                                                                \
-    do {                                                                                            \
-        if (OS_UNLIKELY(!REAL(name))) resolve_all();                                                \
-    } while (0)
-#define READY() (OS_LIKELY(os_active) && OS_LIKELY(!os_guard))
 
-/* Simulation and injection: ask policy before the real call. */
-static int gate(enum call_id id, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
-{
-    struct failed_call fc = {.id = id, .a = {a0, a1, a2, a3, a4, a5}};
-    os_enter();
-    int e = policy_gate(&fc);
-    os_leave();
-    return e;
-}
 #define GATE(fail, ...)                                                                             \
     do {                                                                                            \
         if (OS_UNLIKELY(os_policy)) {                                                               \
-            int e_ = gate(__VA_ARGS__);                                                             \
+            int e_ = os_gate(__VA_ARGS__);                                                             \
             if (e_) {                                                                               \
                 errno = e_;                                                                         \
                 return fail;                                                                        \
             }                                                                                       \
         }                                                                                           \
     } while (0)
-
-static void fail(enum call_id id, int err, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
-                 uint64_t a5)
-{
-    struct failed_call fc = {.id = id, .a = {a0, a1, a2, a3, a4, a5}, .err = err};
-    failure_report(&fc);
-}
 
 static void *mmap_common(enum call_id id, void *r, void *addr, size_t len, int prot, int flags, int fd,
                          off_t off)
@@ -56,7 +36,7 @@ static void *mmap_common(enum call_id id, void *r, void *addr, size_t len, int p
     if (r != MAP_FAILED)
         ledger_record_map((uintptr_t)r, len, prot, flags, (flags & MAP_ANONYMOUS) || fd < 0);
     else if (e == ENOMEM)
-        fail(id, e, (uint64_t)addr, len, (uint64_t)prot, (uint64_t)flags, (uint64_t)fd, (uint64_t)off);
+        os_refused(id, e, (uint64_t)addr, len, (uint64_t)prot, (uint64_t)flags, (uint64_t)fd, (uint64_t)off);
     os_leave();
     errno = e;
     return r;
@@ -66,7 +46,7 @@ OS_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t 
 {
     ENSURE(mmap);
     if (!READY()) return REAL(mmap)(addr, len, prot, flags, fd, off);
-    GATE(MAP_FAILED, CALL_MMAP, (uint64_t)addr, len, (uint64_t)prot, (uint64_t)flags, (uint64_t)fd, (uint64_t)off);
+    GATE(MAP_FAILED, CALL_MMAP, 1, (uint64_t)addr, len, (uint64_t)prot, (uint64_t)flags, (uint64_t)fd, (uint64_t)off);
     void *r = REAL(mmap)(addr, len, prot, flags, fd, off);
     return mmap_common(CALL_MMAP, r, addr, len, prot, flags, fd, off);
 }
@@ -75,7 +55,7 @@ OS_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off6
 {
     ENSURE(mmap64);
     if (!READY()) return REAL(mmap64)(addr, len, prot, flags, fd, off);
-    GATE(MAP_FAILED, CALL_MMAP64, (uint64_t)addr, len, (uint64_t)prot, (uint64_t)flags, (uint64_t)fd, (uint64_t)off);
+    GATE(MAP_FAILED, CALL_MMAP64, 1, (uint64_t)addr, len, (uint64_t)prot, (uint64_t)flags, (uint64_t)fd, (uint64_t)off);
     void *r = REAL(mmap64)(addr, len, prot, flags, fd, off);
     return mmap_common(CALL_MMAP64, r, addr, len, prot, flags, fd, off);
 }
@@ -84,7 +64,7 @@ OS_EXPORT int munmap(void *addr, size_t len)
 {
     ENSURE(munmap);
     if (!READY()) return REAL(munmap)(addr, len);
-    GATE(-1, CALL_MUNMAP, (uint64_t)addr, len, 0, 0, 0, 0);
+    GATE(-1, CALL_MUNMAP, 1, (uint64_t)addr, len, 0, 0, 0, 0);
     if (((uintptr_t)addr & 4095) || len == 0) return REAL(munmap)(addr, len); /* EINVAL: nothing changes */
     struct range saved[16];
     os_enter();
@@ -95,7 +75,7 @@ OS_EXPORT int munmap(void *addr, size_t len)
     if (r != 0) {
         os_enter();
         if (n <= 16) ledger_reattach(saved, n);
-        if (e == ENOMEM) fail(CALL_MUNMAP, e, (uint64_t)addr, len, 0, 0, 0, 0);
+        if (e == ENOMEM) os_refused(CALL_MUNMAP, e, (uint64_t)addr, len, 0, 0, 0, 0);
         os_leave();
     }
     errno = e;
@@ -113,7 +93,7 @@ OS_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...
     }
     ENSURE(mremap);
     if (!READY()) return REAL(mremap)(old, old_len, new_len, flags, want);
-    GATE(MAP_FAILED, CALL_MREMAP, (uint64_t)old, old_len, new_len, (uint64_t)flags, (uint64_t)want, 0);
+    GATE(MAP_FAILED, CALL_MREMAP, 1, (uint64_t)old, old_len, new_len, (uint64_t)flags, (uint64_t)want, 0);
     /* the old range leaves the ledger first: a move frees it for other threads */
     struct range saved[16];
     os_enter();
@@ -127,7 +107,7 @@ OS_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...
         ledger_record_remap(n ? &saved[0] : NULL, (uintptr_t)r, new_len);
     } else {
         if (n <= 16) ledger_reattach(saved, n);
-        if (e == ENOMEM) fail(CALL_MREMAP, e, (uint64_t)old, old_len, new_len, (uint64_t)flags, (uint64_t)want, 0);
+        if (e == ENOMEM) os_refused(CALL_MREMAP, e, (uint64_t)old, old_len, new_len, (uint64_t)flags, (uint64_t)want, 0);
     }
     os_leave();
     errno = e;
@@ -138,12 +118,12 @@ OS_EXPORT int mprotect(void *addr, size_t len, int prot)
 {
     ENSURE(mprotect);
     if (!READY()) return REAL(mprotect)(addr, len, prot);
-    GATE(-1, CALL_MPROTECT, (uint64_t)addr, len, (uint64_t)prot, 0, 0, 0);
+    GATE(-1, CALL_MPROTECT, 1, (uint64_t)addr, len, (uint64_t)prot, 0, 0, 0);
     int r = REAL(mprotect)(addr, len, prot);
     int e = errno;
     os_enter();
     if (r == 0) ledger_record_protect((uintptr_t)addr, len, prot);
-    else if (e == ENOMEM) fail(CALL_MPROTECT, e, (uint64_t)addr, len, (uint64_t)prot, 0, 0, 0);
+    else if (e == ENOMEM) os_refused(CALL_MPROTECT, e, (uint64_t)addr, len, (uint64_t)prot, 0, 0, 0);
     os_leave();
     errno = e;
     return r;
@@ -154,12 +134,12 @@ OS_EXPORT int brk(void *addr)
     ENSURE(brk);
     if (!READY()) return REAL(brk)(addr);
     void *old = REAL(sbrk)(0);
-    GATE(-1, CALL_BRK, (uint64_t)addr, (uint64_t)old, 0, 0, 0, 0);
+    GATE(-1, CALL_BRK, 1, (uint64_t)addr, (uint64_t)old, 0, 0, 0, 0);
     int r = REAL(brk)(addr);
     int e = errno;
     os_enter();
     if (r == 0) ledger_record_brk((uintptr_t)old, (uintptr_t)addr);
-    else if (e == ENOMEM) fail(CALL_BRK, e, (uint64_t)addr, (uint64_t)old, 0, 0, 0, 0);
+    else if (e == ENOMEM) os_refused(CALL_BRK, e, (uint64_t)addr, (uint64_t)old, 0, 0, 0, 0);
     os_leave();
     errno = e;
     return r;
@@ -169,12 +149,12 @@ OS_EXPORT void *sbrk(intptr_t inc)
 {
     ENSURE(sbrk);
     if (!READY() || inc == 0) return REAL(sbrk)(inc);
-    GATE((void *)-1, CALL_SBRK, (uint64_t)inc, (uint64_t)REAL(sbrk)(0), 0, 0, 0, 0);
+    GATE((void *)-1, CALL_SBRK, 1, (uint64_t)inc, (uint64_t)REAL(sbrk)(0), 0, 0, 0, 0);
     void *old = REAL(sbrk)(inc);
     int e = errno;
     os_enter();
     if (old != (void *)-1) ledger_record_brk((uintptr_t)old, (uintptr_t)old + (uintptr_t)inc);
-    else if (e == ENOMEM) fail(CALL_SBRK, e, (uint64_t)inc, (uint64_t)REAL(sbrk)(0), 0, 0, 0, 0);
+    else if (e == ENOMEM) os_refused(CALL_SBRK, e, (uint64_t)inc, (uint64_t)REAL(sbrk)(0), 0, 0, 0, 0);
     os_leave();
     errno = e;
     return old;

@@ -13,30 +13,15 @@
 #include "policy.h"
 #include "rawsys.h"
 #include "report.h"
+#include "interpose.h"
 #include "resolve.h"
 #include "state.h"
 
-#define ENSURE(name)                                                                                \
-    do {                                                                                            \
-        if (OS_UNLIKELY(!REAL(name))) resolve_all();                                                \
-    } while (0)
-#define READY() (OS_LIKELY(os_active) && OS_LIKELY(!os_guard))
 
 /* Simulation and injection: 0, or the errno policy refused the call with. */
 static int gate(enum call_id id, uint64_t a0, uint64_t a1, uint64_t a2)
 {
-    if (OS_LIKELY(!os_policy)) return 0;
-    struct failed_call fc = {.id = id, .a = {a0, a1, a2}};
-    os_enter();
-    int e = policy_gate(&fc);
-    os_leave();
-    return e;
-}
-
-static void fail(enum call_id id, int err, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3)
-{
-    struct failed_call fc = {.id = id, .a = {a0, a1, a2, a3}, .err = err};
-    failure_report(&fc);
+    return OS_LIKELY(!os_policy) ? 0 : os_gate(id, 1, a0, a1, a2, 0, 0, 0);
 }
 
 OS_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
@@ -56,7 +41,7 @@ OS_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
     if (r == -1 && (errno == ENOMEM || errno == EAGAIN)) {
         int e = errno;
         os_enter();
-        fail(CALL_CLONE, e, (uint64_t)(uintptr_t)fn, (uint64_t)(uintptr_t)stack, (uint64_t)flags, 0);
+        os_refused(CALL_CLONE, e, (uint64_t)(uintptr_t)fn, (uint64_t)(uintptr_t)stack, (uint64_t)flags, 0, 0, 0);
         os_leave();
         errno = e;
     }
@@ -145,7 +130,7 @@ OS_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*f
         ledger_thread_discard(rec);
         if (rc == EAGAIN || rc == ENOMEM) {
             errno = rc;
-            fail(CALL_PTHREAD_CREATE, rc, (uint64_t)(uintptr_t)attr, (uint64_t)stack, 0, 0);
+            os_refused(CALL_PTHREAD_CREATE, rc, (uint64_t)(uintptr_t)attr, (uint64_t)stack, 0, 0, 0, 0);
         }
         os_leave();
         errno = e;
@@ -160,7 +145,7 @@ static int spawn_common(enum call_id id, int rc, const char *path)
         int e = errno;
         os_enter();
         errno = rc;
-        fail(id, rc, (uint64_t)(uintptr_t)path, 0, 0, 0);
+        os_refused(id, rc, (uint64_t)(uintptr_t)path, 0, 0, 0, 0, 0);
         os_leave();
         errno = e;
     }

@@ -89,7 +89,6 @@ void ledger_lock(void)
 }
 void ledger_unlock(void) { pthread_mutex_unlock(&os_st.ledger_mu); }
 
-int ledger_is_accountable(int prot, int flags, int m) { return kmodel_mmap_accountable(prot, flags, m); }
 
 /* --- threads -------------------------------------------------------------- */
 static void read_own_name(char name[16])
@@ -317,7 +316,7 @@ void ledger_record_map(uintptr_t addr, size_t len, int prot, int flags, int anon
     uintptr_t hi = addr + page_up(len);
     clip(addr, hi); /* MAP_FIXED over existing ranges: the old ones are gone (net charge) */
     struct range r = {.lo = addr, .hi = hi, .prot = prot, .flags = flags,
-                      .acct = (uint8_t)ledger_is_accountable(prot, flags, mode),
+                      .acct = (uint8_t)kmodel_mmap_accountable(prot, flags, mode),
                       .noreserve = (uint8_t)((flags & MAP_NORESERVE) && mode != 2),
                       .kind = RK_MAP, .anon = (uint8_t)anon, .origin = ++next_origin, .owner = self};
     insert(&r);
@@ -437,7 +436,7 @@ void ledger_record_remap(const struct range *like, uintptr_t new_addr, size_t ne
         r.kind = like->kind == RK_STACK ? RK_MAP : like->kind;
         r.owner = like->owner;
     } else {
-        r.acct = (uint8_t)ledger_is_accountable(r.prot, r.flags, mode);
+        r.acct = (uint8_t)kmodel_mmap_accountable(r.prot, r.flags, mode);
     }
     clip(r.lo, r.hi);
     insert(&r);

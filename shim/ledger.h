@@ -119,7 +119,5 @@ void ledger_prefork(void);
 void ledger_postfork_parent(void);
 void ledger_postfork_child(void);
 
-/* The same charge rule the kernel applies (KERNEL.md §2). */
-int ledger_is_accountable(int prot, int flags, int mode);
 
 #endif

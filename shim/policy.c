@@ -123,8 +123,6 @@ static int simulated_cause(const char *c)
     return !strcmp(c, "overcommit_guess") || !strcmp(c, "overcommit_never") || !strcmp(c, "max_map_count");
 }
 
-int policy_gate(struct failed_call *fc) { return policy_gate_model(fc, 1); }
-
 int policy_gate_model(struct failed_call *fc, int model)
 {
     if (inject_active()) {

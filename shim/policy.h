@@ -25,10 +25,7 @@ const struct kmodel_kernel *policy_kernel(void);
  * one line naming the bad text in err. */
 int policy_init(char *err, size_t errcap);
 /* Before a call: 0 to let it through, or the errno to fail it with (the report is
- * written). */
-int policy_gate(struct failed_call *fc);
-/* The same, with the simulation only when model is non-zero (small mallocs are
- * checked against the injection rules only). */
+ * written). model=0: the injection rules only (small mallocs are not modelled). */
 int policy_gate_model(struct failed_call *fc, int model);
 /* Large malloc blocks glibc maps itself: their charge, for the simulated
  * Committed_AS (bytes, + on allocation, - on free). */

@@ -60,17 +60,21 @@ static char *rcli(int port, const char *a1, const char *a2, const char *a3, cons
     return out;
 }
 
-static int wait_ping(int port)
+/* Ask fetch(port) every 100 ms, for 10 s, until its answer contains want. */
+static int wait_for(char *(*fetch)(int), int port, const char *want)
 {
     for (int i = 0; i < 100; i++) {
-        char *o = rcli(port, "ping", NULL, NULL, NULL, NULL);
-        int ok = strstr(o, "PONG") != NULL;
+        char *o = fetch(port);
+        int ok = strstr(o, want) != NULL;
         free(o);
         if (ok) return 1;
         usleep(100000);
     }
     return 0;
 }
+
+static char *ping(int port) { return rcli(port, "ping", NULL, NULL, NULL, NULL); }
+static int wait_ping(int port) { return wait_for(ping, port, "PONG"); }
 
 static long long allocator_allocated(int port)
 {
@@ -189,17 +193,7 @@ static char *curl(int port)
     return o;
 }
 
-static int wait_http(int port)
-{
-    for (int i = 0; i < 100; i++) {
-        char *o = curl(port);
-        int ok = strstr(o, "hello") != NULL;
-        free(o);
-        if (ok) return 1;
-        usleep(100000);
-    }
-    return 0;
-}
+static int wait_http(int port) { return wait_for(curl, port, "hello"); }
 
 static pid_t read_pid(const char *dir)
 {
