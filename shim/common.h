@@ -14,7 +14,7 @@
 
 struct thread_rec;
 
-/* The shim's whole per-thread state: one initial-exec TLS block of 40 bytes
+/* The shim's whole per-thread state: one initial-exec TLS block of 104 bytes
  * (large static TLS shrinks every thread's stack in a JVM). */
 struct os_tls {
     /* Depth of shim work on this thread. Non-zero: every wrapper goes straight to
@@ -26,15 +26,15 @@ struct os_tls {
      * separate chain of adds, so malloc and free do not wait on each other's store. */
     int64_t malloc_in, malloc_out;
     int exiting; /* past its ledger exit: no record any more */
+    /* Per tcache bin, how many blocks glibc's tcache holds at least (tcache.h:
+     * indexed by slot, TC_SLOTS of them). */
+    uint8_t tc[66];
 };
 extern OS_TLS struct os_tls os_t;
 #define os_guard (os_t.guard)
 
 /* Set once the constructor has parsed valid options; 0 means pure pass-through. */
 extern int os_active;
-/* os_active and malloc is glibc's (its chunk header gives block sizes): the
- * malloc/free fast path tests this one word. */
-extern int os_fast;
 
 /* The code a fork runs (the atfork handlers and the fork wrapper): kept together
  * in one page-aligned section, so a fork child faults in one page of shim text. */

@@ -23,13 +23,12 @@
 
 OS_TLS struct os_tls os_t;
 int os_active;
-int os_fast;
 struct os_state os_st __attribute__((aligned(4096))) = {
     .heap_mu = PTHREAD_MUTEX_INITIALIZER, .ledger_mu = PTHREAD_MUTEX_INITIALIZER, .report_mu = PTHREAD_MUTEX_INITIALIZER};
 _Static_assert(sizeof(struct os_state) - sizeof(struct os_options) <= 4096, "fork-touched state fits one page");
 
 void fork_init(void);
-void malloc_fast_enable(void);
+void malloc_fast_enable(int live);
 
 static void say(const char *msg)
 {
@@ -93,7 +92,7 @@ static void step_aside(const char *what, const char *detail)
     char m[600];
     os_snprintf(m, sizeof m, "%s%s; the shim stays out of the way", what, detail);
     say(m);
-    malloc_fast_enable();
+    malloc_fast_enable(0);
 }
 
 /* Everything that can refuse to start; 0 when the shim may go live. */
@@ -149,8 +148,7 @@ __attribute__((constructor(101))) static void overshim_init(void)
         ledger_self();
         if (os_st.opt.verbosity >= 1) warn_shadowed();
         __atomic_store_n(&os_active, 1, __ATOMIC_RELEASE);
-        __atomic_store_n(&os_fast, os_glibc_chunks && !os_policy, __ATOMIC_RELEASE);
-        if (!os_policy) malloc_fast_enable();
+        if (!os_policy) malloc_fast_enable(1);
     }
     os_leave();
 }

@@ -12,16 +12,18 @@ struct outcome {
     char *dir;
 };
 
-static void refuse(struct outcome *o, const char *mode, const char *arg)
+static void refuse_env(struct outcome *o, const char *mode, const char *arg, char *const env[])
 {
     o->dir = test_dir(mode);
     char *argv[] = {(char *)prog("refuse"), (char *)mode, (char *)arg, NULL};
-    run_cmd(&o->r, argv, NULL, o->dir, 1, 120);
+    run_cmd(&o->r, argv, env, o->dir, 1, 120);
     cr_assert_eq(o->r.status, 0, "refuse %s: exit %d: %s %s", mode, o->r.status, o->r.out, o->r.err);
     o->n = events_in(o->dir, o->ev);
     o->e = json_event(o->ev, o->n, "enomem");
     cr_assert(o->e, "no enomem event for %s", mode);
 }
+
+static void refuse(struct outcome *o, const char *mode, const char *arg) { refuse_env(o, mode, arg, NULL); }
 
 static void done(struct outcome *o)
 {
@@ -191,4 +193,33 @@ Test(refusals, many_failures_every_line_parses)
     cr_expect_eq(full, 8);
     cr_expect_eq(brief, 92);
     done(&o);
+}
+
+/* Small mallocs with every tcache bin warm (the shim tail-calls those it knows
+ * glibc's tcache will serve), heap capped by RLIMIT_AS and RLIMIT_DATA: every NULL
+ * the program sees is a report, none is missed. */
+static void small_heap(char *const env[])
+{
+    struct outcome o;
+    refuse_env(&o, "small-heap", "20", env);
+    cr_expect(strstr(o.r.out, ", 20 refused") != NULL, "%s", o.r.out);
+    int mallocs = 0;
+    for (int i = 0; i < o.n; i++) {
+        const char *k = json_str(o.ev[i], "event");
+        if (!strcmp(k, "enomem") || !strcmp(k, "enomem_brief"))
+            mallocs += !strcmp(json_str(o.ev[i], "call.name") ? json_str(o.ev[i], "call.name") : "", "malloc");
+    }
+    cr_expect_eq(mallocs, 20, "20 NULLs from malloc, %d reported: %s", mallocs, o.r.out);
+    cr_expect_str_eq(json_str(o.e, "call.name"), "malloc");
+    done(&o);
+}
+
+Test(refusals, small_mallocs_after_tcache_hits_all_reported, .timeout = 120) { small_heap(NULL); }
+
+/* The same with glibc's tcache resized by a tunable: the shim must not trust its
+ * shadow counts there, and still misses nothing. */
+Test(refusals, small_mallocs_with_tcache_tunable_all_reported, .timeout = 120)
+{
+    char *env[] = {"GLIBC_TUNABLES=glibc.malloc.tcache_count=2", NULL};
+    small_heap(env);
 }

@@ -2,6 +2,7 @@
  * Usage: refuse MODE [ARG]. Prints what happened; exits 0 when the call was
  * refused as intended, 3 when it unexpectedly succeeded. */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,8 @@ static int report(const char *what, void *p)
 }
 
 static void *idle(void *a) { return a; }
+
+static void *volatile sink; /* keeps the compiler from dropping a malloc whose block is unused */
 
 /* Inlined into main: `overshim symbolize` must show it as an inlined frame. */
 static inline __attribute__((always_inline)) void *map_pages(unsigned long long n)
@@ -119,7 +122,36 @@ int main(int argc, char **argv)
         printf("refused %d of %llu\n", refused, 2 * arg);
         return refused == (int)(2 * arg) ? 0 : 3;
     }
+    if (!strcmp(mode, "small-heap")) {
+        /* Small mallocs with a warm tcache and no other free memory: 20 blocks of 64
+         * bytes freed (glibc keeps 7 in the tcache, the rest go to other bins), every
+         * other free chunk used up by 16-byte mallocs, the heap capped where it
+         * stands, the top chunk used up. Then 64-byte mallocs until arg NULLs: 7
+         * tcache hits, then no memory. A shim that believed more than 7 blocks were
+         * cached would let a NULL through unreported. */
+        enum { K = 20 };
+        void *b[K];
+        for (int i = 0; i < K; i++) b[i] = malloc(64);
+        for (int i = 0; i < K; i++) free(b[i]);
+        malloc_trim(0); /* merges the other bins' blocks into the top chunk */
+        struct mallinfo2 mi = mallinfo2();
+        for (int i = 0; mi.fordblks > mi.keepcost && i < 1000000; i++) { /* free chunks besides the top */
+            sink = malloc(16);
+            mi = mallinfo2();
+        }
+        limit(RLIMIT_AS, (unsigned long long)status_kb("VmSize") * 1024);
+        limit(RLIMIT_DATA, (unsigned long long)status_kb("VmData") * 1024);
+        size_t top = mallinfo2().keepcost;
+        if (top > 80) sink = malloc(top - 40); /* leaves the top chunk at its 32-byte minimum */
+        unsigned long long ok = 0, refused = 0;
+        for (size_t i = 0; refused < arg && i < 1000000; i++) {
+            if (malloc(64)) ok++; /* never freed */
+            else refused++;
+        }
+        printf("small mallocs: %llu succeeded, %llu refused\n", ok, refused);
+        return refused == arg ? 0 : 3;
+    }
     fprintf(stderr, "usage: refuse mmap-pages N | rlimit-as | rlimit-data | rlimit-data-fixed | map-count | "
-                    "nproc | sbrk-data | malloc-pages N | many N\n");
+                    "nproc | sbrk-data | malloc-pages N | many N | small-heap N\n");
     return 2;
 }

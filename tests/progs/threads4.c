@@ -1,10 +1,14 @@
 /* Four threads each map and touch known amounts; the main thread prints the
  * truth (per thread: tid, mapped, touched) and the smaps `ac` sum of exactly
  * those ranges, as JSON, then exits. Thread i maps (i+1)*16 MiB and touches
- * (i+1)*8 MiB, with transparent huge pages off for the ranges. */
+ * (i+1)*8 MiB, with transparent huge pages off for the ranges. Each thread also
+ * churns small blocks of every glibc tcache size (so most of its mallocs are
+ * tcache hits the shim does not check) and keeps one block of each size live; it
+ * prints their usable bytes, which the summary must show exactly. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -14,8 +18,30 @@ struct job {
     int i;
     pid_t tid;
     char *p;
-    size_t mapped, touched;
+    size_t mapped, touched, malloc_live;
+    void *keep[100];
 };
+
+/* Every size from 1 to 1100 bytes in steps of 13: fill and empty the tcache bin
+ * three times, then keep one block (malloc, calloc or realloc'ed). */
+static size_t small_churn(void **keep)
+{
+    void *tmp[7];
+    size_t live = 0;
+    int k = 0;
+    for (size_t n = 1; n <= 1100; n += 13, k++) {
+        for (int r = 0; r < 3; r++) {
+            for (int i = 0; i < 7; i++) tmp[i] = malloc(n);
+            for (int i = 0; i < 7; i++) free(tmp[i]);
+        }
+        void *p = k % 3 == 0 ? calloc(1, n) : malloc(n);
+        if (k % 5 == 0) p = realloc(p, n + 40);
+        if (!p) exit(2);
+        keep[k] = p;
+        live += malloc_usable_size(p);
+    }
+    return live;
+}
 
 static void *worker(void *a)
 {
@@ -27,6 +53,7 @@ static void *worker(void *a)
     if (j->p == MAP_FAILED) exit(2);
     madvise(j->p, j->mapped, MADV_NOHUGEPAGE);
     for (size_t o = 0; o < j->touched; o += 4096) j->p[o] = 1;
+    j->malloc_live = small_churn(j->keep);
     return NULL;
 }
 
@@ -66,7 +93,8 @@ int main(void)
     printf("{\"threads\":[");
     for (int i = 0; i < 4; i++) {
         ac += ac_kb_in((uintptr_t)j[i].p, (uintptr_t)j[i].p + j[i].mapped);
-        printf("%s{\"tid\":%d,\"mapped\":%zu,\"touched\":%zu}", i ? "," : "", (int)j[i].tid, j[i].mapped, j[i].touched);
+        printf("%s{\"tid\":%d,\"mapped\":%zu,\"touched\":%zu,\"malloc_live\":%zu}", i ? "," : "", (int)j[i].tid,
+               j[i].mapped, j[i].touched, j[i].malloc_live);
     }
     printf("],\"ac_bytes\":%llu}\n", ac * 1024);
     fflush(stdout);

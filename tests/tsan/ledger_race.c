@@ -15,7 +15,7 @@
 #include "state.h"
 
 OS_TLS struct os_tls os_t;
-int os_active = 1, os_fast;
+int os_active = 1;
 int64_t os_heap_mapped;
 struct os_state os_st = {.heap_mu = PTHREAD_MUTEX_INITIALIZER, .ledger_mu = PTHREAD_MUTEX_INITIALIZER,
                          .report_mu = PTHREAD_MUTEX_INITIALIZER};
