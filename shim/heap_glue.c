@@ -48,29 +48,29 @@ int osj_sys_pthread_atfork(void (*a)(void), void (*b)(void), void (*c)(void))
 
 void *os_heap_alloc(size_t size)
 {
-    pthread_mutex_lock(&os_st.heap_mu);
+    pthread_mutex_lock(&os_fs->heap_mu);
     void *p = osj_calloc(1, size);
-    pthread_mutex_unlock(&os_st.heap_mu);
+    pthread_mutex_unlock(&os_fs->heap_mu);
     return p;
 }
 
 void *os_heap_realloc(void *p, size_t size)
 {
-    pthread_mutex_lock(&os_st.heap_mu);
+    pthread_mutex_lock(&os_fs->heap_mu);
     void *n = osj_realloc(p, size);
-    pthread_mutex_unlock(&os_st.heap_mu);
+    pthread_mutex_unlock(&os_fs->heap_mu);
     return n;
 }
 
 void os_heap_free(void *p)
 {
-    pthread_mutex_lock(&os_st.heap_mu);
+    pthread_mutex_lock(&os_fs->heap_mu);
     osj_free(p);
-    pthread_mutex_unlock(&os_st.heap_mu);
+    pthread_mutex_unlock(&os_fs->heap_mu);
 }
 
-void heap_prefork(void) { pthread_mutex_lock(&os_st.heap_mu); }
-void heap_postfork_parent(void) { pthread_mutex_unlock(&os_st.heap_mu); }
+void heap_prefork(void) { pthread_mutex_lock(&os_fs->heap_mu); }
+void heap_postfork_parent(void) { pthread_mutex_unlock(&os_fs->heap_mu); }
 
 /* Bytes of writable memory the private heap has mapped: reported as the shim's
  * own, apart from what the program's ledger does not track. */

@@ -23,9 +23,26 @@
 
 OS_TLS struct os_tls os_t;
 int os_active;
-struct os_state os_st __attribute__((aligned(4096))) = {
-    .heap_mu = PTHREAD_MUTEX_INITIALIZER, .ledger_mu = PTHREAD_MUTEX_INITIALIZER, .report_mu = PTHREAD_MUTEX_INITIALIZER};
-_Static_assert(sizeof(struct os_state) - sizeof(struct os_options) <= 4096, "fork-touched state fits one page");
+struct os_state os_st;
+static struct os_forkstate fs_static = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+                                        PTHREAD_MUTEX_INITIALIZER, 1};
+struct os_forkstate *os_fs = &fs_static;
+
+/* Move the locks to a page of their own that a fork child receives zeroed (see
+ * state.h). Runs in the constructor before anything takes them. */
+static void fork_page_init(void)
+{
+    _Static_assert(sizeof(struct os_forkstate) <= 4096, "one page");
+    void *p = raw_mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return;
+    if (raw_madvise(p, 4096, MADV_WIPEONFORK) != 0) { /* before 4.14: keep the static copy */
+        raw_munmap(p, 4096);
+        return;
+    }
+    memcpy(p, &fs_static, sizeof fs_static);
+    __atomic_store_n(&os_fs, (struct os_forkstate *)p, __ATOMIC_RELEASE);
+    os_st.fork_wiped = 1;
+}
 
 void fork_init(void);
 void malloc_fast_enable(int live);
@@ -121,6 +138,7 @@ static int start(void)
     if (!os_st.secure) out_set_tmpdir(getenv("TMPDIR"));
     if (!os_st.secure) out_set_dir(os_st.opt.dir);
     if (!os_st.opt.follow_exec) forget_preload();
+    fork_page_init();
     if (heap_init() != 0) return step_aside("cannot set up the private heap", ""), -1;
     os_st.start_ns = raw_now_ns();
     struct rlimit fs;

@@ -60,24 +60,28 @@ OS_FORK_TEXT static void postfork_parent(void)
     os_leave();
 }
 
-/* Only stores into the one page of os_st: see os_process_check(). */
+/* The child writes nothing it need not: with the MADV_WIPEONFORK page its locks
+ * are already unlocked and it is already marked for its fix-up; the counters are
+ * cleared only when the parent had set them (a write would copy os_st's page). */
 OS_FORK_TEXT static void postfork_child(void)
 {
     if (!os_active) return;
-    static const pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
-    os_st.heap_mu = fresh;
-    os_st.ledger_mu = fresh;
-    os_st.report_mu = fresh;
-    os_st.exit_done = 0;
-    os_st.wrote_events = 0;
-    os_st.nreports = 0;
-    os_st.forked = 1;
+    if (!os_st.fork_wiped) {
+        static const pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+        os_fs->heap_mu = fresh;
+        os_fs->ledger_mu = fresh;
+        os_fs->report_mu = fresh;
+        os_fs->live = 0;
+    }
+    if (os_st.exit_done) os_st.exit_done = 0;
+    if (os_st.wrote_events) os_st.wrote_events = 0;
+    if (os_st.nreports) os_st.nreports = 0;
     os_leave();
 }
 
 void os_fork_fixup(void)
 {
-    if (!__atomic_exchange_n(&os_st.forked, 0, __ATOMIC_ACQ_REL)) return;
+    if (__atomic_exchange_n(&os_fs->live, 1, __ATOMIC_ACQ_REL)) return;
     os_enter();
     os_st.pid = raw_getpid();
     touched_reset();

@@ -85,9 +85,9 @@ void ledger_init(int overcommit_mode, int kernel_ge_6_7)
 void ledger_lock(void)
 {
     os_process_check();
-    pthread_mutex_lock(&os_st.ledger_mu);
+    pthread_mutex_lock(&os_fs->ledger_mu);
 }
-void ledger_unlock(void) { pthread_mutex_unlock(&os_st.ledger_mu); }
+void ledger_unlock(void) { pthread_mutex_unlock(&os_fs->ledger_mu); }
 
 
 /* --- threads -------------------------------------------------------------- */
@@ -556,8 +556,8 @@ void ledger_refresh_names(void)
 }
 
 /* --- fork ---------------------------------------------------------------------- */
-void ledger_prefork(void) { pthread_mutex_lock(&os_st.ledger_mu); }
-void ledger_postfork_parent(void) { pthread_mutex_unlock(&os_st.ledger_mu); }
+void ledger_prefork(void) { pthread_mutex_lock(&os_fs->ledger_mu); }
+void ledger_postfork_parent(void) { pthread_mutex_unlock(&os_fs->ledger_mu); }
 
 void ledger_postfork_child(void)
 {

@@ -13,8 +13,8 @@
 
 static char jbuf[32768], tbuf[32768];
 
-void report_lock(void) { pthread_mutex_lock(&os_st.report_mu); }
-void report_unlock(void) { pthread_mutex_unlock(&os_st.report_mu); }
+void report_lock(void) { pthread_mutex_lock(&os_fs->report_mu); }
+void report_unlock(void) { pthread_mutex_unlock(&os_fs->report_mu); }
 
 void report_prefix(struct fmtbuf *fb) { fb_printf(fb, "==%d== ", (int)os_st.pid); }
 

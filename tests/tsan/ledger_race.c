@@ -17,28 +17,29 @@
 OS_TLS struct os_tls os_t;
 int os_active = 1;
 int64_t os_heap_mapped;
-struct os_state os_st = {.heap_mu = PTHREAD_MUTEX_INITIALIZER, .ledger_mu = PTHREAD_MUTEX_INITIALIZER,
-                         .report_mu = PTHREAD_MUTEX_INITIALIZER};
+struct os_state os_st;
+static struct os_forkstate fs = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, 1};
+struct os_forkstate *os_fs = &fs;
 
 void *os_heap_alloc(size_t n)
 {
-    pthread_mutex_lock(&os_st.heap_mu);
+    pthread_mutex_lock(&os_fs->heap_mu);
     void *p = calloc(1, n);
-    pthread_mutex_unlock(&os_st.heap_mu);
+    pthread_mutex_unlock(&os_fs->heap_mu);
     return p;
 }
 void *os_heap_realloc(void *p, size_t n)
 {
-    pthread_mutex_lock(&os_st.heap_mu);
+    pthread_mutex_lock(&os_fs->heap_mu);
     void *q = realloc(p, n);
-    pthread_mutex_unlock(&os_st.heap_mu);
+    pthread_mutex_unlock(&os_fs->heap_mu);
     return q;
 }
 void os_heap_free(void *p)
 {
-    pthread_mutex_lock(&os_st.heap_mu);
+    pthread_mutex_lock(&os_fs->heap_mu);
     free(p);
-    pthread_mutex_unlock(&os_st.heap_mu);
+    pthread_mutex_unlock(&os_fs->heap_mu);
 }
 void os_fork_fixup(void) {}
 
@@ -89,12 +90,12 @@ static void *reader(void *arg)
     while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
         struct ledger_totals t;
         struct reconcile rc;
-        pthread_mutex_lock(&os_st.report_mu);
+        pthread_mutex_lock(&os_fs->report_mu);
         ledger_lock();
         ledger_totals(&t);
         reconcile_scan(&rc);
         ledger_unlock();
-        pthread_mutex_unlock(&os_st.report_mu);
+        pthread_mutex_unlock(&os_fs->report_mu);
         usleep(20000); /* a report now and then, as in a real program */
     }
     return NULL;
