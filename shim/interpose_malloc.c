@@ -88,14 +88,21 @@ static inline void tc_taken(size_t n)
  *   os_tc_limit      TC_MAX_REQ + 1: requests below it may be tail-called on a tcache
  *                    hit (tcache.h); 0 when the shadow rules do not hold, and after
  *                    the first failed malloc;
- *   os_free_fast     1: free may read glibc's chunk header and keep the shadow. */
+ *   os_free_floor    0: free may read glibc's chunk header and keep the shadow for
+ *                    any block above it (one compare also rules out NULL); until
+ *                    then, and under a policy, UINTPTR_MAX;
+ *   os_fast_malloc, os_fast_free  the real functions, for the fast paths' final jump. */
 void *(*os_malloc_entry)(size_t);
 size_t os_tc_limit;
-int os_free_fast;
+uintptr_t os_free_floor = UINTPTR_MAX;
+static void *(*os_fast_malloc)(size_t);
+static void (*os_fast_free)(void *);
 void malloc_fast_enable(int live);
 void malloc_fast_enable(int live)
 {
-    if (live && os_glibc_chunks) __atomic_store_n(&os_free_fast, 1, __ATOMIC_RELEASE);
+    os_fast_malloc = REAL(malloc);
+    os_fast_free = REAL(free);
+    if (live && os_glibc_chunks) __atomic_store_n(&os_free_floor, 0, __ATOMIC_RELEASE);
     if (live && tcache_predictable()) __atomic_store_n(&os_tc_limit, TC_MAX_REQ + 1, __ATOMIC_RELEASE);
     __atomic_store_n(&os_malloc_entry, REAL(malloc), __ATOMIC_RELEASE);
 }
@@ -157,7 +164,7 @@ static __attribute__((noinline)) void *malloc_checked(size_t n)
     void *(*real)(size_t) = os_malloc_entry;
     if (OS_UNLIKELY(!real)) return malloc_slow(n);
     void *p = real(n);
-    if (OS_LIKELY(p != NULL && os_free_fast)) { /* active, glibc chunks, no policy */
+    if (OS_LIKELY((uintptr_t)p > os_free_floor)) { /* active, glibc chunks, no policy */
         add_in(&os_t, glibc_usable(p));
         return p;
     }
@@ -173,7 +180,7 @@ OS_EXPORT void *malloc(size_t n)
         if (OS_LIKELY(c != 0)) { /* glibc's tcache holds a block of this size: cannot fail */
             t->tc[b] = (uint8_t)(c - 1);
             add_in(t, tc_usable(b));
-            return REAL(malloc)(n);
+            return os_fast_malloc(n);
         }
     }
     return malloc_checked(n);
@@ -192,9 +199,9 @@ static __attribute__((noinline)) void free_slow(void *p)
 
 OS_EXPORT void free(void *p)
 {
-    /* A flag, then a jump through the table: measured faster here than loading the
+    /* One compare, then a jump through memory: measured faster here than loading the
      * pointer first and jumping through a register (7.0 against 7.3 ns a pair). */
-    if (OS_LIKELY(p != NULL && os_free_fast)) {
+    if (OS_LIKELY((uintptr_t)p > os_free_floor)) { /* not NULL, and the fast path is on */
         const size_t *q = p;
         __asm__("" : "+r"(q)); /* the header lies before the block */
         size_t h = q[-1];
@@ -205,7 +212,7 @@ OS_EXPORT void free(void *p)
             size_t b = tc_slot_of_chunk(cs);
             unsigned c = t->tc[b];
             t->tc[b] = (uint8_t)(c + (c < TC_FILL));
-            REAL(free)(p);
+            os_fast_free(p);
             return;
         }
     }
