@@ -18,6 +18,7 @@
 #include "resolve.h"
 #include "state.h"
 #include "sysstate.h"
+#include "tid.h"
 #include "touched.h"
 #include "unwind.h"
 
@@ -139,6 +140,7 @@ static int start(void)
     if (!os_st.secure) out_set_dir(os_st.opt.dir);
     if (!os_st.opt.follow_exec) forget_preload();
     fork_page_init();
+    tid_init();
     if (heap_init() != 0) return step_aside("cannot set up the private heap", ""), -1;
     os_st.start_ns = raw_now_ns();
     struct rlimit fs;

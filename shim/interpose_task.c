@@ -138,6 +138,21 @@ OS_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*f
     return rc;
 }
 
+/* The name a thread is given, kept for its record after it exits (reading the name
+ * at exit would cost a system call per thread). */
+OS_EXPORT int pthread_setname_np(pthread_t th, const char *name)
+{
+    ENSURE(pthread_setname_np);
+    if (!REAL(pthread_setname_np)) return ENOSYS;
+    int rc = REAL(pthread_setname_np)(th, name);
+    if (rc == 0 && READY()) {
+        os_enter();
+        ledger_thread_named(th, name);
+        os_leave();
+    }
+    return rc;
+}
+
 /* --- processes ------------------------------------------------------------ */
 static int spawn_common(enum call_id id, int rc, const char *path)
 {

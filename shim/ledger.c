@@ -13,6 +13,7 @@
 #include "kmodel.h"
 #include "rawsys.h"
 #include "state.h"
+#include "tid.h"
 #include "touched.h"
 
 
@@ -118,6 +119,7 @@ static struct thread_rec *new_rec(pid_t tid, pid_t parent)
     t->parent_tid = parent;
     t->alive = 1;
     read_own_name(t->name);
+    t->pt = pthread_self();
     t->tls = &os_t;
     t->next = threads;
     threads = t;
@@ -129,7 +131,7 @@ struct thread_rec *ledger_self(void)
     if (OS_LIKELY(os_self != NULL)) return os_self;
     if (os_t.exiting) return NULL; /* its record is gone (maybe reused): charges go to the process only */
     ledger_lock();
-    pid_t tid = raw_gettid();
+    pid_t tid = os_gettid();
     /* the main thread's parent is the process's parent */
     os_self = new_rec(tid, tid == raw_getpid() ? raw_getppid() : 0);
     ledger_unlock();
@@ -151,7 +153,7 @@ struct thread_rec *ledger_thread_prepare(struct thread_rec *creator, int64_t sta
     ledger_lock();
     struct thread_rec *t = alloc_rec();
     if (t) {
-        t->parent_tid = creator ? creator->tid : raw_gettid();
+        t->parent_tid = creator ? creator->tid : os_gettid();
         if (creator) memcpy(t->name, creator->name, sizeof t->name); /* a new thread starts with its creator's name */
         t->stack_payer = creator;
         t->stack_model = stack_model;
@@ -189,9 +191,10 @@ static void clip(uintptr_t lo, uintptr_t hi);
 
 void ledger_thread_attach(struct thread_rec *t, uintptr_t stack_lo, uintptr_t stack_hi)
 {
-    t->tid = raw_gettid();
+    t->tid = os_gettid();
     t->alive = 1;
     if (!t->name[0]) read_own_name(t->name);
+    t->pt = pthread_self();
     t->tls = &os_t;
     ledger_lock();
     t->next = threads;
@@ -214,8 +217,7 @@ void ledger_thread_exit(struct thread_rec *t)
 {
     if (!t) return;
     ledger_lock();
-    read_own_name(t->name);
-    t->alive = 0;
+    t->alive = 0; /* its name: the creator's, or the last pthread_setname_np (ledger_thread_named) */
     t->malloc_in = os_t.malloc_in; /* the TLS block goes away with the thread */
     t->malloc_out = os_t.malloc_out;
     t->tls = NULL;
@@ -540,6 +542,19 @@ int64_t ledger_malloc_live(const struct thread_rec *t)
     return t->malloc_in - t->malloc_out;
 }
 
+void ledger_thread_named(pthread_t th, const char *name)
+{
+    ledger_lock();
+    for (struct thread_rec *t = threads; t; t = t->next)
+        if (t->alive && t->tls && pthread_equal(t->pt, th)) {
+            size_t n = strnlen(name, 15);
+            memcpy(t->name, name, n);
+            t->name[n] = 0;
+            break;
+        }
+    ledger_unlock();
+}
+
 void ledger_refresh_names(void)
 {
     char path[64], buf[32];
@@ -573,7 +588,7 @@ void ledger_postfork_child(void)
     }
     if (os_self) {
         os_self->parent_tid = os_self->tid;
-        os_self->tid = raw_gettid();
+        os_self->tid = os_gettid();
     }
     ledger_unlock();
 }

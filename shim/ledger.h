@@ -5,6 +5,7 @@
 #ifndef OVERSHIM_LEDGER_H
 #define OVERSHIM_LEDGER_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -42,6 +43,7 @@ struct thread_rec {
     uintptr_t stack_lo, stack_hi; /* its own stack, as glibc reports it */
     uint32_t nowned;              /* ranges it owns */
     uint32_t nchildren;           /* live threads whose modelled stack it pays for */
+    pthread_t pt;                 /* the live thread's pthread_t, for pthread_setname_np */
     void *(*start)(void *);       /* pthread_create's start routine and argument */
     void *start_arg;
     struct thread_rec *next;
@@ -108,6 +110,9 @@ uint64_t ledger_charged_in(uintptr_t lo, uintptr_t hi);
 uint64_t ledger_compute_touched(void);
 void ledger_totals(struct ledger_totals *out);     /* lock held */
 /* Thread names: refresh live threads' names from /proc (lock held). */
+/* pthread_setname_np(th, name) succeeded: th's record takes the name (an exited
+ * thread keeps the last name given this way, or its creator's). */
+void ledger_thread_named(pthread_t th, const char *name);
 void ledger_refresh_names(void);
 /* The process's committed bytes as the ledger charged them (no lock: one word). */
 int64_t ledger_committed_bytes(void);

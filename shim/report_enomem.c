@@ -13,6 +13,7 @@
 #include "ledger.h"
 #include "livestate.h"
 #include "rawsys.h"
+#include "tid.h"
 #include "report.h"
 #include "report_call.h"
 #include "state.h"
@@ -161,7 +162,7 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
     struct fmtbuf j, t;
     fb_init(&j, jbuf, sizeof jbuf, jfd);
     fb_init(&t, tbuf, sizeof tbuf, tfd);
-    pid_t tid = raw_gettid();
+    pid_t tid = os_gettid();
     char tname[17] = {0};
     prctl(PR_GET_NAME, tname, 0, 0, 0);
     char comm[64] = "?";
@@ -278,7 +279,7 @@ static void emit(struct failed_call *fc, const struct frame *fr, int nf, struct 
         struct fmtbuf j, t;
         fb_init(&j, b, sizeof b, jfd);
         fb_printf(&j, "{\"schema\":1,\"event\":\"enomem_brief\",\"pid\":%d,\"tid\":%d,\"call\":{\"name\":%J,\"args\":{",
-                  (int)os_st.pid, (int)raw_gettid(), call_name(fc->id));
+                  (int)os_st.pid, (int)os_gettid(), call_name(fc->id));
         call_args(&j, fc, 1);
         fb_printf(&j, "},\"errno\":%J},\"simulated\":%s,\"verdict\":{\"cause\":%J,\"request_pages\":%lld,"
                       "\"shortfall_pages\":%lld},\"failure_number\":%d}\n",

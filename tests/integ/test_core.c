@@ -114,6 +114,9 @@ Test(core, ledger_per_thread_truth)
         cr_expect(c >= mapped * 0.98 && c <= mapped * 1.02, "thread %lld committed %.0f, truth %.0f", tid, c, mapped);
         cr_expect(t >= touched * 0.98 && t <= touched * 1.02, "thread %lld touched %.0f, truth %.0f", tid, t,
                   touched);
+        char want[16];
+        snprintf(want, sizeof want, "worker-%d", i);
+        cr_expect_str_eq(json_str(mine, "name") ? json_str(mine, "name") : "", want, "thread %lld's name", tid);
         snprintf(p, sizeof p, "threads.%d.malloc_live", i);
         long long live = json_int(truth, p, -1);
         cr_expect_eq(json_int(mine, "malloc_bytes", -1), live, "thread %lld malloc live %lld, truth %lld", tid,

@@ -47,6 +47,9 @@ static void *worker(void *a)
 {
     struct job *j = a;
     j->tid = gettid();
+    char name[16];
+    snprintf(name, sizeof name, "worker-%d", j->i);
+    pthread_setname_np(pthread_self(), name); /* an exited thread keeps the name it was given */
     j->mapped = (size_t)(j->i + 1) << 24;
     j->touched = (size_t)(j->i + 1) << 23;
     j->p = mmap(NULL, j->mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
