@@ -11,6 +11,7 @@
 #include "heap.h"
 #include "kmodel.h"
 #include "ledger.h"
+#include "objects.h"
 #include "options.h"
 #include "policy.h"
 #include "rawsys.h"
@@ -61,16 +62,16 @@ static void say(const char *msg)
 static void warn_shadowed(void)
 {
     static const char *const names[] = {"mmap", "mmap64", "munmap", "malloc", "pthread_create"};
-    Dl_info self, other;
-    if (!dladdr((void *)warn_shadowed, &self)) return;
+    struct obj_info self, other;
+    if (!obj_find((void *)warn_shadowed, &self)) return;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         void *f = dlsym(RTLD_DEFAULT, names[i]);
-        if (!f || !dladdr(f, &other) || other.dli_fbase == self.dli_fbase) continue;
-        if (other.dli_fname && strstr(other.dli_fname, "/libc.so")) continue;
+        if (!f || !obj_find(f, &other) || other.base == self.base) continue;
+        if (strstr(other.name, "/libc.so")) continue;
         char m[600];
         os_snprintf(m, sizeof m, "%s is defined by %s ahead of overshim: its calls are not seen (list overshim first in "
                                  "LD_PRELOAD)",
-                    names[i], other.dli_fname && other.dli_fname[0] ? other.dli_fname : "the program");
+                    names[i], other.name[0] ? other.name : "the program");
         say(m);
     }
 }
@@ -80,10 +81,10 @@ static void warn_shadowed(void)
 static void forget_preload(void)
 {
     extern char **environ;
-    Dl_info self;
-    if (!dladdr((void *)forget_preload, &self) || !self.dli_fname) return;
-    const char *me = strrchr(self.dli_fname, '/');
-    me = me ? me + 1 : self.dli_fname;
+    struct obj_info self;
+    if (!obj_find((void *)forget_preload, &self) || !self.name[0]) return;
+    const char *me = strrchr(self.name, '/');
+    me = me ? me + 1 : self.name;
     for (char **e = environ; e && *e; e++) {
         if (strncmp(*e, "LD_PRELOAD=", 11) != 0) continue;
         char *p = *e + 11;

@@ -1,4 +1,5 @@
 /* Real-symbol resolution and the bootstrap allocator (see resolve.h). */
+#include "objects.h"
 #include "resolve.h"
 
 #include <dlfcn.h>
@@ -78,20 +79,21 @@ int resolve_all(void)
     struct os_real tmp;
     memset(&tmp, 0, sizeof tmp);
     void **slots = (void **)&tmp;
+    struct obj_info self, im, iu;
+    int self_known = obj_find((void *)resolve_all, &self);
     for (size_t i = 0; i < os_symbol_count; i++) {
         void *f = dlsym(RTLD_NEXT, os_symbol_names[i]);
         /* Reject a resolution that returns our own wrapper. */
-        Dl_info a, b;
-        if (f && dladdr(f, &a) && dladdr((void *)resolve_all, &b) && a.dli_fbase == b.dli_fbase) f = NULL;
+        struct obj_info a;
+        if (f && self_known && obj_find(f, &a) && a.base == self.base) f = NULL;
         slots[i] = f;
         if (!f && os_symbol_required[i] && !missing) missing = os_symbol_names[i];
     }
-    Dl_info im, iu;
-    os_usable_size_ok = tmp.malloc && tmp.malloc_usable_size && dladdr((void *)tmp.malloc, &im) &&
-                        dladdr((void *)tmp.malloc_usable_size, &iu) && im.dli_fbase == iu.dli_fbase;
+    os_usable_size_ok = tmp.malloc && tmp.malloc_usable_size && obj_find((void *)tmp.malloc, &im) &&
+                        obj_find((void *)tmp.malloc_usable_size, &iu) && im.base == iu.base;
     /* glibc's own malloc: the block size can be read from its chunk header, as its
      * malloc_usable_size does, without a call (the hot path of every free). */
-    os_glibc_chunks = os_usable_size_ok && im.dli_fname && strstr(im.dli_fname, "/libc.so.6") != NULL;
+    os_glibc_chunks = os_usable_size_ok && strstr(im.name, "/libc.so.6") != NULL;
     /* Publish the table slot by slot: a concurrent wrapper only ever sees NULL or
      * the final pointer. */
     void **dst = (void **)&os_real;
