@@ -49,7 +49,7 @@ $(BUILD)/shim/interpose_fork.o: SHIM_CFLAGS += -fno-toplevel-reorder -fno-reorde
 
 $(LIB): $(SHIM_OBJ) $(BUILD)/osj.o $(BUILD)/exports.map
 	$(CC) -shared -o $@ $(SHIM_OBJ) $(BUILD)/osj.o -Wl,--version-script=$(BUILD)/exports.map \
-	  -Wl,--exclude-libs,ALL -Wl,-z,defs -lunwind -ldl -lpthread -lm
+	  -Wl,--exclude-libs,ALL -Wl,-z,defs -lunwind -ldl -lpthread
 
 $(CLI): cli/*.c cli/*.h $(CORE_SRC) shim/*.h | $(BUILD)
 	$(CC) $(CFLAGS_BASE) -Ishim -Iinclude -Icli cli/*.c $(CORE_SRC) -o $@ -ldw -lelf -lstdc++

@@ -2,7 +2,7 @@
 # programs under the shim, the helper programs they run, and the benchmarks.
 TEST_CFLAGS := $(CFLAGS_BASE) -Ishim -Iinclude
 UNIT_CORE   := shim/kmodel.c shim/fmt.c shim/options.c shim/sysstate.c shim/rawsys.c shim/diagnose.c \
-               shim/livestate.c shim/report_call.c shim/snapshot.c shim/inject.c shim/reconcile.c \
+               shim/livestate.c shim/report_call.c shim/snapshot.c shim/inject.c shim/reconcile.c shim/osj_math.c \
                tests/unit/ledger_stub.c
 UNIT_SRC    := $(filter-out tests/unit/ledger_stub.c,$(wildcard tests/unit/*.c))
 INTEG_SRC   := $(wildcard tests/integ/*.c) cli/json.c tests/lib/run.c
@@ -13,13 +13,13 @@ PROGS       := $(BUILD)/tests/refuse $(BUILD)/tests/threads4 $(BUILD)/tests/fork
 SANITIZE    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
 $(BUILD)/tests/unit: $(UNIT_SRC) $(UNIT_CORE) shim/*.h shim/*.def | $(BUILD)/tests
-	$(CC) $(TEST_CFLAGS) $(UNIT_SRC) $(UNIT_CORE) -o $@ -lcriterion
+	$(CC) $(TEST_CFLAGS) $(UNIT_SRC) $(UNIT_CORE) -o $@ -lcriterion -lm
 
 $(BUILD)/tests/unit-asan: $(UNIT_SRC) $(UNIT_CORE) shim/*.h shim/*.def | $(BUILD)/tests
-	$(CC) $(TEST_CFLAGS) -O1 $(SANITIZE) $(UNIT_SRC) $(UNIT_CORE) -o $@ -lcriterion
+	$(CC) $(TEST_CFLAGS) -O1 $(SANITIZE) $(UNIT_SRC) $(UNIT_CORE) -o $@ -lcriterion -lm
 
 $(BUILD)/tests/integ: $(INTEG_SRC) tests/integ/*.h tests/lib/*.h cli/json.h shim/symbols.def | $(BUILD)/tests
-	$(CC) $(TEST_CFLAGS) $(INTEG_SRC) -o $@ -lcriterion
+	$(CC) $(TEST_CFLAGS) $(INTEG_SRC) -o $@ -lcriterion -lm
 
 # The ledger under ThreadSanitizer (tests/tsan); run by tests/integ/test_hardening.c.
 TSAN_SRC := tests/tsan/ledger_race.c shim/ledger.c shim/tid.c shim/touched.c shim/rawsys.c shim/fmt.c shim/kmodel.c \

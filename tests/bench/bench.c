@@ -1,6 +1,7 @@
 /* Micro-workloads for `make bench`: each prints the nanoseconds per operation of
  * its loop. tests/bench/run.sh runs each one bare and under the shim, interleaved. */
 #include <pthread.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,8 @@ static uint64_t now(void)
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
+
+extern char **environ;
 
 static void *volatile sink;
 
@@ -116,6 +119,14 @@ int main(int argc, char **argv)
             pthread_t t;
             pthread_create(&t, NULL, noop, NULL);
             pthread_join(t, NULL);
+        }
+    } else if (!strcmp(w, "process_start")) { /* a short program, started and waited for: under the shim
+                                                  the child inherits LD_PRELOAD and loads it too */
+        char *av[] = {"/bin/true", NULL};
+        for (long i = 0; i < n; i++) {
+            pid_t p;
+            if (posix_spawn(&p, av[0], NULL, NULL, av, environ) != 0) abort();
+            waitpid(p, NULL, 0);
         }
     } else {
         fprintf(stderr, "bench: unknown workload %s\n", w);
