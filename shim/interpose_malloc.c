@@ -70,10 +70,10 @@ static inline void count(void *p, int sign)
     else add_out(&os_t, n);
 }
 
-/* A call glibc may serve from this thread's tcache is about to run (calloc from
- * 2.41, the memalign family from 2.38): one block fewer is certain to be there. */
 _Static_assert(sizeof(((struct os_tls *)0)->tc) == TC_SLOTS, "one shadow count per slot");
 
+/* A call glibc may serve from this thread's tcache is about to run (calloc from
+ * 2.41, the memalign family from 2.38): one block fewer is certain to be there. */
 static inline void tc_taken(size_t n)
 {
     if (n <= TC_MAX_REQ) {
