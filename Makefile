@@ -32,8 +32,9 @@ $(BUILD)/exports.map: shim/symbols.def | $(BUILD)/shim
 
 # A private, renamed jemalloc for the shim's own bookkeeping (FACTS.md §3): no program
 # symbol can bind to it, its system calls are the shim's raw ones, MALLOC_CONF cannot reach it.
-# Its constructor (jemalloc_constructor, the only .init_array entry) is dropped: the shim
-# starts it in heap_init, and not at all when it steps aside (measured: 0.6 ms a process).
+# Its constructor (jemalloc_constructor, the only .init_array entry) is dropped: it starts
+# on the shim's first os_heap_* call, so not at all in a process that steps aside or maps
+# little (measured: 0.6 ms a process start on this machine kind).
 $(BUILD)/osj.o: shim/jemalloc.syms $(JEPIC) | $(BUILD)/jemalloc
 	@rm -f $(BUILD)/jemalloc/*.o
 	@cd $(BUILD)/jemalloc && ar x $(JEPIC) && rm -f jemalloc_cpp.pic.o

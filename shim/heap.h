@@ -22,7 +22,8 @@ void heap_postfork_parent(void);
 /* Writable bytes the private heap has mapped (the shim's own memory). */
 extern int64_t os_heap_mapped;
 
-/* Initialise the private heap (before any atfork registration of the shim). */
-int heap_init(void);
+/* jemalloc starts on the first os_heap_* call (its constructor is dropped in the
+ * Makefile): a process whose ledger fits the static storage in ledger.c never
+ * starts it. */
 
 #endif

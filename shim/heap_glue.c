@@ -122,12 +122,3 @@ void osj_sys_exit(int status)
 {
     for (;;) syscall(SYS_exit_group, status);
 }
-
-int heap_init(void)
-{
-    os_enter();
-    void *p = os_heap_alloc(16);
-    os_heap_free(p);
-    os_leave();
-    return p ? 0 : -1;
-}

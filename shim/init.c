@@ -142,7 +142,6 @@ static int start(void)
     if (!os_st.opt.follow_exec) forget_preload();
     fork_page_init();
     tid_init();
-    if (heap_init() != 0) return step_aside("cannot set up the private heap", ""), -1;
     os_st.start_ns = raw_now_ns();
     struct rlimit fs;
     raw_fsize_limited = getrlimit(RLIMIT_FSIZE, &fs) == 0 && fs.rlim_cur != RLIM_INFINITY;

@@ -17,8 +17,16 @@
 #include "touched.h"
 
 
-static struct range *rv;
-static size_t rn, rcap;
+/* The first ranges and thread records live in static storage, so that a process
+ * that maps little never starts the private heap (jemalloc's start: ~40 page
+ * faults, 0.6 ms on this machine kind); past them, the heap takes over. */
+#define RV_STATIC 128
+#define RECS_STATIC 16
+static struct range rv_static[RV_STATIC];
+static struct thread_rec recs_static[RECS_STATIC];
+static size_t nrecs_static;
+static struct range *rv = rv_static;
+static size_t rn, rcap = RV_STATIC;
 static struct thread_rec *threads;
 static int mode;        /* vm.overcommit_memory at start */
 static int uncharge_unfaulted; /* 6.7+: mprotect dropping write on an unfaulted anon VMA uncharges */
@@ -108,6 +116,7 @@ static struct thread_rec *alloc_rec(void)
         memset(t, 0, sizeof *t);
         return t;
     }
+    if (nrecs_static < RECS_STATIC) return &recs_static[nrecs_static++]; /* zeroed bss */
     return os_heap_alloc(sizeof *t);
 }
 
@@ -251,9 +260,15 @@ static int64_t charged_bytes(const struct range *r, uintptr_t lo, uintptr_t hi)
 static int reserve(size_t extra)
 {
     if (rn + extra <= rcap) return 0;
-    size_t ncap = rcap ? rcap * 2 : 256;
+    size_t ncap = rcap * 2;
     while (ncap < rn + extra) ncap *= 2;
-    struct range *n = os_heap_realloc(rv, ncap * sizeof *rv);
+    struct range *n;
+    if (rv == rv_static) { /* leaving the static array for the heap */
+        n = os_heap_alloc(ncap * sizeof *rv);
+        if (n) memcpy(n, rv_static, rn * sizeof *rv);
+    } else {
+        n = os_heap_realloc(rv, ncap * sizeof *rv);
+    }
     if (!n) return -1;
     rv = n;
     rcap = ncap;
