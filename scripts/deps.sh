@@ -8,6 +8,8 @@ pkgs="gcc make libunwind-dev libjemalloc-dev libjemalloc2 libcriterion-dev libel
 # The daemons of tests/integ/test_daemons.c (issue 7): started by the tests themselves, on
 # loopback; their packages must not start system services while installing.
 [ "${1:-}" = daemons ] && pkgs="redis-server redis-tools nginx-light postgresql curl"
+# The tools make bench compares with, for context (issue 5); the bench skips any that is absent.
+[ "${1:-}" = bench ] && pkgs="strace valgrind heaptrack fiu-utils"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
