@@ -1,11 +1,13 @@
 /* 500 forks from one thread while 4 threads hammer mmap/munmap/malloc/free.
  * Every child uses the wrappers (malloc, mmap) and exits; a child that does not
- * exit within 10 s counts as hung. Prints "forks=N hung=H failed=F". */
+ * exit within 10 s counts as hung. Prints "forks=N hung=H failed=F wipeonfork=W",
+ * W the number of this process's mappings marked MADV_WIPEONFORK (smaps "wf"). */
 #include <pthread.h>
 #include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -25,6 +27,17 @@ static void *hammer(void *a)
         n++;
     }
     return NULL;
+}
+
+static int wipeonfork_maps(void)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    char line[512];
+    int n = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmFlags:", 8) && strstr(line, " wf")) n++;
+    if (f) fclose(f);
+    return n;
 }
 
 int main(int argc, char **argv)
@@ -61,6 +74,6 @@ int main(int argc, char **argv)
     }
     stop = 1;
     for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
-    printf("forks=%d hung=%d failed=%d\n", forks, hung, failed);
+    printf("forks=%d hung=%d failed=%d wipeonfork=%d\n", forks, hung, failed, wipeonfork_maps());
     return hung || failed;
 }
