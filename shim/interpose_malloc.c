@@ -91,16 +91,14 @@ static inline void tc_taken(size_t n)
  *   os_free_floor    0: free may read glibc's chunk header and keep the shadow for
  *                    any block above it (one compare also rules out NULL); until
  *                    then, and under a policy, UINTPTR_MAX;
- *   os_fast_malloc, os_fast_free  the real functions, for the fast paths' final jump. */
+ *   os_fast_free     free, for the fast path's final jump (os_malloc_entry serves malloc's). */
 void *(*os_malloc_entry)(size_t);
 size_t os_tc_limit;
 uintptr_t os_free_floor = UINTPTR_MAX;
-static void *(*os_fast_malloc)(size_t);
 static void (*os_fast_free)(void *);
 void malloc_fast_enable(int live);
 void malloc_fast_enable(int live)
 {
-    os_fast_malloc = REAL(malloc);
     os_fast_free = REAL(free);
     if (live && os_glibc_chunks) __atomic_store_n(&os_free_floor, 0, __ATOMIC_RELEASE);
     if (live && tcache_predictable()) __atomic_store_n(&os_tc_limit, TC_MAX_REQ + 1, __ATOMIC_RELEASE);
@@ -180,7 +178,7 @@ OS_EXPORT void *malloc(size_t n)
         if (OS_LIKELY(c != 0)) { /* glibc's tcache holds a block of this size: cannot fail */
             t->tc[b] = (uint8_t)(c - 1);
             add_in(t, tc_usable(b));
-            return os_fast_malloc(n);
+            return os_malloc_entry(n);
         }
     }
     return malloc_checked(n);
