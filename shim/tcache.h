@@ -10,7 +10,7 @@
  *   - malloc of that bin takes one when the shadow is above zero, so glibc's is too;
  *   - everything else glibc does to a tcache without the shim seeing it only adds
  *     (realloc's frees, the refills in _int_malloc), except calloc (2.41) and the
- *     memalign family (2.38), which may take: the shim lowers or clears the shadow
+ *     memalign family (2.38), which may take one: the shim lowers the shadow by one
  *     for those before the call.
  * A malloc whose bin has a shadow count is a tail call (no frame, no check); every
  * other malloc is called and its result checked. tcache_predictable() says when the

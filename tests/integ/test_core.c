@@ -132,33 +132,32 @@ Test(core, ledger_per_thread_truth)
     free(dir);
 }
 
-Test(core, fork_storm_no_hang, .timeout = 240)
+/* Run forkstorm (argv) under the shim and expect its last line to contain want. */
+static void fork_storm(const char *name, char *const argv[], const char *want)
 {
-    char *dir = test_dir("forks");
-    char *argv[] = {(char *)prog("forkstorm"), "500", NULL};
+    char *dir = test_dir(name);
     struct run r;
     run_cmd(&r, argv, NULL, dir, 1, 200);
     cr_expect(!r.timed_out);
     cr_expect_eq(r.status, 0, "%s %s", r.out, r.err);
-    cr_expect(strstr(r.out, "forks=500 hung=0 failed=0 wipeonfork=1") != NULL,
-              "the shim's locks in their one MADV_WIPEONFORK page: %s", r.out);
+    cr_expect(strstr(r.out, want) != NULL, "want '%s': %s", want, r.out);
     run_free(&r);
     free(dir);
+}
+
+/* The shim's locks sit in their one MADV_WIPEONFORK page. */
+Test(core, fork_storm_no_hang, .timeout = 240)
+{
+    char *argv[] = {(char *)prog("forkstorm"), "500", NULL};
+    fork_storm("forks", argv, "forks=500 hung=0 failed=0 wipeonfork=1");
 }
 
 /* The same where MADV_WIPEONFORK fails, as before Linux 4.14: the shim keeps its locks
  * in static storage and its child handler resets them. */
 Test(core, fork_storm_without_wipeonfork, .timeout = 240)
 {
-    char *dir = test_dir("forks-nowipe");
     char *argv[] = {(char *)prog("nowipe"), (char *)prog("forkstorm"), "300", NULL};
-    struct run r;
-    run_cmd(&r, argv, NULL, dir, 1, 200);
-    cr_expect(!r.timed_out);
-    cr_expect_eq(r.status, 0, "%s %s", r.out, r.err);
-    cr_expect(strstr(r.out, "forks=300 hung=0 failed=0 wipeonfork=0") != NULL, "%s", r.out);
-    run_free(&r);
-    free(dir);
+    fork_storm("forks-nowipe", argv, "forks=300 hung=0 failed=0 wipeonfork=0");
 }
 
 /* A malformed OVERSHIM_OPTIONS: one `overshim:` line naming the bad text, and the
