@@ -3,7 +3,6 @@
 # `make demo` shows a real report; `make bench` prints ratios against running bare.
 CC      ?= gcc
 BUILD   := build
-JEPIC   ?= /usr/lib/x86_64-linux-gnu/libjemalloc_pic.a
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS_BASE := -std=gnu11 -D_GNU_SOURCE -g -O2 $(WARN) -I/usr/include/x86_64-linux-gnu
 SHIM_CFLAGS := $(CFLAGS_BASE) -fPIC -fvisibility=hidden -ftls-model=initial-exec -fno-builtin-malloc \
@@ -22,7 +21,7 @@ all: deps $(LIB) $(CLI)
 deps:
 	@bash scripts/deps.sh
 
-$(BUILD)/shim $(BUILD)/jemalloc $(BUILD)/tests $(BUILD)/core $(BUILD)/asan:
+$(BUILD)/shim $(BUILD)/tests $(BUILD)/core $(BUILD)/asan:
 	@mkdir -p $@
 
 # Export only the interposed names (from the one table) and the public API.
@@ -30,26 +29,14 @@ $(BUILD)/exports.map: shim/symbols.def | $(BUILD)/shim
 	@{ echo '{ global:'; $(CC) -E -P -x c -D'OS_SYM(r,n)=n;' shim/symbols.def; echo '  overshim_*;'; \
 	   echo 'local: *; };'; } > $@
 
-# A private, renamed jemalloc for the shim's own bookkeeping (FACTS.md §3): no program
-# symbol can bind to it, its system calls are the shim's raw ones, MALLOC_CONF cannot reach it.
-# Its constructor (jemalloc_constructor, the only .init_array entry) is dropped: it starts
-# on the shim's first os_heap_* call, so not at all in a process that steps aside or maps
-# little (measured: 0.6 ms a process start on this machine kind).
-$(BUILD)/osj.o: shim/jemalloc.syms $(JEPIC) | $(BUILD)/jemalloc
-	@rm -f $(BUILD)/jemalloc/*.o
-	@cd $(BUILD)/jemalloc && ar x $(JEPIC) && rm -f jemalloc_cpp.pic.o
-	@ld -r -o $(BUILD)/jemalloc/combined.o $(BUILD)/jemalloc/*.pic.o
-	@objcopy --redefine-syms=shim/jemalloc.syms --remove-section=.init_array --remove-section=.rela.init_array \
-	  $(BUILD)/jemalloc/combined.o $@
-
 $(BUILD)/shim/%.o: shim/%.c shim/*.h shim/*.def | $(BUILD)/shim
 	$(CC) $(SHIM_CFLAGS) -c $< -o $@
 
 # The fork path keeps source order, so that its code shares one page (interpose_fork.c).
 $(BUILD)/shim/interpose_fork.o: SHIM_CFLAGS += -fno-toplevel-reorder -fno-reorder-functions
 
-$(LIB): $(SHIM_OBJ) $(BUILD)/osj.o $(BUILD)/exports.map
-	$(CC) -shared -o $@ $(SHIM_OBJ) $(BUILD)/osj.o -Wl,--version-script=$(BUILD)/exports.map \
+$(LIB): $(SHIM_OBJ) $(BUILD)/exports.map
+	$(CC) -shared -o $@ $(SHIM_OBJ) -Wl,--version-script=$(BUILD)/exports.map \
 	  -Wl,--exclude-libs,ALL -Wl,-z,defs -lunwind -ldl -lpthread
 
 $(CLI): cli/*.c cli/*.h $(CORE_SRC) shim/*.h | $(BUILD)

@@ -33,9 +33,7 @@ OS_EXPORT int overshim_write_summary(void)
 {
     if (!os_active) return -1;
     os_enter();
-    report_lock();
-    report_summary("overshim_write_summary", 0, 0);
-    report_unlock();
+    int r = report_summary_now();
     os_leave();
-    return 0;
+    return r;
 }

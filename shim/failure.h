@@ -21,11 +21,20 @@ struct failed_call {
 
 const char *call_name(enum call_id id);
 
-/* Diagnose and report a refusal (under os_guard). */
+/* Diagnose and report a refusal the kernel made. Up to max_reports, a full report
+ * on the report stack (rstack.h); then up to max_brief one-line events that read
+ * nothing from /proc; then only a count. */
 void failure_report(struct failed_call *fc);
-/* Report a refusal that policy decided, with its state and verdict. */
+/* Policy's refusals, on the report stack already (rstack_run), with the state and
+ * verdict it decided by: decided claims a full report or falls back to a brief
+ * event; claimed has claimed one with failure_claim_full(). */
 struct live_state;
 struct diagnosis;
 void failure_report_decided(struct failed_call *fc, const struct live_state *st, const struct diagnosis *d);
+void failure_report_claimed(struct failed_call *fc, const struct live_state *st, const struct diagnosis *d);
+/* Count a refusal; non-zero when it may have a full report (fewer than max_reports). */
+int failure_claim_full(void);
+/* An injected refusal past max_reports: a brief event, from the caller's stack. */
+void failure_brief_injected(struct failed_call *fc);
 
 #endif

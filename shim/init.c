@@ -17,6 +17,7 @@
 #include "rawsys.h"
 #include "report.h"
 #include "resolve.h"
+#include "rstack.h"
 #include "state.h"
 #include "sysstate.h"
 #include "tid.h"
@@ -141,6 +142,7 @@ static int start(void)
     if (!os_st.secure) out_set_dir(os_st.opt.dir);
     if (!os_st.opt.follow_exec) forget_preload();
     fork_page_init();
+    rstack_init(); /* without it, refusals are counted, not reported */
     tid_init();
     os_st.start_ns = raw_now_ns();
     struct rlimit fs;

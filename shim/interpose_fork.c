@@ -76,6 +76,7 @@ OS_FORK_TEXT static void postfork_child(void)
     if (os_st.exit_done) os_st.exit_done = 0;
     if (os_st.wrote_events) os_st.wrote_events = 0;
     if (os_st.nreports) os_st.nreports = 0;
+    if (os_st.nfailures) os_st.nfailures = os_st.nclaimed = os_st.nbrief_claimed = os_st.nbrief = os_st.nunreported = 0;
     os_leave();
 }
 
@@ -93,7 +94,7 @@ void os_fork_fixup(void)
 OS_EXPORT OS_FORK_TEXT void exit(int status)
 {
     ENSURE(exit);
-    if (READY() && (os_st.opt.report_at_exit || os_st.wrote_events)) { /* a fork child starts with nothing written */
+    if (READY() && (os_st.opt.report_at_exit || os_st.wrote_events || os_st.nfailures)) { /* a fork child starts with nothing written */
         os_enter();
         report_exit("exit", status, 1);
         os_leave();
@@ -105,7 +106,7 @@ OS_EXPORT OS_FORK_TEXT void exit(int status)
 OS_EXPORT OS_FORK_TEXT void _exit(int status)
 {
     ENSURE(_exit);
-    if (READY() && (os_st.opt.report_at_exit || os_st.wrote_events)) { /* a fork child starts with nothing written */
+    if (READY() && (os_st.opt.report_at_exit || os_st.wrote_events || os_st.nfailures)) { /* a fork child starts with nothing written */
         os_enter();
         report_exit("_exit", status, 1);
         os_leave();
@@ -117,7 +118,7 @@ OS_EXPORT OS_FORK_TEXT void _exit(int status)
 OS_EXPORT OS_FORK_TEXT void _Exit(int status)
 {
     ENSURE(_Exit);
-    if (READY() && (os_st.opt.report_at_exit || os_st.wrote_events)) { /* a fork child starts with nothing written */
+    if (READY() && (os_st.opt.report_at_exit || os_st.wrote_events || os_st.nfailures)) { /* a fork child starts with nothing written */
         os_enter();
         report_exit("_Exit", status, 1);
         os_leave();

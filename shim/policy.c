@@ -14,6 +14,7 @@
 #include "reconcile.h"
 #include "report.h"
 #include "report_call.h"
+#include "rstack.h"
 #include "snapshot.h"
 #include "state.h"
 #include "sysstate.h"
@@ -123,6 +124,70 @@ static int simulated_cause(const char *c)
     return !strcmp(c, "overcommit_guess") || !strcmp(c, "overcommit_never") || !strcmp(c, "max_map_count");
 }
 
+/* An injected refusal with a full report (on the report stack). */
+struct inject_job {
+    struct failed_call *fc;
+    const char *rule;
+    unsigned long nth;
+};
+
+static void injected_body(void *p)
+{
+    struct inject_job *j = p;
+    struct failed_call *fc = j->fc;
+    static struct diagnosis d;
+    static struct live_state s;
+    memset(&d, 0, sizeof d);
+    d.cause = "injected";
+    d.headline = "an injected fault (inject=)";
+    d.units = "pages";
+    d.committed_pages = -1;
+    d.request_pages = (int64_t)((call_request_bytes(fc) + 4095) / 4096);
+    os_snprintf(d.explanation, sizeof d.explanation,
+                "the injection rule '%s' matched this call (match number %lu); the kernel was not asked", j->rule,
+                j->nth);
+    os_snprintf(d.remedies[0], sizeof d.remedies[0], "remove the rule from OVERSHIM_OPTIONS inject=");
+    d.nremedies = 1;
+    if (sim_on) policy_state(&s);
+    else livestate_read(&s, 0);
+    failure_report_claimed(fc, &s, &d);
+}
+
+/* The modelled kernel's checks, in its order, on the modelled state (on the
+ * report stack: policy_state and smaps_facts use static buffers, and the
+ * diagnosis is larger than a small thread's whole stack). */
+struct sim_job {
+    struct failed_call *fc;
+    int err;
+};
+
+static void sim_body(void *p)
+{
+    struct sim_job *j = p;
+    struct failed_call *fc = j->fc;
+    static struct live_state s;
+    static struct diagnosis d;
+    static struct smaps_facts f;
+    uintptr_t lo, hi;
+    os_process_check();
+    diagnose_call_range(fc, &lo, &hi);
+    policy_state(&s);
+    if (hi > lo || fc->id == CALL_FORK) smaps_facts(lo, hi, &f);
+    else memset(&f, 0, sizeof f);
+    if (fc->id == CALL_FORK) { /* the child's charge: the program's accountable mappings, modelled */
+        f.ac_total_pages = (uint64_t)(s.in.committed - base.in.committed);
+    }
+    diagnose(fc, &s, &f, &d);
+    if (!simulated_cause(d.cause)) return;
+    fc->err = fc->id == CALL_PTHREAD_CREATE || fc->id == CALL_CLONE || fc->id == CALL_POSIX_SPAWN ||
+                      fc->id == CALL_POSIX_SPAWNP
+                  ? EAGAIN
+                  : ENOMEM;
+    fc->simulated = 1;
+    j->err = fc->err;
+    failure_report_decided(fc, &s, &d);
+}
+
 int policy_gate_model(struct failed_call *fc, int model)
 {
     if (inject_active()) {
@@ -132,49 +197,19 @@ int policy_gate_model(struct failed_call *fc, int model)
         unsigned long nth;
         int e = inject_match(fc, tname, &rule, &nth);
         if (e) {
-            struct diagnosis d;
-            memset(&d, 0, sizeof d);
-            d.cause = "injected";
-            d.headline = "an injected fault (inject=)";
-            d.units = "pages";
-            d.committed_pages = -1;
-            d.request_pages = (int64_t)((call_request_bytes(fc) + 4095) / 4096);
-            os_snprintf(d.explanation, sizeof d.explanation,
-                        "the injection rule '%s' matched this call (match number %lu); the kernel was not asked", rule,
-                        nth);
-            os_snprintf(d.remedies[0], sizeof d.remedies[0], "remove the rule from OVERSHIM_OPTIONS inject=");
-            d.nremedies = 1;
             fc->err = e;
             fc->simulated = 1;
-            struct live_state s;
-            if (sim_on) policy_state(&s);
-            else livestate_read(&s, 0);
-            failure_report_decided(fc, &s, &d);
+            struct inject_job j = {fc, rule, nth};
+            if (failure_claim_full()) {
+                if (rstack_run(injected_body, &j) != 0) __atomic_add_fetch(&os_st.nunreported, 1, __ATOMIC_RELAXED);
+            } else {
+                failure_brief_injected(fc);
+            }
             return e;
         }
     }
     if (!sim_on || !model) return 0;
-    /* the modelled kernel's checks, in its order, on the modelled state */
-    struct live_state s;
-    struct diagnosis d;
-    struct smaps_facts f;
-    uintptr_t lo, hi;
-    diagnose_call_range(fc, &lo, &hi);
-    report_lock(); /* policy_state and smaps_facts use static buffers */
-    policy_state(&s);
-    if (hi > lo || fc->id == CALL_FORK) smaps_facts(lo, hi, &f);
-    else memset(&f, 0, sizeof f);
-    if (fc->id == CALL_FORK) { /* the child's charge: the program's accountable mappings, modelled */
-        f.ac_total_pages = (uint64_t)(s.in.committed - base.in.committed);
-    }
-    diagnose(fc, &s, &f, &d);
-    report_unlock();
-    if (!simulated_cause(d.cause)) return 0;
-    fc->err = fc->id == CALL_PTHREAD_CREATE || fc->id == CALL_CLONE || fc->id == CALL_POSIX_SPAWN ||
-                      fc->id == CALL_POSIX_SPAWNP
-                  ? EAGAIN
-                  : ENOMEM;
-    fc->simulated = 1;
-    failure_report_decided(fc, &s, &d);
-    return fc->err;
+    struct sim_job j = {fc, 0};
+    if (rstack_run(sim_body, &j) != 0) return 0; /* no report stack: the call goes to the kernel */
+    return j.err;
 }

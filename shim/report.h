@@ -9,8 +9,12 @@
 /* At exit (wrappers and destructor): the summary when report_at_exit=1, then an
  * `exit` event if anything was written before. have_status=0: unknown (destructor). */
 void report_exit(const char *via, int status, int have_status);
-/* The summary event and table (report_at_exit). Report lock held by caller. */
+/* The summary event and table (report_at_exit). On the report stack, lock held. */
 void report_summary(const char *via, int status, int have_status);
+/* The summary now, from any thread (overshim_write_summary): 0, or -1. */
+int report_summary_now(void);
+/* "refusals":{total, reports, brief, unreported} into a JSON object. */
+void report_refusal_counts(struct fmtbuf *j);
 
 void report_lock(void);
 void report_unlock(void);

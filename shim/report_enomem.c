@@ -17,12 +17,13 @@
 #include "report.h"
 #include "report_call.h"
 #include "state.h"
+#include "rstack.h"
 #include "unwind.h"
 
 static struct live_state ls;
 static struct smaps_facts sf;
 static struct diagnosis dg;
-static char jbuf[65536], tbuf[65536];
+static char jbuf[16384], tbuf[16384]; /* flushed to the files as they fill */
 
 static const char *errname(int e) { return e == EAGAIN ? "EAGAIN" : e == ENOMEM ? "ENOMEM" : "E?"; }
 
@@ -156,13 +157,24 @@ static void text_arithmetic(struct fmtbuf *t, const struct diagnosis *d)
     }
 }
 
+/* Who is refused. A task that shares another's thread pointer (clone(CLONE_VM)
+ * without CLONE_SETTLS, a vfork child) is "foreign": its TLS, its ledger record and
+ * the process's report files are another task's, so it touches none of them and
+ * writes a report of its own, under its own pid. */
+struct who {
+    pid_t pid, tid;
+    int foreign;
+    struct thread_rec *self;
+};
+
 static void write_full(const struct failed_call *fc, const struct frame *fr, int nf, const struct diagnosis *d,
-                       struct thread_rec *self, int jfd, int tfd)
+                       const struct who *w, int jfd, int tfd)
 {
+    const struct thread_rec *self = w->self;
     struct fmtbuf j, t;
     fb_init(&j, jbuf, sizeof jbuf, jfd);
     fb_init(&t, tbuf, sizeof tbuf, tfd);
-    pid_t tid = os_gettid();
+    pid_t tid = w->tid;
     char tname[17] = {0};
     prctl(PR_GET_NAME, tname, 0, 0, 0);
     char comm[64] = "?";
@@ -172,13 +184,15 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
     const char *name = call_name(fc->id);
 
     /* --- text --- */
-    report_prefix(&t);
-    fb_printf(&t, "overshim: %s %s with %s by %s\n", name, fc->simulated ? "refused (simulated)" : "refused",
-              errname(fc->err), d->headline);
-    report_prefix(&t);
-    fb_printf(&t, "  %s (pid %d, parent %d), thread %d \"%s\" (created by %d), %llu ms after start\n", comm,
-              (int)os_st.pid, (int)raw_getppid(), (int)tid, tname, self ? (int)self->parent_tid : 0,
+    fb_printf(&t, "==%d== overshim: %s %s with %s by %s\n", (int)w->pid, name,
+              fc->simulated ? "refused (simulated)" : "refused", errname(fc->err), d->headline);
+    fb_printf(&t, "==%d==   %s (pid %d, parent %d), thread %d \"%s\" (created by %d), %llu ms after start\n",
+              (int)w->pid, comm, (int)w->pid, (int)raw_getppid(), (int)tid, tname, self ? (int)self->parent_tid : 0,
               (unsigned long long)ms);
+    if (w->foreign)
+        fb_printf(&t, "==%d==   a task that shares the memory and thread pointer of pid %d (clone(CLONE_VM) without "
+                      "CLONE_SETTLS, or a vfork child): the ledger below is that process's\n",
+                  (int)w->pid, (int)os_st.pid);
     fb_printf(&t, "\nVERDICT  %s: %s%s.\n", d->cause, d->explanation,
               d->estimated ? " (estimated: the request glibc would have made for this allocation)" : "");
     if (fc->simulated && strcmp(d->cause, "injected") != 0)
@@ -217,7 +231,8 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
 
     /* --- json --- */
     fb_printf(&j, "{\"schema\":1,\"event\":\"enomem\",\"pid\":%d,\"ppid\":%d,\"tid\":%d,\"ms_since_start\":%llu,",
-              (int)os_st.pid, (int)raw_getppid(), (int)tid, (unsigned long long)ms);
+              (int)w->pid, (int)raw_getppid(), (int)tid, (unsigned long long)ms);
+    if (w->foreign) fb_printf(&j, "\"shares_memory_of\":%d,", (int)os_st.pid);
     fb_printf(&j, "\"thread\":{\"tid\":%d,\"name\":%J,\"parent_tid\":%d},", (int)tid, tname,
               self ? (int)self->parent_tid : 0);
     fb_printf(&j, "\"call\":{\"name\":%J,\"args\":{", name);
@@ -252,7 +267,7 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
     if (tfd >= 0) fb_flush(&t);
 }
 
-/* One line for stderr and for failures past max_reports. */
+/* One line for stderr and syslog. */
 static void one_line(struct fmtbuf *fb, const struct failed_call *fc, const struct diagnosis *d)
 {
     uint64_t bytes = call_request_bytes(fc);
@@ -265,95 +280,234 @@ static void one_line(struct fmtbuf *fb, const struct failed_call *fc, const stru
     if (fc->simulated) fb_puts(fb, " (simulated)");
 }
 
-static void emit(struct failed_call *fc, const struct frame *fr, int nf, struct thread_rec *self)
+static void who_am_i(struct who *w, pid_t tid)
 {
-    os_st.nfailures++;
+    w->tid = tid;
+    w->pid = raw_getpid();
+    pid_t d = tid_descriptor();
+    w->foreign = d > 0 ? d != tid : w->pid != os_st.pid;
+    w->self = w->foreign ? NULL : ledger_self();
+}
+
+static void say_stderr(const char *msg)
+{
+    if (os_st.opt.verbosity < 1 || out_fd(&os_st.log) == 2) return;
+    char b[300];
+    struct fmtbuf e;
+    fb_init(&e, b, sizeof b, 2);
+    fb_printf(&e, "==%d== SUMMARY: overshim: %s\n", (int)os_st.pid, msg);
+    fb_flush(&e);
+}
+
+/* A full report, on the report stack with the report lock held; ls and dg are set. */
+static void emit_full(struct failed_call *fc, const struct who *w)
+{
+    static struct frame fr[UNWIND_MAX];
+    int depth = (int)os_st.opt.stack_depth;
+    if (depth < 1) depth = 1;
+    if (depth > UNWIND_MAX) depth = UNWIND_MAX;
+    int nf = unwind_capture_from(rstack_context(), fr, depth);
+    os_st.nreports++;
     os_st.last_enomem_ns = fc->when_ns;
-    int jfd = out_fd(&os_st.json), tfd = out_fd(&os_st.log);
-    if (os_st.nreports < os_st.opt.max_reports) {
-        os_st.nreports++;
-        write_full(fc, fr, nf, &dg, self, jfd, tfd);
-        if (!os_st.first_report_us) os_st.first_report_us = (raw_now_ns() - fc->when_ns) / 1000 + 1;
-    } else {
-        char b[1024];
-        struct fmtbuf j, t;
-        fb_init(&j, b, sizeof b, jfd);
-        fb_printf(&j, "{\"schema\":1,\"event\":\"enomem_brief\",\"pid\":%d,\"tid\":%d,\"call\":{\"name\":%J,\"args\":{",
-                  (int)os_st.pid, (int)os_gettid(), call_name(fc->id));
-        call_args(&j, fc, 1);
-        fb_printf(&j, "},\"errno\":%J},\"simulated\":%s,\"verdict\":{\"cause\":%J,\"request_pages\":%lld,"
-                      "\"shortfall_pages\":%lld},\"failure_number\":%d}\n",
-                  errname(fc->err), fc->simulated ? "true" : "false", dg.cause, (long long)dg.request_pages,
-                  (long long)dg.shortfall_pages, os_st.nfailures);
-        if (jfd >= 0) fb_flush(&j);
-        char tb[512];
-        fb_init(&t, tb, sizeof tb, tfd);
-        report_prefix(&t);
-        one_line(&t, fc, &dg);
-        fb_printf(&t, " (failure %d; max_reports=%ld reached)\n", os_st.nfailures, os_st.opt.max_reports);
-        if (tfd >= 0) fb_flush(&t);
+    struct out_stream fj, fl; /* a foreign task's own files, opened for this report only */
+    struct out_stream *js = &os_st.json, *lg = &os_st.log;
+    if (w->foreign) {
+        out_setup(&fj, os_st.opt.json);
+        out_setup(&fl, os_st.opt.log);
+        js = &fj;
+        lg = &fl;
     }
+    int jfd = out_fd(js), tfd = out_fd(lg);
+    write_full(fc, fr, nf, &dg, w, jfd, tfd);
+    if (!os_st.first_report_us) os_st.first_report_us = (raw_now_ns() - fc->when_ns) / 1000 + 1;
     if (jfd >= 0 || tfd >= 0) os_st.wrote_events = 1;
     if (strcmp(os_st.opt.syslog, "0") != 0) {
         char b[1024];
         struct fmtbuf e;
         fb_init(&e, b, sizeof b, -1);
         one_line(&e, fc, &dg);
-        fb_printf(&e, " (pid %d, parent %d; report: %s)", (int)os_st.pid, (int)raw_getppid(),
-                  tfd >= 0 ? os_st.log.path : jfd >= 0 ? os_st.json.path : "none");
-        raw_syslog(!strcmp(os_st.opt.syslog, "1") ? "/dev/log" : os_st.opt.syslog, fb_cstr(&e), os_st.pid);
+        fb_printf(&e, " (pid %d, parent %d; report: %s)", (int)w->pid, (int)raw_getppid(),
+                  tfd >= 0 ? lg->path : jfd >= 0 ? js->path : "none");
+        raw_syslog(!strcmp(os_st.opt.syslog, "1") ? "/dev/log" : os_st.opt.syslog, fb_cstr(&e), w->pid);
     }
     if (os_st.opt.verbosity >= 1 && tfd != 2) {
         char b[1024];
         struct fmtbuf e;
         fb_init(&e, b, sizeof b, 2);
-        report_prefix(&e);
+        fb_printf(&e, "==%d== ", (int)w->pid);
         one_line(&e, fc, &dg);
-        if (os_st.nreports <= os_st.opt.max_reports && (jfd >= 0 || tfd >= 0))
-            fb_printf(&e, " (report: %s%s%s)", tfd >= 0 ? os_st.log.path : "", jfd >= 0 && tfd >= 0 ? ", " : "",
-                      jfd >= 0 ? os_st.json.path : "");
+        if (jfd >= 0 || tfd >= 0)
+            fb_printf(&e, " (report: %s%s%s)", tfd >= 0 ? lg->path : "", jfd >= 0 && tfd >= 0 ? ", " : "",
+                      jfd >= 0 ? js->path : "");
         fb_putc(&e, '\n');
         fb_flush(&e);
     }
+    if (w->foreign) {
+        if (fj.fd > 2) raw_close(fj.fd);
+        if (fl.fd > 2) raw_close(fl.fd);
+    }
 }
 
-/* Common start: the process check, the time, and the stack (before any shim lock:
- * libunwind and the module lookup take the loader lock). */
-#define REPORT_PROLOGUE                                                                                     \
-    os_process_check();                                                                                     \
-    if (raw_getpid() != os_st.pid) return; /* a vfork child running in our memory: touch nothing */         \
-    int saved = errno;                                                                                      \
-    fc->when_ns = raw_now_ns();                                                                             \
-    int depth = (int)os_st.opt.stack_depth;                                                                 \
-    if (depth < 1) depth = 1;                                                                               \
-    if (depth > UNWIND_MAX) depth = UNWIND_MAX;                                                             \
-    struct frame fr[depth];                                                                                 \
-    int nf = unwind_capture(fr, depth);                                                                     \
-    struct thread_rec *self = ledger_self();
+/* What a brief event says of the verdict: nothing when it was not diagnosed (a
+ * refusal the kernel made, past max_reports: nothing is read from /proc for it). */
+struct brief_verdict {
+    const char *cause; /* NULL: not diagnosed */
+    int64_t request_pages, shortfall_pages;
+};
 
-void failure_report(struct failed_call *fc)
+/* One line in each file, formatted on the caller's stack: no lock when the files
+ * are open (each line is one write to an O_APPEND file), nothing read from /proc,
+ * no stack trace. */
+static void brief_write(const struct failed_call *fc, const struct brief_verdict *v, pid_t tid, int jfd, int tfd)
 {
-    REPORT_PROLOGUE
+    char b[768];
+    struct fmtbuf f;
+    int n = __atomic_add_fetch(&os_st.nbrief, 1, __ATOMIC_RELAXED);
+    int nfail = __atomic_load_n(&os_st.nfailures, __ATOMIC_RELAXED);
+    if (jfd >= 0) {
+        fb_init(&f, b, sizeof b, jfd);
+        fb_printf(&f, "{\"schema\":1,\"event\":\"enomem_brief\",\"pid\":%d,\"tid\":%d,\"call\":{\"name\":%J,\"args\":{",
+                  (int)os_st.pid, (int)tid, call_name(fc->id));
+        call_args(&f, fc, 1);
+        fb_printf(&f, "},\"errno\":%J},\"simulated\":%s,", errname(fc->err), fc->simulated ? "true" : "false");
+        if (v->cause)
+            fb_printf(&f, "\"diagnosed\":true,\"verdict\":{\"cause\":%J,\"request_pages\":%lld,\"shortfall_pages\":%lld}",
+                      v->cause, (long long)v->request_pages, (long long)v->shortfall_pages);
+        else
+            fb_printf(&f, "\"diagnosed\":false,\"verdict\":null,\"request_pages\":%lld", (long long)v->request_pages);
+        fb_printf(&f, ",\"failure_number\":%d,\"brief_number\":%d}\n", nfail, n);
+        fb_flush(&f);
+    }
+    if (tfd >= 0) {
+        fb_init(&f, b, sizeof b, tfd);
+        fb_printf(&f, "==%d== overshim: %s %s %llu bytes%s, tid %d (failure %d, brief %d of max_brief=%ld; "
+                      "max_reports=%ld reached)\n",
+                  (int)os_st.pid, v->cause ? v->cause : "refused", call_name(fc->id),
+                  (unsigned long long)call_request_bytes(fc), fc->simulated ? " (simulated)" : "", (int)tid, nfail, n,
+                  os_st.opt.max_brief, os_st.opt.max_reports);
+        fb_flush(&f);
+    }
+    if (jfd >= 0 || tfd >= 0) os_st.wrote_events = 1;
+    if (n == 1) say_stderr("max_reports reached: further refusals are one-line events in the files");
+    if (n == os_st.opt.max_brief) say_stderr("max_brief reached: further refusals are only counted (see the exit event)");
+}
+
+struct brief_job {
+    const struct failed_call *fc;
+    const struct brief_verdict *v;
+    pid_t tid;
+};
+
+static void brief_body(void *p)
+{
+    struct brief_job *b = p;
+    os_process_check();
+    struct who w;
+    who_am_i(&w, b->tid);
+    if (w.foreign) { /* its own files, for one line */
+        struct out_stream fj, fl;
+        out_setup(&fj, os_st.opt.json);
+        out_setup(&fl, os_st.opt.log);
+        brief_write(b->fc, b->v, w.tid, out_fd(&fj), out_fd(&fl));
+        if (fj.fd > 2) raw_close(fj.fd);
+        if (fl.fd > 2) raw_close(fl.fd);
+        return;
+    }
+    brief_write(b->fc, b->v, w.tid, out_fd(&os_st.json), out_fd(&os_st.log));
+}
+
+static int open_for(const struct out_stream *s) { return s->fd == -2 || (s->fd >= 0 && s->pid == os_st.pid); }
+
+/* Past max_reports. locked: already on the report stack (policy's decisions). */
+static void brief(const struct failed_call *fc, const struct brief_verdict *v, int locked)
+{
+    if (__atomic_fetch_add(&os_st.nbrief_claimed, 1, __ATOMIC_RELAXED) >= os_st.opt.max_brief) {
+        __atomic_add_fetch(&os_st.nunreported, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    struct brief_job b = {fc, v, locked ? rstack_tid() : raw_gettid()};
+    if (locked) return brief_body(&b);
+    os_process_check();
+    pid_t d = tid_descriptor();
+    int foreign = d > 0 ? d != b.tid : 0;
+    if (!foreign && open_for(&os_st.json) && open_for(&os_st.log)) {
+        brief_write(fc, v, b.tid, os_st.json.fd >= 0 ? os_st.json.fd : -1, os_st.log.fd >= 0 ? os_st.log.fd : -1);
+        return;
+    }
+    if (rstack_run(brief_body, &b) != 0) __atomic_add_fetch(&os_st.nunreported, 1, __ATOMIC_RELAXED);
+}
+
+static int claim_full(void)
+{
+    __atomic_add_fetch(&os_st.nfailures, 1, __ATOMIC_RELAXED);
+    return __atomic_fetch_add(&os_st.nclaimed, 1, __ATOMIC_RELAXED) < os_st.opt.max_reports;
+}
+
+static void kernel_body(void *p)
+{
+    struct failed_call *fc = p;
+    os_process_check();
+    struct who w;
+    who_am_i(&w, rstack_tid());
     uintptr_t lo, hi;
     diagnose_call_range(fc, &lo, &hi);
-    report_lock();
     int tasks = fc->id == CALL_PTHREAD_CREATE || fc->id == CALL_FORK || fc->id == CALL_CLONE ||
                 fc->id == CALL_POSIX_SPAWN || fc->id == CALL_POSIX_SPAWNP;
     livestate_read(&ls, tasks);
     smaps_facts(lo, hi, &sf);
     diagnose(fc, &ls, &sf, &dg);
-    emit(fc, fr, nf, self);
-    report_unlock();
+    emit_full(fc, &w);
+}
+
+void failure_report(struct failed_call *fc)
+{
+    int saved = errno;
+    fc->when_ns = raw_now_ns();
+    if (claim_full()) {
+        if (rstack_run(kernel_body, fc) != 0) __atomic_add_fetch(&os_st.nunreported, 1, __ATOMIC_RELAXED);
+    } else {
+        struct brief_verdict v = {NULL, (int64_t)((call_request_bytes(fc) + 4095) / 4096), 0};
+        brief(fc, &v, 0);
+    }
     errno = saved;
 }
 
 void failure_report_decided(struct failed_call *fc, const struct live_state *st, const struct diagnosis *d)
 {
-    REPORT_PROLOGUE
-    report_lock();
+    int saved = errno;
+    fc->when_ns = raw_now_ns();
+    if (claim_full()) {
+        struct who w;
+        who_am_i(&w, rstack_tid());
+        ls = *st;
+        dg = *d;
+        emit_full(fc, &w);
+    } else {
+        struct brief_verdict v = {d->cause, d->request_pages, d->shortfall_pages};
+        brief(fc, &v, 1);
+    }
+    errno = saved;
+}
+
+int failure_claim_full(void) { return claim_full(); }
+
+void failure_report_claimed(struct failed_call *fc, const struct live_state *st, const struct diagnosis *d)
+{
+    int saved = errno;
+    fc->when_ns = raw_now_ns();
+    struct who w;
+    who_am_i(&w, rstack_tid());
     ls = *st;
     dg = *d;
-    emit(fc, fr, nf, self);
-    report_unlock();
+    emit_full(fc, &w);
+    errno = saved;
+}
+
+void failure_brief_injected(struct failed_call *fc)
+{
+    int saved = errno;
+    fc->when_ns = raw_now_ns();
+    struct brief_verdict v = {"injected", (int64_t)((call_request_bytes(fc) + 4095) / 4096), 0};
+    brief(fc, &v, 0);
     errno = saved;
 }

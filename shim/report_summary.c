@@ -7,11 +7,12 @@
 #include "ledger.h"
 #include "rawsys.h"
 #include "reconcile.h"
+#include "rstack.h"
 #include "report.h"
 #include "state.h"
 #include "touched.h"
 
-static char jbuf[32768], tbuf[32768];
+static char jbuf[16384], tbuf[16384]; /* flushed to the files as they fill */
 
 void report_lock(void) { pthread_mutex_lock(&os_fs->report_mu); }
 void report_unlock(void) { pthread_mutex_unlock(&os_fs->report_mu); }
@@ -141,51 +142,96 @@ void report_summary(const char *via, int status, int have_status)
     fb_printf(&t, ", %llu ms after start, pid %d (parent %d)\n", (unsigned long long)ms, (int)os_st.pid,
               (int)raw_getppid());
     report_ledger(jfd >= 0 ? &j : NULL, tfd >= 0 ? &t : NULL);
+    fb_putc(&j, ',');
+    report_refusal_counts(&j);
     fb_puts(&j, "}\n");
+    if (os_st.nfailures)
+        fb_printf(&t, "         refusals: %d (%d full reports, %d one-line, %d only counted)\n", os_st.nfailures,
+                  os_st.nreports, os_st.nbrief, os_st.nunreported);
     if (jfd >= 0) fb_flush(&j);
     if (tfd >= 0) fb_flush(&t);
     if (jfd >= 0 || tfd >= 0) os_st.wrote_events = 1;
 }
 
-void report_exit(const char *via, int status, int have_status)
+/* "refusals":{...}: how every refusal was told (max_reports, max_brief). */
+void report_refusal_counts(struct fmtbuf *j)
 {
+    fb_printf(j, "\"refusals\":{\"total\":%d,\"reports\":%d,\"brief\":%d,\"unreported\":%d}",
+              __atomic_load_n(&os_st.nfailures, __ATOMIC_RELAXED), os_st.nreports,
+              __atomic_load_n(&os_st.nbrief, __ATOMIC_RELAXED), __atomic_load_n(&os_st.nunreported, __ATOMIC_RELAXED));
+}
+
+struct exit_job {
+    const char *via;
+    int status, have_status;
+};
+
+static void exit_body(void *p)
+{
+    const struct exit_job *x = p;
+    const char *via = x->via;
+    int status = x->status, have_status = x->have_status;
     os_process_check();
-    if (raw_getpid() != os_st.pid) return; /* a vfork child running in our memory */
-    report_lock();
-    if (!os_st.exit_done) {
-        os_st.exit_done = 1;
-        if (os_st.opt.report_at_exit) report_summary(via, status, have_status);
-        if (os_st.wrote_events) {
-            struct fmtbuf j;
-            char b[512];
-            int fd = out_fd(&os_st.json);
-            fb_init(&j, b, sizeof b, fd);
-            fb_printf(&j, "{\"schema\":1,\"event\":\"exit\",\"pid\":%d,\"via\":%J,\"status\":", (int)os_st.pid, via);
-            if (have_status) fb_printf(&j, "%d", status);
-            else fb_puts(&j, "null");
-            if (os_st.first_report_us)
-                fb_printf(&j, ",\"report_write_ms\":%llu.%03llu", (unsigned long long)((os_st.first_report_us - 1) / 1000),
-                          (unsigned long long)((os_st.first_report_us - 1) % 1000));
-            fb_puts(&j, ",\"after_enomem_ms\":");
-            if (os_st.last_enomem_ns) {
-                uint64_t us = (raw_now_ns() - os_st.last_enomem_ns) / 1000;
-                fb_printf(&j, "%llu.%03llu", (unsigned long long)(us / 1000), (unsigned long long)(us % 1000));
-            } else {
-                fb_puts(&j, "null");
-            }
-            fb_puts(&j, "}\n");
-            if (fd >= 0) fb_flush(&j);
-            if (os_st.last_enomem_ns) {
-                int tfd = out_fd(&os_st.log);
-                fb_init(&j, b, sizeof b, tfd);
-                report_prefix(&j);
-                fb_printf(&j, "overshim: process leaves through %s", via);
-                if (have_status) fb_printf(&j, "(%d)", status);
-                fb_printf(&j, ", %llu ms after the last refusal\n",
-                          (unsigned long long)((raw_now_ns() - os_st.last_enomem_ns) / 1000000));
-                if (tfd >= 0) fb_flush(&j);
-            }
+    if (raw_getpid() != os_st.pid) return; /* a task sharing this memory (vfork child): the files are not its own */
+    if (os_st.exit_done) return;
+    os_st.exit_done = 1;
+    if (os_st.opt.report_at_exit) report_summary(via, status, have_status);
+    if (!os_st.wrote_events && !os_st.nfailures) return;
+    struct fmtbuf j;
+    char b[640];
+    int fd = out_fd(&os_st.json);
+    fb_init(&j, b, sizeof b, fd);
+    fb_printf(&j, "{\"schema\":1,\"event\":\"exit\",\"pid\":%d,\"via\":%J,\"status\":", (int)os_st.pid, via);
+    if (have_status) fb_printf(&j, "%d", status);
+    else fb_puts(&j, "null");
+    if (os_st.first_report_us)
+        fb_printf(&j, ",\"report_write_ms\":%llu.%03llu", (unsigned long long)((os_st.first_report_us - 1) / 1000),
+                  (unsigned long long)((os_st.first_report_us - 1) % 1000));
+    fb_puts(&j, ",\"after_enomem_ms\":");
+    if (os_st.last_enomem_ns) {
+        uint64_t us = (raw_now_ns() - os_st.last_enomem_ns) / 1000;
+        fb_printf(&j, "%llu.%03llu", (unsigned long long)(us / 1000), (unsigned long long)(us % 1000));
+    } else {
+        fb_puts(&j, "null");
+    }
+    fb_putc(&j, ',');
+    report_refusal_counts(&j);
+    fb_puts(&j, "}\n");
+    if (fd >= 0) fb_flush(&j);
+    if (os_st.last_enomem_ns || os_st.nunreported) {
+        int tfd = out_fd(&os_st.log);
+        fb_init(&j, b, sizeof b, tfd);
+        report_prefix(&j);
+        fb_printf(&j, "overshim: process leaves through %s", via);
+        if (have_status) fb_printf(&j, "(%d)", status);
+        if (os_st.last_enomem_ns)
+            fb_printf(&j, ", %llu ms after the last refusal",
+                      (unsigned long long)((raw_now_ns() - os_st.last_enomem_ns) / 1000000));
+        fb_printf(&j, "; %d refusals: %d full reports, %d one-line, %d only counted\n", os_st.nfailures,
+                  os_st.nreports, os_st.nbrief, os_st.nunreported);
+        if (tfd >= 0) fb_flush(&j);
+        if (os_st.nunreported && os_st.opt.verbosity >= 1 && tfd != 2) {
+            fb_init(&j, b, sizeof b, 2);
+            report_prefix(&j);
+            fb_printf(&j, "SUMMARY: overshim: %d refusals in all, %d of them only counted (max_reports=%ld, "
+                          "max_brief=%ld)\n",
+                      os_st.nfailures, os_st.nunreported, os_st.opt.max_reports, os_st.opt.max_brief);
+            fb_flush(&j);
         }
     }
-    report_unlock();
 }
+
+void report_exit(const char *via, int status, int have_status)
+{
+    struct exit_job x = {via, status, have_status};
+    rstack_run(exit_body, &x);
+}
+
+static void summary_body(void *p)
+{
+    (void)p;
+    os_process_check();
+    report_summary("overshim_write_summary", 0, 0);
+}
+
+int report_summary_now(void) { return rstack_run(summary_body, NULL); }

@@ -36,7 +36,13 @@ struct os_state {
     struct out_stream log, json;
     uint64_t last_enomem_ns; /* 0 = none */
     int nreports;            /* full reports written */
-    int nfailures;
+    /* Refusals seen, and how they were told; each claimed with an atomic add before
+     * any work, so that past the budgets a refusal costs only the add. */
+    int nfailures;           /* every refusal */
+    int nclaimed;            /* refusals that claimed a full report (up to max_reports) */
+    int nbrief_claimed;      /* refusals that claimed a brief event (up to max_brief) */
+    int nbrief;              /* brief events written */
+    int nunreported;         /* refusals only counted: past max_brief, or no report stack */
     int exit_done;
     int wrote_events;        /* something went to the files: an exit event follows */
     uint64_t first_report_us; /* failure to first report written, microseconds (0: none) */

@@ -42,3 +42,9 @@ pid_t os_gettid(void)
     }
     return t;
 }
+
+pid_t tid_descriptor(void)
+{
+    long off = __atomic_load_n(&tid_off, __ATOMIC_ACQUIRE);
+    return off < 0 ? -1 : *(const pid_t *)((const char *)pthread_self() + off);
+}

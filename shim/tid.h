@@ -9,5 +9,9 @@
  * Call once, on any thread, before other threads use os_gettid(). */
 void tid_init(void);
 pid_t os_gettid(void);
+/* The tid glibc's descriptor holds, unchecked (-1 when its place is unknown): in a
+ * task that shares another's thread pointer (clone(CLONE_VM) without CLONE_SETTLS,
+ * a vfork child) it is that other thread's, not the caller's. */
+pid_t tid_descriptor(void);
 
 #endif

@@ -1,9 +1,9 @@
 /* Stack capture on failure only (libunwind), recorded as module + offset +
  * build-id; a symbol name only where it can be trusted (an exported symbol
  * whose size covers the address). The shim's own frames are left out. Runs
- * under os_guard and before any shim lock is taken (libunwind and the module
- * lookup take the loader lock). Everything points into loaded objects: no copy,
- * no allocation. */
+ * on the report stack under the report lock (rstack.h): libunwind and the module
+ * lookup then take the loader lock, which is why rstack_run waits for the report
+ * lock only so long. Everything points into loaded objects: no copy, no allocation. */
 #ifndef OVERSHIM_UNWIND_H
 #define OVERSHIM_UNWIND_H
 
@@ -21,8 +21,9 @@ struct frame {
 
 #define UNWIND_MAX 256
 
-/* Capture up to max frames of the calling thread. Returns the count. */
-int unwind_capture(struct frame *out, int max);
+/* Capture up to max frames above a libunwind context (rstack_context()). Returns
+ * the count. */
+int unwind_capture_from(void *context, struct frame *out, int max);
 /* Base address of the shim itself (frames inside it are skipped). */
 void unwind_init(void);
 

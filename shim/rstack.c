@@ -1,0 +1,112 @@
+/* The report stack (see rstack.h). */
+#define UNW_LOCAL_ONLY
+#include "rstack.h"
+
+#include <libunwind.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <pthread.h>
+#include <time.h>
+
+#include "rawsys.h"
+#include "state.h"
+
+/* Enough for the deepest report path (unwinding through DWARF, the diagnosis,
+ * the renderers) with room for a signal that cannot be blocked. */
+#define RSTACK_SIZE (128 * 1024)
+#define RSTACK_GUARD 4096
+#define RSTACK_WAIT_S 5
+
+static char *stack_lo; /* lowest usable byte; the guard page lies below it */
+static unw_context_t ctx;
+static pid_t owner; /* kernel tid of the task on the stack, 0 when free */
+
+int rstack_init(void)
+{
+    char *p = raw_mmap(NULL, RSTACK_GUARD + RSTACK_SIZE, PROT_NONE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (p == MAP_FAILED) return -1;
+    if (raw_mprotect(p + RSTACK_GUARD, RSTACK_SIZE, PROT_READ | PROT_WRITE) != 0) {
+        raw_munmap(p, RSTACK_GUARD + RSTACK_SIZE);
+        return -1;
+    }
+    stack_lo = p + RSTACK_GUARD;
+    return 0;
+}
+
+size_t rstack_bytes(void) { return stack_lo ? RSTACK_GUARD + RSTACK_SIZE : 0; }
+
+void *rstack_context(void) { return &ctx; }
+pid_t rstack_tid(void) { return owner; }
+
+#if defined(__x86_64__)
+/* os_rstack_switch(fn, arg, top): call fn(arg) with the stack pointer at top, and
+ * come back. The frame is described by %rbp, so a debugger's backtrace from the
+ * report stack continues into the caller's. */
+void os_rstack_switch(void (*fn)(void *), void *arg, void *top);
+__asm__(".text\n"
+        ".p2align 4\n"
+        ".globl os_rstack_switch\n"
+        ".hidden os_rstack_switch\n"
+        ".type os_rstack_switch,@function\n"
+        "os_rstack_switch:\n"
+        "    .cfi_startproc\n"
+        "    pushq %rbp\n"
+        "    .cfi_def_cfa_offset 16\n"
+        "    .cfi_offset %rbp, -16\n"
+        "    movq %rsp, %rbp\n"
+        "    .cfi_def_cfa_register %rbp\n"
+        "    movq %rdx, %rsp\n"
+        "    movq %rdi, %rax\n"
+        "    movq %rsi, %rdi\n"
+        "    callq *%rax\n"
+        "    movq %rbp, %rsp\n"
+        "    popq %rbp\n"
+        "    .cfi_def_cfa %rsp, 8\n"
+        "    ret\n"
+        "    .cfi_endproc\n"
+        ".size os_rstack_switch, .-os_rstack_switch\n");
+#define HAVE_SWITCH 1
+#else
+#define HAVE_SWITCH 0
+#endif
+
+/* Every signal but the synchronous ones (a fault inside the shim must still be a
+ * fault) and the two that cannot be blocked. */
+static const uint64_t async_signals =
+    ~((1ull << (SIGSEGV - 1)) | (1ull << (SIGBUS - 1)) | (1ull << (SIGILL - 1)) | (1ull << (SIGFPE - 1)) |
+      (1ull << (SIGTRAP - 1)) | (1ull << (SIGSYS - 1)) | (1ull << (SIGABRT - 1)) | (1ull << (SIGKILL - 1)) |
+      (1ull << (SIGSTOP - 1)));
+
+int rstack_run(void (*fn)(void *), void *arg)
+{
+    if (!HAVE_SWITCH || !stack_lo) return -1;
+    pid_t me = raw_gettid();
+    if (__atomic_load_n(&owner, __ATOMIC_ACQUIRE) == me) return -1;
+    uint64_t old = 0;
+    syscall(SYS_rt_sigprocmask, SIG_BLOCK, &async_signals, &old, sizeof old);
+    /* The report lock, but not forever: the unwinder takes the loader lock under it,
+     * so a thread that holds the loader lock (a dl_iterate_phdr callback) and is
+     * refused waits here for a reporter that waits for it. It gives up after a few
+     * seconds and returns the errno without a report. */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += RSTACK_WAIT_S;
+    if (pthread_mutex_timedlock(&os_fs->report_mu, &until) != 0) {
+        syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof old);
+        return -1;
+    }
+    __atomic_store_n(&owner, me, __ATOMIC_RELEASE);
+    unw_getcontext(&ctx);
+#if HAVE_SWITCH
+    os_rstack_switch(fn, arg, stack_lo + RSTACK_SIZE);
+#endif
+    __atomic_store_n(&owner, 0, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&os_fs->report_mu);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof old);
+    return 0;
+}
