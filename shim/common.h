@@ -35,6 +35,11 @@ extern OS_TLS struct os_tls os_t;
 
 /* Set once the constructor has parsed valid options; 0 means pure pass-through. */
 extern int os_active;
+/* Set once the program made a task that shares its memory and a thread's TLS
+ * (clone(CLONE_VM) without CLONE_SETTLS or CLONE_VFORK): from then on the memory
+ * wrappers first ask os_foreign_task() (one system call). */
+extern int os_shared_tls;
+int os_foreign_task(void);
 
 /* The code a fork runs (the atfork handlers and the fork wrapper): kept together
  * in one page-aligned section, so a fork child faults in one page of shim text. */

@@ -17,6 +17,19 @@
 #include "resolve.h"
 
 
+/* A task that shares this memory and another thread's TLS (clone(CLONE_VM) without
+ * CLONE_SETTLS, seen by the clone wrapper): the TLS it would use, the ledger record
+ * and the guard, are that thread's, so it records nothing; a refusal is still
+ * reported, under its own pid (report_enomem.c). */
+#define FOREIGN(fail, call, id, ...)                                                                 \
+    do {                                                                                            \
+        if (OS_UNLIKELY(os_shared_tls) && os_active && os_foreign_task()) {                         \
+            __typeof__(call) r_ = call;                                                             \
+            if (r_ == (fail) && errno == ENOMEM) os_refused(id, ENOMEM, __VA_ARGS__);                \
+            return r_;                                                                              \
+        }                                                                                           \
+    } while (0)
+
 #define GATE(fail, ...)                                                                             \
     do {                                                                                            \
         if (OS_UNLIKELY(os_policy)) {                                                               \
@@ -45,6 +58,8 @@ static void *mmap_common(enum call_id id, void *r, void *addr, size_t len, int p
 OS_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
     ENSURE(mmap);
+    FOREIGN(MAP_FAILED, REAL(mmap)(addr, len, prot, flags, fd, off), CALL_MMAP, (uint64_t)addr, len, (uint64_t)prot,
+            (uint64_t)flags, (uint64_t)fd, (uint64_t)off);
     if (!READY()) return REAL(mmap)(addr, len, prot, flags, fd, off);
     GATE(MAP_FAILED, CALL_MMAP, 1, (uint64_t)addr, len, (uint64_t)prot, (uint64_t)flags, (uint64_t)fd, (uint64_t)off);
     void *r = REAL(mmap)(addr, len, prot, flags, fd, off);
@@ -54,6 +69,8 @@ OS_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t 
 OS_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
 {
     ENSURE(mmap64);
+    FOREIGN(MAP_FAILED, REAL(mmap64)(addr, len, prot, flags, fd, off), CALL_MMAP64, (uint64_t)addr, len, (uint64_t)prot,
+            (uint64_t)flags, (uint64_t)fd, (uint64_t)off);
     if (!READY()) return REAL(mmap64)(addr, len, prot, flags, fd, off);
     GATE(MAP_FAILED, CALL_MMAP64, 1, (uint64_t)addr, len, (uint64_t)prot, (uint64_t)flags, (uint64_t)fd, (uint64_t)off);
     void *r = REAL(mmap64)(addr, len, prot, flags, fd, off);
@@ -63,6 +80,7 @@ OS_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off6
 OS_EXPORT int munmap(void *addr, size_t len)
 {
     ENSURE(munmap);
+    FOREIGN(-1, REAL(munmap)(addr, len), CALL_MUNMAP, (uint64_t)addr, len, 0, 0, 0, 0);
     if (!READY()) return REAL(munmap)(addr, len);
     GATE(-1, CALL_MUNMAP, 1, (uint64_t)addr, len, 0, 0, 0, 0);
     if (((uintptr_t)addr & 4095) || len == 0) return REAL(munmap)(addr, len); /* EINVAL: nothing changes */
@@ -92,6 +110,8 @@ OS_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...
         va_end(ap);
     }
     ENSURE(mremap);
+    FOREIGN(MAP_FAILED, REAL(mremap)(old, old_len, new_len, flags, want), CALL_MREMAP, (uint64_t)old, old_len, new_len,
+            (uint64_t)flags, (uint64_t)want, 0);
     if (!READY()) return REAL(mremap)(old, old_len, new_len, flags, want);
     GATE(MAP_FAILED, CALL_MREMAP, 1, (uint64_t)old, old_len, new_len, (uint64_t)flags, (uint64_t)want, 0);
     /* the old range leaves the ledger first: a move frees it for other threads */
@@ -117,6 +137,7 @@ OS_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...
 OS_EXPORT int mprotect(void *addr, size_t len, int prot)
 {
     ENSURE(mprotect);
+    FOREIGN(-1, REAL(mprotect)(addr, len, prot), CALL_MPROTECT, (uint64_t)addr, len, (uint64_t)prot, 0, 0, 0);
     if (!READY()) return REAL(mprotect)(addr, len, prot);
     GATE(-1, CALL_MPROTECT, 1, (uint64_t)addr, len, (uint64_t)prot, 0, 0, 0);
     int r = REAL(mprotect)(addr, len, prot);
@@ -132,6 +153,7 @@ OS_EXPORT int mprotect(void *addr, size_t len, int prot)
 OS_EXPORT int brk(void *addr)
 {
     ENSURE(brk);
+    FOREIGN(-1, REAL(brk)(addr), CALL_BRK, (uint64_t)addr, (uint64_t)REAL(sbrk)(0), 0, 0, 0, 0);
     if (!READY()) return REAL(brk)(addr);
     void *old = REAL(sbrk)(0);
     GATE(-1, CALL_BRK, 1, (uint64_t)addr, (uint64_t)old, 0, 0, 0, 0);
@@ -148,6 +170,7 @@ OS_EXPORT int brk(void *addr)
 OS_EXPORT void *sbrk(intptr_t inc)
 {
     ENSURE(sbrk);
+    FOREIGN((void *)-1, REAL(sbrk)(inc), CALL_SBRK, (uint64_t)inc, (uint64_t)REAL(sbrk)(0), 0, 0, 0, 0);
     if (!READY() || inc == 0) return REAL(sbrk)(inc);
     GATE((void *)-1, CALL_SBRK, 1, (uint64_t)inc, (uint64_t)REAL(sbrk)(0), 0, 0, 0, 0);
     void *old = REAL(sbrk)(inc);

@@ -2,6 +2,7 @@
  * pthread_create, fork, posix_spawn, posix_spawnp, exit, _exit, _Exit.
  * No vfork wrapper: a C wrapper's frame is reused by the vfork child (FACTS.md §4). */
 #include <errno.h>
+#include <sched.h>
 #include <pthread.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -16,7 +17,16 @@
 #include "interpose.h"
 #include "resolve.h"
 #include "state.h"
+#include "tid.h"
 
+
+int os_shared_tls;
+
+int os_foreign_task(void)
+{
+    pid_t d = tid_descriptor();
+    return d > 0 ? d != raw_gettid() : raw_getpid() != os_st.pid;
+}
 
 /* Simulation and injection: 0, or the errno policy refused the call with. */
 static int gate(enum call_id id, uint64_t a0, uint64_t a1, uint64_t a2)
@@ -37,6 +47,8 @@ OS_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
         errno = g;
         return -1;
     }
+    if ((flags & CLONE_VM) && !(flags & (CLONE_SETTLS | CLONE_VFORK)))
+        __atomic_store_n(&os_shared_tls, 1, __ATOMIC_RELEASE); /* before the child can run */
     int r = REAL(clone)(fn, stack, flags, arg, ptid, tls, ctid);
     if (r == -1 && (errno == ENOMEM || errno == EAGAIN)) {
         int e = errno;

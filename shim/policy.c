@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 
 #include "diagnose.h"
@@ -25,7 +26,7 @@ static struct live_state base;         /* the modelled box without the program *
 static int64_t start_ac_pages;         /* the program's accountable pages at start */
 static int64_t start_rss_pages;        /* its touched anonymous pages at start */
 static int64_t malloc_mapped_bytes;    /* large malloc blocks (glibc's own mmaps) */
-static char snap_text[1 << 20];        /* the snapshot file, read once */
+#define SNAP_MAX (1 << 20)                /* a snapshot file's largest size */
 
 int policy_mode(int live_mode) { return sim_on ? base.in.overcommit_memory : live_mode; }
 
@@ -47,14 +48,18 @@ int policy_init(char *err, size_t errcap)
     if (sim_requested(o)) {
         memset(&base, 0, sizeof base);
         if (o->simulate[0]) {
-            ssize_t n = raw_read_file(o->simulate, snap_text, sizeof snap_text);
-            if (n < 0) return os_snprintf(err, errcap, "simulate=%s: cannot read the file", o->simulate), -1;
-            if ((size_t)n >= sizeof snap_text - 1)
-                return os_snprintf(err, errcap, "simulate=%s: larger than 1 MiB", o->simulate), -1;
+            /* read once into a mapping of its own, given back once parsed: a process that
+             * simulates keeps no megabyte of buffer for it */
+            char *text = raw_mmap(NULL, SNAP_MAX, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (text == MAP_FAILED) return os_snprintf(err, errcap, "simulate=%s: no memory to read it", o->simulate), -1;
+            ssize_t n = raw_read_file(o->simulate, text, SNAP_MAX);
             struct snapshot s;
             char why[256];
-            if (snapshot_parse(snap_text, &s, why, sizeof why) != 0)
-                return os_snprintf(err, errcap, "simulate=%s: %s", o->simulate, why), -1;
+            int bad = n < 0 ? 1 : (size_t)n >= SNAP_MAX - 1 ? 2 : snapshot_parse(text, &s, why, sizeof why) != 0 ? 3 : 0;
+            raw_munmap(text, SNAP_MAX);
+            if (bad == 1) return os_snprintf(err, errcap, "simulate=%s: cannot read the file", o->simulate), -1;
+            if (bad == 2) return os_snprintf(err, errcap, "simulate=%s: larger than 1 MiB", o->simulate), -1;
+            if (bad == 3) return os_snprintf(err, errcap, "simulate=%s: %s", o->simulate, why), -1;
             os_snprintf(base.release, sizeof base.release, "%s", s.release);
             base.k = s.k;
             base.mi = s.mi;

@@ -29,7 +29,7 @@ const int os_symbol_required[] = {
 const size_t os_symbol_count = OS_ARRAY_LEN(os_symbol_names);
 
 /* --- bootstrap buffer: bump allocation, never freed ------------------------ */
-char os_boot_buf[256 * 1024] __attribute__((aligned(64)));
+char os_boot_buf[OS_BOOT_BUF_SIZE] __attribute__((aligned(64)));
 static size_t boot_used;
 
 struct boot_hdr {

@@ -38,7 +38,8 @@ extern int os_glibc_chunks;
 
 /* Bootstrap allocator for allocations made while resolving. */
 void *bootstrap_alloc(size_t size, size_t align);
-extern char os_boot_buf[256 * 1024];
+#define OS_BOOT_BUF_SIZE (64 * 1024) /* what dlsym allocates while the real functions are looked up: a few KiB */
+extern char os_boot_buf[OS_BOOT_BUF_SIZE];
 static inline int bootstrap_owns(const void *p)
 {
     return (const char *)p >= os_boot_buf && (const char *)p < os_boot_buf + sizeof os_boot_buf;
