@@ -402,6 +402,39 @@ static void diagnose_fork(struct diagnosis *d, const struct live_state *s, const
     }
 }
 
+/* The shim's own share of what the check counted (live_state.own_*, filled by the
+ * shim at a real refusal): said in the explanation, and when the call would have
+ * passed without it, said first among the remedies, so the program is not blamed for
+ * the shim's mappings, address space or commit. */
+static void remedy_first(struct diagnosis *d, const char *text)
+{
+    int n = d->nremedies < DIAG_MAX_REMEDIES ? d->nremedies : DIAG_MAX_REMEDIES - 1;
+    memmove(d->remedies[1], d->remedies[0], (size_t)n * sizeof d->remedies[0]);
+    os_snprintf(d->remedies[0], sizeof d->remedies[0], "%s", text);
+    d->nremedies = n + 1;
+}
+
+static void own_share(struct diagnosis *d, const struct live_state *s)
+{
+    int64_t own = 0, over = d->shortfall_pages;
+    const char *what = NULL, *unit = "pages";
+    if (!strcmp(d->cause, "max_map_count")) own = s->own_maps, what = "mappings", unit = "mappings";
+    else if (!strcmp(d->cause, "rlimit_as")) own = s->own_vm_pages, what = "pages of VmSize";
+    else if (!strcmp(d->cause, "overcommit_never")) own = s->own_commit_pages, what = "pages of Committed_AS";
+    if (!what || own <= 0) return;
+    size_t n = strlen(d->explanation);
+    os_snprintf(d->explanation + n, sizeof d->explanation - n, "; overshim itself accounts for %lld of those %s",
+                (long long)own, what);
+    if (over > 0 && own >= over) {
+        char t[320];
+        os_snprintf(t, sizeof t,
+                    "without overshim this call would have passed: the shim's own %lld %s are more than the %lld "
+                    "%s it was short by (run without LD_PRELOAD, or raise the limit by that much)",
+                    (long long)own, unit, (long long)over, unit);
+        remedy_first(d, t);
+    }
+}
+
 void diagnose(const struct failed_call *fc, const struct live_state *s, const struct smaps_facts *f,
               struct diagnosis *d)
 {
@@ -495,4 +528,5 @@ void diagnose(const struct failed_call *fc, const struct live_state *s, const st
                    "(kernel memory, a memcg charge, a transient condition, or a limit overshim does not model)");
         memset(&d->kv, 0, sizeof d->kv);
     }
+    own_share(d, s);
 }

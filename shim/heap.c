@@ -31,6 +31,43 @@ struct free_block {
 };
 
 static struct free_block *free_list[HEAP_NCLASS];
+/* Where the heap's memory lies, for the footprint (footprint.c): chunks merge with
+ * a neighbour (the kernel places a new mapping just below the last one). */
+#define HEAP_EXTENTS 32
+static struct {
+    uintptr_t lo, hi;
+} extents[HEAP_EXTENTS];
+static int nextents;
+
+static void extent_add(uintptr_t lo, uintptr_t hi)
+{
+    for (int i = 0; i < nextents; i++) {
+        if (extents[i].lo == hi) return (void)(extents[i].lo = lo);
+        if (extents[i].hi == lo) return (void)(extents[i].hi = hi);
+    }
+    if (nextents < HEAP_EXTENTS) extents[nextents].lo = lo, extents[nextents++].hi = hi;
+}
+
+static void extent_remove(uintptr_t lo, uintptr_t hi)
+{
+    for (int i = 0; i < nextents; i++) {
+        if (extents[i].lo == lo && extents[i].hi == hi) {
+            extents[i] = extents[--nextents];
+            return;
+        }
+        if (extents[i].lo == lo && extents[i].hi > hi) return (void)(extents[i].lo = hi);
+        if (extents[i].hi == hi && extents[i].lo < lo) return (void)(extents[i].hi = lo);
+    }
+}
+
+int heap_extents(uintptr_t *out, int max)
+{
+    pthread_mutex_lock(&os_fs->heap_mu);
+    int n = 0;
+    for (int i = 0; i < nextents && n < max; i++, n++) out[2 * n] = extents[i].lo, out[2 * n + 1] = extents[i].hi;
+    pthread_mutex_unlock(&os_fs->heap_mu);
+    return n;
+}
 static char *bump, *bump_end;
 int64_t os_heap_mapped;
 
@@ -46,6 +83,7 @@ static void *map(size_t len)
     void *p = raw_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return NULL;
     __atomic_add_fetch(&os_heap_mapped, (int64_t)len, __ATOMIC_RELAXED);
+    extent_add((uintptr_t)p, (uintptr_t)p + len);
     return p;
 }
 
@@ -107,7 +145,10 @@ static void free_locked(void *p)
     struct block_hdr *h = (struct block_hdr *)((char *)p - HEAP_HDR);
     if (h->large) {
         size_t len = (size_t)h->size;
-        if (raw_munmap(h, len) == 0) __atomic_sub_fetch(&os_heap_mapped, (int64_t)len, __ATOMIC_RELAXED);
+        if (raw_munmap(h, len) == 0) {
+            __atomic_sub_fetch(&os_heap_mapped, (int64_t)len, __ATOMIC_RELAXED);
+            extent_remove((uintptr_t)h, (uintptr_t)h + len);
+        }
         return;
     }
     int c = class_of((size_t)h->size);

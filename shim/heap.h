@@ -14,6 +14,8 @@ void os_heap_free(void *p);
 void heap_prefork(void);
 void heap_postfork_parent(void);
 
+/* Where its mappings lie: up to max [lo, hi) pairs into out (2 words each). */
+int heap_extents(uintptr_t *out, int max);
 /* Writable bytes the heap has mapped (the shim's own memory). */
 extern int64_t os_heap_mapped;
 

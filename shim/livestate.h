@@ -27,6 +27,9 @@ struct live_state {
     int64_t ruid;
     int cap_sys_resource;
     int totalreserve_from_zoneinfo;
+    /* The shim's own share of the process (footprint.h), when it reports a real
+     * refusal; 0 elsewhere (the command, the simulator). */
+    int64_t own_vm_pages, own_maps, own_commit_pages;
 };
 
 /* Read the live system. `full`: also the costly parts (task counts). */

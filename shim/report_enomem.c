@@ -10,6 +10,7 @@
 #include "diagnose.h"
 #include "failure.h"
 #include "fmt.h"
+#include "footprint.h"
 #include "ledger.h"
 #include "livestate.h"
 #include "rawsys.h"
@@ -23,6 +24,7 @@
 static struct live_state ls;
 static struct smaps_facts sf;
 static struct diagnosis dg;
+static struct footprint fp; /* the shim's own share, read with the state */
 static char jbuf[16384], tbuf[16384]; /* flushed to the files as they fill */
 
 static const char *errname(int e) { return e == EAGAIN ? "EAGAIN" : e == ENOMEM ? "ENOMEM" : "E?"; }
@@ -244,6 +246,13 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
     fb_putc(&j, ',');
 
     report_ledger(jfd >= 0 ? &j : NULL, tfd >= 0 ? &t : NULL);
+    fb_printf(&j, ",\"overshim_footprint\":{\"vm_bytes\":%llu,\"mappings\":%lld,\"committed_bytes\":%llu}",
+              (unsigned long long)fp.vm_bytes, (long long)fp.mappings, (unsigned long long)fp.committed_bytes);
+    fb_puts(&t, "         overshim's own share (its image, libunwind, report stack, heap): VmSize ");
+    fb_size(&t, fp.vm_bytes);
+    fb_printf(&t, ", %lld mappings, committed ", (long long)fp.mappings);
+    fb_size(&t, fp.committed_bytes);
+    fb_putc(&t, '\n');
 
     fb_putc(&j, ',');
     json_system(&j);
@@ -443,6 +452,15 @@ static int claim_full(void)
     return __atomic_fetch_add(&os_st.nclaimed, 1, __ATOMIC_RELAXED) < os_st.opt.max_reports;
 }
 
+static void own_footprint(struct live_state *st)
+{
+    int64_t pb = (st->in.page_kb ? st->in.page_kb : 4) * 1024;
+    if (footprint_read(&fp, st->in.overcommit_memory) != 0) memset(&fp, 0, sizeof fp);
+    st->own_vm_pages = (int64_t)(fp.vm_bytes / (uint64_t)pb);
+    st->own_maps = fp.mappings;
+    st->own_commit_pages = (int64_t)(fp.committed_bytes / (uint64_t)pb);
+}
+
 static void kernel_body(void *p)
 {
     struct failed_call *fc = p;
@@ -454,6 +472,7 @@ static void kernel_body(void *p)
     int tasks = fc->id == CALL_PTHREAD_CREATE || fc->id == CALL_FORK || fc->id == CALL_CLONE ||
                 fc->id == CALL_POSIX_SPAWN || fc->id == CALL_POSIX_SPAWNP;
     livestate_read(&ls, tasks);
+    own_footprint(&ls);
     smaps_facts(lo, hi, &sf);
     diagnose(fc, &ls, &sf, &dg);
     emit_full(fc, &w);
@@ -481,6 +500,7 @@ void failure_report_decided(struct failed_call *fc, const struct live_state *st,
         who_am_i(&w, rstack_tid());
         ls = *st;
         dg = *d;
+        if (footprint_read(&fp, ls.in.overcommit_memory) != 0) memset(&fp, 0, sizeof fp);
         emit_full(fc, &w);
     } else {
         struct brief_verdict v = {d->cause, d->request_pages, d->shortfall_pages};
@@ -499,6 +519,7 @@ void failure_report_claimed(struct failed_call *fc, const struct live_state *st,
     who_am_i(&w, rstack_tid());
     ls = *st;
     dg = *d;
+    if (footprint_read(&fp, ls.in.overcommit_memory) != 0) memset(&fp, 0, sizeof fp);
     emit_full(fc, &w);
     errno = saved;
 }

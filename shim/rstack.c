@@ -38,7 +38,13 @@ int rstack_init(void)
     return 0;
 }
 
-size_t rstack_bytes(void) { return stack_lo ? RSTACK_GUARD + RSTACK_SIZE : 0; }
+int rstack_range(uintptr_t *lo, uintptr_t *hi)
+{
+    if (!stack_lo) return -1;
+    *lo = (uintptr_t)(stack_lo - RSTACK_GUARD);
+    *hi = (uintptr_t)(stack_lo + RSTACK_SIZE);
+    return 0;
+}
 
 void *rstack_context(void) { return &ctx; }
 pid_t rstack_tid(void) { return owner; }

@@ -9,6 +9,7 @@
 #define OVERSHIM_RSTACK_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Map the stack (constructor). 0, or -1: then rstack_run always refuses. */
@@ -22,7 +23,7 @@ int rstack_run(void (*fn)(void *), void *arg);
  * kernel tid of the task running fn. */
 void *rstack_context(void);
 pid_t rstack_tid(void);
-/* The stack's mapping, for the footprint (bytes and mappings: stack + guard). */
-size_t rstack_bytes(void);
+/* The stack's mapping with its guard, for the footprint: 0, or -1 (none). */
+int rstack_range(uintptr_t *lo, uintptr_t *hi);
 
 #endif

@@ -71,6 +71,12 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *p)
     return 1;
 }
 
+void unwind_self_range(uintptr_t *lo, uintptr_t *hi)
+{
+    *lo = self_lo;
+    *hi = self_hi;
+}
+
 void unwind_init(void)
 {
     dl_iterate_phdr(find_self, NULL);
