@@ -316,8 +316,10 @@ static void emit_full(struct failed_call *fc, const struct who *w)
     if (depth < 1) depth = 1;
     if (depth > UNWIND_MAX) depth = UNWIND_MAX;
     int nf = unwind_capture_from(rstack_context(), fr, depth);
-    os_st.nreports++;
-    os_st.last_enomem_ns = fc->when_ns;
+    if (!w->foreign) { /* a foreign task's report is not this process's */
+        os_st.nreports++;
+        os_st.last_enomem_ns = fc->when_ns;
+    }
     struct out_stream fj, fl; /* a foreign task's own files, opened for this report only */
     struct out_stream *js = &os_st.json, *lg = &os_st.log;
     if (w->foreign) {
@@ -328,8 +330,8 @@ static void emit_full(struct failed_call *fc, const struct who *w)
     }
     int jfd = out_fd(js), tfd = out_fd(lg);
     write_full(fc, fr, nf, &dg, w, jfd, tfd);
-    if (!os_st.first_report_us) os_st.first_report_us = (raw_now_ns() - fc->when_ns) / 1000 + 1;
-    if (jfd >= 0 || tfd >= 0) os_st.wrote_events = 1;
+    if (!w->foreign && !os_st.first_report_us) os_st.first_report_us = (raw_now_ns() - fc->when_ns) / 1000 + 1;
+    if (!w->foreign && (jfd >= 0 || tfd >= 0)) os_st.wrote_events = 1;
     if (strcmp(os_st.opt.syslog, "0") != 0) {
         char b[1024];
         struct fmtbuf e;
@@ -446,10 +448,26 @@ static void brief(const struct failed_call *fc, const struct brief_verdict *v, i
     if (rstack_run(brief_body, &b) != 0) __atomic_add_fetch(&os_st.nunreported, 1, __ATOMIC_RELAXED);
 }
 
-static int claim_full(void)
+/* The budgets are per process: a foreign task (who_am_i) has its own, apart from the
+ * counts of the process whose memory it shares. */
+static int foreign_failures, foreign_claimed;
+
+static int claim_full_as(int foreign)
 {
+    if (foreign) {
+        __atomic_add_fetch(&foreign_failures, 1, __ATOMIC_RELAXED);
+        return __atomic_fetch_add(&foreign_claimed, 1, __ATOMIC_RELAXED) < os_st.opt.max_reports;
+    }
     __atomic_add_fetch(&os_st.nfailures, 1, __ATOMIC_RELAXED);
     return __atomic_fetch_add(&os_st.nclaimed, 1, __ATOMIC_RELAXED) < os_st.opt.max_reports;
+}
+
+static int claim_full(void) { return claim_full_as(0); }
+
+static int caller_is_foreign(void)
+{
+    pid_t d = tid_descriptor();
+    return d > 0 ? d != raw_gettid() : raw_getpid() != os_st.pid;
 }
 
 static void own_footprint(struct live_state *st)
@@ -482,9 +500,10 @@ void failure_report(struct failed_call *fc)
 {
     int saved = errno;
     fc->when_ns = raw_now_ns();
-    if (claim_full()) {
+    int foreign = caller_is_foreign();
+    if (claim_full_as(foreign)) {
         if (rstack_run(kernel_body, fc) != 0) __atomic_add_fetch(&os_st.nunreported, 1, __ATOMIC_RELAXED);
-    } else {
+    } else if (!foreign) {
         struct brief_verdict v = {NULL, (int64_t)((call_request_bytes(fc) + 4095) / 4096), 0};
         brief(fc, &v, 0);
     }

@@ -67,12 +67,13 @@ static void *small_stack_thread(void *a)
 /* Recurse until only `left` bytes of this thread's stack remain, then refuse. */
 static uintptr_t stack_lo;
 static size_t left;
+static int only_mmap;
 static int __attribute__((noinline)) deep(int n)
 {
     volatile char pad[512];
     pad[0] = (char)n;
     if ((uintptr_t)__builtin_frame_address(0) > stack_lo + left + sizeof pad) return deep(n + 1) + pad[0];
-    return refused_mmap() && refused_malloc() ? 0 : 1000000;
+    return refused_mmap() && (only_mmap || refused_malloc()) ? 0 : 1000000;
 }
 
 static void *recursing_thread(void *a)
@@ -83,8 +84,14 @@ static void *recursing_thread(void *a)
     void *lo;
     size_t sz;
     pthread_attr_getstack(&at, &lo, &sz);
+    size_t guard = 0;
+    pthread_attr_getguardsize(&at, &guard); /* glibc counts the guard in the stack it reports */
     pthread_attr_destroy(&at);
-    stack_lo = (uintptr_t)lo;
+    stack_lo = (uintptr_t)lo + guard;
+    /* bind mmap, malloc and sysinfo first: lazy PLT binding alone needs ~2 KiB of stack */
+    munmap(mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), 4096);
+    free(malloc(64));
+    (void)too_big();
     int r = deep(0);
     return (void *)(intptr_t)(r < 1000000);
 }
@@ -194,6 +201,24 @@ static int storm(long n, int with_timer)
     return refused == n ? 0 : 1;
 }
 
+/* VmSize and mappings as they stand, then a refusal: under the shim its report's
+ * overshim_footprint must be what the shim added to both. */
+static int footprint(void)
+{
+    char line[512];
+    long vm = -1, maps = 0;
+    FILE *f = fopen("/proc/self/status", "r");
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmSize:", 7)) vm = atol(line + 7);
+    if (f) fclose(f);
+    f = fopen("/proc/self/maps", "r");
+    while (f && fgets(line, sizeof line, f))
+        if (!strstr(line, "[vsyscall]")) maps++;
+    if (f) fclose(f);
+    printf("vmsize_kb %ld maps %ld\n", vm, maps);
+    return refused_mmap() ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -204,18 +229,22 @@ int main(int argc, char **argv)
         printf("small stack %s KiB, %s: %s\n", argv[2], what, r == 0 ? "refused" : "not refused");
         return r;
     }
-    if (!strcmp(mode, "recurse") && argc > 2) { /* recurse LEFT_KIB: on a 256 KiB thread */
-        left = strtoul(argv[2], NULL, 0) * 1024;
+    if (!strcmp(mode, "recurse") && argc > 2) { /* recurse LEFT_KIB [mmap]: on a 256 KiB thread; LEFTb: bytes */
+        char *end;
+        left = strtoul(argv[2], &end, 0);
+        if (*end != 'b') left *= 1024;
+        only_mmap = argc > 3 && !strcmp(argv[3], "mmap");
         int r = run_on_stack(recursing_thread, 256);
         printf("recursion leaving %s KiB: %s\n", argv[2], r == 0 ? "refused" : "not refused");
         return r;
     }
     if (!strcmp(mode, "clonevm")) return clonevm();
+    if (!strcmp(mode, "footprint")) return footprint();
     if (!strcmp(mode, "simultaneous")) /* simultaneous N [BYTES] */
         return simultaneous(argc > 2 ? atoi(argv[2]) : 8, argc > 3 ? strtoull(argv[3], NULL, 0) : 0);
     if (!strcmp(mode, "storm")) return storm(argc > 2 ? atol(argv[2]) : 1000, 0);
     if (!strcmp(mode, "timerstorm")) return storm(argc > 2 ? atol(argv[2]) : 1000, 1);
     fprintf(stderr, "usage: hostile smallstack KIB WHAT | recurse LEFT_KIB | clonevm | simultaneous N [BYTES] | "
-                    "storm N | timerstorm N\n");
+                    "storm N | timerstorm N | footprint\n");
     return 2;
 }
