@@ -204,3 +204,29 @@ Test(diagnose, nothing_explains_it)
     cr_expect_str_eq(d.cause, "unknown");
     cr_expect(strlen(d.explanation) > 20);
 }
+
+/* The shim's own share: named in the explanation; first among the remedies when
+ * the call would have passed without it, and not when it would not. */
+Test(diagnose, own_share_is_not_blamed_on_the_program)
+{
+    struct live_state s = state("6.18.0", 0);
+    s.map_count = 65531; /* short by 2 (the kernel needs room for a split) */
+    s.own_maps = 20;
+    struct failed_call fc = mmap_call(0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS);
+    struct smaps_facts f = {0};
+    struct diagnosis d;
+    diagnose(&fc, &s, &f, &d);
+    cr_expect_str_eq(d.cause, "max_map_count");
+    cr_expect(strstr(d.explanation, "overshim itself accounts for 20 of those mappings"), "%s", d.explanation);
+    cr_expect(strstr(d.remedies[0], "without overshim this call would have passed"), "%s", d.remedies[0]);
+    cr_expect(strstr(d.remedies[1], "raise vm.max_map_count"), "the program's remedies stay: %s", d.remedies[1]);
+
+    s = state("6.18.0", 0);
+    s.rlim_as = (10000ll + 16384) * 4096;
+    s.own_vm_pages = 300; /* far less than the 114688 pages it is short by */
+    fc = mmap_call(0, 512ull << 20, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
+    diagnose(&fc, &s, &f, &d);
+    cr_expect_str_eq(d.cause, "rlimit_as");
+    cr_expect(strstr(d.explanation, "overshim itself accounts for 300 of those pages of VmSize"), "%s", d.explanation);
+    for (int i = 0; i < d.nremedies; i++) cr_expect(!strstr(d.remedies[i], "without overshim"), "%s", d.remedies[i]);
+}
