@@ -6,7 +6,8 @@ BUILD   := build
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS_BASE := -std=gnu11 -D_GNU_SOURCE -g -O2 $(WARN) -I/usr/include/x86_64-linux-gnu
 SHIM_CFLAGS := $(CFLAGS_BASE) -fPIC -fvisibility=hidden -ftls-model=initial-exec -fno-builtin-malloc \
-               -fno-builtin-free -fno-builtin-calloc -fno-builtin-realloc -fno-stack-protector -Iinclude
+               -fno-builtin-free -fno-builtin-calloc -fno-builtin-realloc -fno-stack-protector -Iinclude \
+               -include shim/glibc_compat.h
 SHIM_SRC := $(wildcard shim/*.c)
 SHIM_OBJ := $(patsubst shim/%.c,$(BUILD)/shim/%.o,$(SHIM_SRC))
 # The kernel-model core that the command and the unit tests link directly (no interposition).

@@ -66,7 +66,7 @@ static void warn_shadowed(void)
     struct obj_info self, other;
     if (!obj_find((void *)warn_shadowed, &self)) return;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        void *f = dlsym(RTLD_DEFAULT, names[i]);
+        void *f = dlsym ? dlsym(RTLD_DEFAULT, names[i]) : NULL;
         if (!f || !obj_find(f, &other) || other.base == self.base) continue;
         if (strstr(other.name, "/libc.so")) continue;
         char m[600];

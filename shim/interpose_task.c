@@ -16,6 +16,7 @@
 #include "report.h"
 #include "interpose.h"
 #include "resolve.h"
+#include "elfsym.h"
 #include "state.h"
 #include "tid.h"
 
@@ -76,7 +77,7 @@ static void own_stack(int64_t model, uintptr_t *lo, uintptr_t *hi)
         return;
     }
     pthread_attr_t a;
-    if (pthread_getattr_np(pthread_self(), &a) == 0) {
+    if (pthread_getattr_np && pthread_attr_getstack && pthread_getattr_np(pthread_self(), &a) == 0) {
         void *addr;
         size_t size;
         if (pthread_attr_getstack(&a, &addr, &size) == 0) *lo = (uintptr_t)addr, *hi = *lo + size;
@@ -100,12 +101,23 @@ static void *trampoline(void *p)
 /* What glibc will commit for the new thread's stack: the attribute's size (or the
  * default, the RLIMIT_STACK soft limit), charged at glibc's internal mprotect.
  * 0 when the caller supplies its own stack. */
+static int (*getattr_default)(pthread_attr_t *); /* glibc 2.18+: looked up, not linked */
+static int getattr_default_looked;
+
 static int64_t model_stack(const pthread_attr_t *attr)
 {
     pthread_attr_t def;
     const pthread_attr_t *a = attr;
+    if (!pthread_attr_getstack || !pthread_attr_getstacksize) return 0;
     if (!a) {
-        if (pthread_getattr_default_np(&def) != 0) return 0;
+        if (!__atomic_load_n(&getattr_default_looked, __ATOMIC_ACQUIRE)) {
+            int ifunc;
+            __atomic_store_n(&getattr_default, elf_next_symbol("pthread_getattr_default_np", ELFSYM_ANY, &ifunc),
+                             __ATOMIC_RELEASE);
+            __atomic_store_n(&getattr_default_looked, 1, __ATOMIC_RELEASE);
+        }
+        int (*gd)(pthread_attr_t *) = __atomic_load_n(&getattr_default, __ATOMIC_ACQUIRE);
+        if (!gd || gd(&def) != 0) return 0;
         a = &def;
     }
     void *lo = NULL;

@@ -88,7 +88,7 @@ void ledger_init(int overcommit_mode, int kernel_ge_6_7)
 {
     mode = overcommit_mode;
     uncharge_unfaulted = kernel_ge_6_7;
-    exit_key_ok = pthread_key_create(&exit_key, on_thread_exit) == 0;
+    exit_key_ok = pthread_key_create && pthread_setspecific && pthread_key_create(&exit_key, on_thread_exit) == 0;
 }
 
 void ledger_lock(void)

@@ -1,4 +1,5 @@
 /* Real-symbol resolution and the bootstrap allocator (see resolve.h). */
+#include "elfsym.h"
 #include "objects.h"
 #include "resolve.h"
 
@@ -82,7 +83,12 @@ int resolve_all(void)
     struct obj_info self, im, iu;
     int self_known = obj_find((void *)resolve_all, &self);
     for (size_t i = 0; i < os_symbol_count; i++) {
-        void *f = dlsym(RTLD_NEXT, os_symbol_names[i]);
+        /* the loaded objects' own tables first: dlsym allocates before glibc 2.34, and
+         * may be missing altogether (no libdl loaded); an IFUNC needs dlsym's resolver */
+        int ifunc = 0;
+        void *f = self_known ? elf_next_symbol(os_symbol_names[i], self.base, &ifunc) : NULL;
+        if ((!f || ifunc) && dlsym) f = dlsym(RTLD_NEXT, os_symbol_names[i]);
+        else if (ifunc) f = NULL;
         /* Reject a resolution that returns our own wrapper. */
         struct obj_info a;
         if (f && self_known && obj_find(f, &a) && a.base == self.base) f = NULL;

@@ -102,7 +102,9 @@ int rstack_run(void (*fn)(void *), void *arg)
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += RSTACK_WAIT_S;
-    if (pthread_mutex_timedlock(&os_fs->report_mu, &until) != 0) {
+    int locked = pthread_mutex_timedlock ? pthread_mutex_timedlock(&os_fs->report_mu, &until)
+                                         : pthread_mutex_lock(&os_fs->report_mu); /* glibc < 2.34 without libpthread */
+    if (locked != 0) {
         syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof old);
         return -1;
     }

@@ -107,7 +107,7 @@ int unwind_capture_from(void *context, struct frame *out, int max)
             if (l.found) f->offset = ip - (l.ip - f->offset);
             Dl_info di;
             const ElfW(Sym) *sym = NULL;
-            if (l.found && dladdr1((void *)l.ip, &di, (void **)&sym, RTLD_DL_SYMENT) && di.dli_sname && sym &&
+            if (l.found && dladdr1 && dladdr1((void *)l.ip, &di, (void **)&sym, RTLD_DL_SYMENT) && di.dli_sname && sym &&
                 sym->st_size > 0 && l.ip >= (uintptr_t)di.dli_saddr && l.ip < (uintptr_t)di.dli_saddr + sym->st_size) {
                 f->symbol = di.dli_sname;
                 f->symbol_offset = ip - (uintptr_t)di.dli_saddr;

@@ -2,7 +2,7 @@
 # programs under the shim, the helper programs they run, and the benchmarks.
 TEST_CFLAGS := $(CFLAGS_BASE) -Ishim -Iinclude
 UNIT_CORE   := shim/kmodel.c shim/fmt.c shim/options.c shim/sysstate.c shim/rawsys.c shim/diagnose.c \
-               shim/livestate.c shim/report_call.c shim/snapshot.c shim/inject.c shim/reconcile.c shim/heap.c \
+               shim/livestate.c shim/report_call.c shim/snapshot.c shim/inject.c shim/reconcile.c shim/heap.c shim/elfsym.c \
                tests/unit/ledger_stub.c
 UNIT_SRC    := $(filter-out tests/unit/ledger_stub.c,$(wildcard tests/unit/*.c))
 INTEG_SRC   := $(wildcard tests/integ/*.c) cli/json.c tests/lib/run.c
@@ -25,7 +25,7 @@ $(BUILD)/tests/integ: $(INTEG_SRC) tests/integ/*.h tests/lib/*.h cli/json.h shim
 TSAN_SRC := tests/tsan/ledger_race.c shim/ledger.c shim/tid.c shim/touched.c shim/rawsys.c shim/fmt.c shim/kmodel.c \
             shim/reconcile.c
 $(BUILD)/tests/ledger_tsan: $(TSAN_SRC) shim/*.h | $(BUILD)/tests
-	$(CC) $(TEST_CFLAGS) -O1 -fsanitize=thread $(TSAN_SRC) -o $@ -lpthread
+	$(CC) $(TEST_CFLAGS) -include shim/glibc_compat.h -O1 -fsanitize=thread $(TSAN_SRC) -o $@ -lpthread
 
 $(BUILD)/tests/%: tests/progs/%.c | $(BUILD)/tests
 	$(CC) $(CFLAGS_BASE) -O1 $< -o $@ -lpthread

@@ -1,0 +1,144 @@
+/* Symbol lookup in the loaded objects' dynamic symbol tables (see elfsym.h): what
+ * dlsym(RTLD_NEXT, name) answers for the names the shim interposes, without dlsym.
+ * Before glibc 2.34 dlsym allocates (its error buffer, with calloc), and a program
+ * whose allocator is preloaded ahead of the shim (jemalloc) then deadlocks at start:
+ * jemalloc's init holds its lock and maps memory, the shim's mmap looks up the real
+ * mmap, dlsym's calloc waits for jemalloc's lock. This lookup allocates nothing,
+ * takes no lock of the shim's, and needs no libdl. */
+#include "elfsym.h"
+
+#include <elf.h>
+#include <link.h>
+#include <string.h>
+
+struct query {
+    const char *name;
+    uint32_t gnu_hash, sysv_hash;
+    uintptr_t after;   /* search only the objects loaded after the one with this base */
+    int started;
+    void *found;
+    int ifunc;         /* the definition is an IFUNC: its resolver must be run (dlsym does) */
+};
+
+static uint32_t gnu_hash(const char *s)
+{
+    uint32_t h = 5381;
+    for (; *s; s++) h = h * 33 + (uint8_t)*s;
+    return h;
+}
+
+static uint32_t sysv_hash(const char *s)
+{
+    uint32_t h = 0;
+    for (; *s; s++) {
+        h = (h << 4) + (uint8_t)*s;
+        uint32_t g = h & 0xf0000000u;
+        if (g) h ^= g >> 24;
+        h &= ~g;
+    }
+    return h;
+}
+
+struct dyn {
+    uintptr_t base;
+    const ElfW(Sym) *symtab;
+    const char *strtab;
+    const uint32_t *gnu, *sysv;
+    const ElfW(Half) *versym;
+};
+
+/* The loader relocates these entries in place for most objects, not for the vDSO:
+ * a value below the load base is still an offset. */
+static uintptr_t dyn_ptr(uintptr_t base, ElfW(Addr) v) { return v < base ? base + v : v; }
+
+static int read_dynamic(const struct dl_phdr_info *info, struct dyn *d)
+{
+    memset(d, 0, sizeof *d);
+    d->base = info->dlpi_addr;
+    const ElfW(Dyn) *dyn = NULL;
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_DYNAMIC) dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+    if (!dyn) return -1;
+    for (; dyn->d_tag != DT_NULL; dyn++) {
+        switch (dyn->d_tag) {
+        case DT_SYMTAB: d->symtab = (const ElfW(Sym) *)dyn_ptr(d->base, dyn->d_un.d_ptr); break;
+        case DT_STRTAB: d->strtab = (const char *)dyn_ptr(d->base, dyn->d_un.d_ptr); break;
+        case DT_GNU_HASH: d->gnu = (const uint32_t *)dyn_ptr(d->base, dyn->d_un.d_ptr); break;
+        case DT_HASH: d->sysv = (const uint32_t *)dyn_ptr(d->base, dyn->d_un.d_ptr); break;
+        case DT_VERSYM: d->versym = (const ElfW(Half) *)dyn_ptr(d->base, dyn->d_un.d_ptr); break;
+        default: break;
+        }
+    }
+    return d->symtab && d->strtab && (d->gnu || d->sysv) ? 0 : -1;
+}
+
+/* A definition dlsym would return: defined, a function, global or weak, and its
+ * default version (a hidden version is an old compatibility one, not the default). */
+static int usable(const struct dyn *d, uint32_t ix, const char *name, struct query *q)
+{
+    const ElfW(Sym) *s = &d->symtab[ix];
+    if (s->st_shndx == SHN_UNDEF || s->st_value == 0) return 0;
+    int type = ELF64_ST_TYPE(s->st_info), bind = ELF64_ST_BIND(s->st_info);
+    if (type != STT_FUNC && type != STT_GNU_IFUNC) return 0;
+    if (bind != STB_GLOBAL && bind != STB_WEAK && bind != STB_GNU_UNIQUE) return 0;
+    if (d->versym && ((d->versym[ix] & 0x8000) || d->versym[ix] == 0)) return 0;
+    if (strcmp(d->strtab + s->st_name, name) != 0) return 0;
+    q->found = (void *)(d->base + s->st_value);
+    q->ifunc = type == STT_GNU_IFUNC;
+    return 1;
+}
+
+static int find_gnu(const struct dyn *d, struct query *q)
+{
+    const uint32_t *g = d->gnu;
+    uint32_t nbuckets = g[0], symoffset = g[1], bloom_size = g[2], bloom_shift = g[3];
+    if (!nbuckets || !bloom_size) return 0;
+    const ElfW(Addr) *bloom = (const ElfW(Addr) *)&g[4];
+    const uint32_t *buckets = (const uint32_t *)&bloom[bloom_size];
+    const uint32_t *chain = &buckets[nbuckets];
+    const unsigned bits = sizeof(ElfW(Addr)) * 8;
+    uint32_t h = q->gnu_hash;
+    ElfW(Addr) word = bloom[(h / bits) % bloom_size];
+    ElfW(Addr) mask = ((ElfW(Addr))1 << (h % bits)) | ((ElfW(Addr))1 << ((h >> bloom_shift) % bits));
+    if ((word & mask) != mask) return 0;
+    uint32_t ix = buckets[h % nbuckets];
+    if (ix < symoffset) return 0;
+    for (;; ix++) {
+        uint32_t h2 = chain[ix - symoffset];
+        if ((h | 1) == (h2 | 1) && usable(d, ix, q->name, q)) return 1;
+        if (h2 & 1) return 0;
+    }
+}
+
+static int find_sysv(const struct dyn *d, struct query *q)
+{
+    const uint32_t *h = d->sysv;
+    uint32_t nbucket = h[0];
+    if (!nbucket) return 0;
+    const uint32_t *bucket = &h[2], *chain = &bucket[nbucket];
+    for (uint32_t ix = bucket[q->sysv_hash % nbucket]; ix; ix = chain[ix])
+        if (usable(d, ix, q->name, q)) return 1;
+    return 0;
+}
+
+static int visit(struct dl_phdr_info *info, size_t size, void *p)
+{
+    (void)size;
+    struct query *q = p;
+    if (!q->started) {
+        if (info->dlpi_addr == q->after) q->started = 1;
+        return 0;
+    }
+    if (info->dlpi_name && strstr(info->dlpi_name, "linux-vdso")) return 0;
+    struct dyn d;
+    if (read_dynamic(info, &d) != 0) return 0;
+    return d.gnu ? find_gnu(&d, q) : find_sysv(&d, q);
+}
+
+void *elf_next_symbol(const char *name, uintptr_t after_base, int *ifunc)
+{
+    struct query q = {name, gnu_hash(name), sysv_hash(name), after_base, after_base == ELFSYM_ANY, NULL, 0};
+    dl_iterate_phdr(visit, &q);
+    if (ifunc) *ifunc = q.ifunc;
+    return q.found;
+}

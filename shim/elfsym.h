@@ -1,0 +1,15 @@
+/* dlsym(RTLD_NEXT, name) without dlsym (elfsym.c): no allocation, no libdl. */
+#ifndef OVERSHIM_ELFSYM_H
+#define OVERSHIM_ELFSYM_H
+
+#include <stdint.h>
+
+/* The first default-version function definition of name in the objects loaded
+ * after the one whose load base is after_base (the shim), in load order; NULL when
+ * none. *ifunc (when not NULL) is set when it is an IFUNC: the address is then its
+ * resolver's, and the caller must ask dlsym instead. */
+void *elf_next_symbol(const char *name, uintptr_t after_base, int *ifunc);
+/* after_base for a search of every loaded object */
+#define ELFSYM_ANY UINTPTR_MAX
+
+#endif
