@@ -14,10 +14,10 @@
 struct query {
     const char *name;
     uint32_t gnu_hash, sysv_hash;
-    uintptr_t after;   /* search only the objects loaded after the one with this base */
+    uintptr_t after; /* unused in a query of one object */
     int started;
     void *found;
-    int ifunc;         /* the definition is an IFUNC: its resolver must be run (dlsym does) */
+    int ifunc; /* the definition is an IFUNC: its resolver must be run (dlsym does) */
 };
 
 static uint32_t gnu_hash(const char *s)
@@ -121,24 +121,55 @@ static int find_sysv(const struct dyn *d, struct query *q)
     return 0;
 }
 
+/* One pass over the objects for a whole table of names (process start pays for
+ * each dl_iterate_phdr: it takes the loader lock and walks every object). */
+struct batch {
+    const char *const *names;
+    void **out;
+    int *ifunc;
+    size_t n, left;
+    uintptr_t after;
+    int started;
+};
+
 static int visit(struct dl_phdr_info *info, size_t size, void *p)
 {
     (void)size;
-    struct query *q = p;
-    if (!q->started) {
-        if (info->dlpi_addr == q->after) q->started = 1;
+    struct batch *b = p;
+    if (!b->started) {
+        if (info->dlpi_addr == b->after) b->started = 1;
         return 0;
     }
     if (info->dlpi_name && strstr(info->dlpi_name, "linux-vdso")) return 0;
     struct dyn d;
     if (read_dynamic(info, &d) != 0) return 0;
-    return d.gnu ? find_gnu(&d, q) : find_sysv(&d, q);
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->out[i]) continue;
+        struct query q = {b->names[i], gnu_hash(b->names[i]), sysv_hash(b->names[i]), 0, 1, NULL, 0};
+        if (d.gnu ? find_gnu(&d, &q) : find_sysv(&d, &q)) {
+            b->out[i] = q.found;
+            if (b->ifunc) b->ifunc[i] = q.ifunc;
+            b->left--;
+        }
+    }
+    return b->left == 0;
+}
+
+void elf_next_symbols(const char *const *names, size_t n, uintptr_t after_base, void **out, int *ifunc)
+{
+    for (size_t i = 0; i < n; i++) {
+        out[i] = NULL;
+        if (ifunc) ifunc[i] = 0;
+    }
+    struct batch b = {names, out, ifunc, n, n, after_base, after_base == ELFSYM_ANY};
+    dl_iterate_phdr(visit, &b);
 }
 
 void *elf_next_symbol(const char *name, uintptr_t after_base, int *ifunc)
 {
-    struct query q = {name, gnu_hash(name), sysv_hash(name), after_base, after_base == ELFSYM_ANY, NULL, 0};
-    dl_iterate_phdr(visit, &q);
-    if (ifunc) *ifunc = q.ifunc;
-    return q.found;
+    void *out;
+    int f;
+    elf_next_symbols(&name, 1, after_base, &out, &f);
+    if (ifunc) *ifunc = f;
+    return out;
 }

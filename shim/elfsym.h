@@ -9,6 +9,10 @@
  * none. *ifunc (when not NULL) is set when it is an IFUNC: the address is then its
  * resolver's, and the caller must ask dlsym instead. */
 void *elf_next_symbol(const char *name, uintptr_t after_base, int *ifunc);
+/* The same for n names in one pass over the objects: out[i] (and ifunc[i] when
+ * ifunc is not NULL) for names[i]. */
+#include <stddef.h>
+void elf_next_symbols(const char *const *names, size_t n, uintptr_t after_base, void **out, int *ifunc);
 /* after_base for a search of every loaded object */
 #define ELFSYM_ANY UINTPTR_MAX
 

@@ -63,6 +63,7 @@ void *bootstrap_alloc(size_t size, size_t align)
 size_t bootstrap_size(const void *p) { return ((const struct boot_hdr *)p)[-1].size; }
 
 /* --- resolution ----------------------------------------------------------- */
+#define OS_MAX_SYMBOLS 64
 static OS_TLS int resolving_here;
 static volatile int resolve_state; /* 0 none, 1 in progress, 2 done */
 
@@ -82,16 +83,19 @@ int resolve_all(void)
     void **slots = (void **)&tmp;
     struct obj_info self, im, iu;
     int self_known = obj_find((void *)resolve_all, &self);
+    /* the loaded objects' own tables first: dlsym allocates before glibc 2.34, and may
+     * be missing altogether (no libdl loaded); an IFUNC needs dlsym's resolver */
+    static void *found[OS_MAX_SYMBOLS];
+    static int ifunc[OS_MAX_SYMBOLS];
+    _Static_assert(sizeof(struct os_real) / sizeof(void *) <= OS_MAX_SYMBOLS, "room for every symbol");
+    if (self_known) elf_next_symbols(os_symbol_names, os_symbol_count, self.base, found, ifunc);
     for (size_t i = 0; i < os_symbol_count; i++) {
-        /* the loaded objects' own tables first: dlsym allocates before glibc 2.34, and
-         * may be missing altogether (no libdl loaded); an IFUNC needs dlsym's resolver */
-        int ifunc = 0;
-        void *f = self_known ? elf_next_symbol(os_symbol_names[i], self.base, &ifunc) : NULL;
-        if ((!f || ifunc) && dlsym) f = dlsym(RTLD_NEXT, os_symbol_names[i]);
-        else if (ifunc) f = NULL;
-        /* Reject a resolution that returns our own wrapper. */
+        void *f = found[i];
+        if ((!f || ifunc[i]) && dlsym) f = dlsym(RTLD_NEXT, os_symbol_names[i]);
+        else if (ifunc[i]) f = NULL;
+        /* Reject a resolution that returns our own wrapper (dlsym can: the lookup never does). */
         struct obj_info a;
-        if (f && self_known && obj_find(f, &a) && a.base == self.base) f = NULL;
+        if (f && f != found[i] && self_known && obj_find(f, &a) && a.base == self.base) f = NULL;
         slots[i] = f;
         if (!f && os_symbol_required[i] && !missing) missing = os_symbol_names[i];
     }
