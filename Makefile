@@ -22,8 +22,18 @@ all: deps $(LIB) $(CLI)
 deps:
 	@bash scripts/deps.sh
 
-$(BUILD)/shim $(BUILD)/tests $(BUILD)/core $(BUILD)/asan:
+$(BUILD) $(BUILD)/shim $(BUILD)/tests $(BUILD)/core $(BUILD)/asan:
 	@mkdir -p $@
+
+# The shim's private libunwind (scripts/libunwind.sh): Debian's source package of this
+# suite, built once into build/libunwind as PIC static objects. Its mmap, munmap, malloc
+# and free are renamed (shim/libunwind.syms): its memory comes from the shim's raw system
+# calls, never through a wrapper or the program's allocator.
+UNW     := $(BUILD)/libunwind
+$(UNW)/lib/libunwind.a: | deps
+	@CC="$(CC)" bash scripts/libunwind.sh $(BUILD)
+$(BUILD)/libunwind-private.a: $(UNW)/lib/libunwind.a shim/libunwind.syms
+	objcopy --redefine-syms=shim/libunwind.syms $< $@
 
 # Export only the interposed names (from the one table) and the public API.
 $(BUILD)/exports.map: shim/symbols.def | $(BUILD)/shim
@@ -33,12 +43,16 @@ $(BUILD)/exports.map: shim/symbols.def | $(BUILD)/shim
 $(BUILD)/shim/%.o: shim/%.c shim/*.h shim/*.def | $(BUILD)/shim
 	$(CC) $(SHIM_CFLAGS) -c $< -o $@
 
+# The two users of libunwind's API, against its built headers (ahead of any in /usr/include).
+$(BUILD)/shim/unwind.o $(BUILD)/shim/rstack.o: $(BUILD)/shim/%.o: shim/%.c shim/*.h shim/*.def $(UNW)/lib/libunwind.a | $(BUILD)/shim
+	$(CC) -I$(UNW)/include $(SHIM_CFLAGS) -c $< -o $@
+
 # The fork path keeps source order, so that its code shares one page (interpose_fork.c).
 $(BUILD)/shim/interpose_fork.o: SHIM_CFLAGS += -fno-toplevel-reorder -fno-reorder-functions
 
-$(LIB): $(SHIM_OBJ) $(BUILD)/exports.map
+$(LIB): $(SHIM_OBJ) $(BUILD)/exports.map $(BUILD)/libunwind-private.a
 	$(CC) -shared -o $@ $(SHIM_OBJ) -Wl,--version-script=$(BUILD)/exports.map \
-	  -Wl,--exclude-libs,ALL -Wl,-z,defs -lunwind -ldl -lpthread
+	  -Wl,--exclude-libs,ALL -Wl,-z,defs $(BUILD)/libunwind-private.a -ldl -lpthread
 
 $(CLI): cli/*.c cli/*.h $(CORE_SRC) shim/*.h | $(BUILD)
 	$(CC) $(CFLAGS_BASE) -Ishim -Iinclude -Icli cli/*.c $(CORE_SRC) -o $@ -ldw -lelf -lstdc++

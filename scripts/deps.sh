@@ -2,7 +2,7 @@
 # Install the Debian packages overshim needs to build and test, only when missing.
 # Idempotent and quiet when everything is present.
 set -eu
-pkgs="gcc make libunwind-dev libjemalloc-dev libjemalloc2 libcriterion-dev libelf-dev libdw-dev
+pkgs="gcc make dpkg-dev xz-utils libjemalloc-dev libjemalloc2 libcriterion-dev libelf-dev libdw-dev
       openjdk-17-jdk-headless python3 binutils libtcmalloc-minimal4 util-linux man-db pkg-config"
 [ "${1:-}" = fuzz ] && pkgs="clang-14 libclang-rt-14-dev"
 # The daemons of tests/integ/test_daemons.c (issue 7): started by the tests themselves, on

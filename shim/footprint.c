@@ -2,7 +2,6 @@
 #include "footprint.h"
 
 #include <fcntl.h>
-#include <link.h>
 #include <string.h>
 
 #include "heap.h"
@@ -26,31 +25,6 @@ struct extents {
 static void add(struct extents *x, uintptr_t lo, uintptr_t hi, int noreserve)
 {
     if (hi > lo && x->n < MAX_EXTENTS) x->e[x->n++] = (struct extent){lo, hi, noreserve};
-}
-
-/* The libraries the shim alone brings in (a program that also loads them would
- * have them anyway: then they are counted here all the same). */
-static int shim_library(const char *name)
-{
-    const char *b = strrchr(name, '/');
-    b = b ? b + 1 : name;
-    return !strncmp(b, "libunwind.so", 12) || !strncmp(b, "libunwind-x86_64.so", 19) || !strncmp(b, "liblzma.so", 10);
-}
-
-static int each_lib(struct dl_phdr_info *info, size_t size, void *p)
-{
-    (void)size;
-    if (!info->dlpi_name || !shim_library(info->dlpi_name)) return 0;
-    uintptr_t lo = UINTPTR_MAX, hi = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD) continue;
-        uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
-        if (a < lo) lo = a;
-        if (b > hi) hi = b;
-    }
-    add(p, lo & ~(uintptr_t)4095, (hi + 4095) & ~(uintptr_t)4095, 0);
-    return 0;
 }
 
 static uint64_t hex(const char **s)
@@ -92,7 +66,6 @@ int footprint_read(struct footprint *f, int mode)
     uintptr_t lo, hi;
     unwind_self_range(&lo, &hi);
     add(&x, lo & ~(uintptr_t)4095, (hi + 4095) & ~(uintptr_t)4095, 0);
-    dl_iterate_phdr(each_lib, &x);
     if (rstack_range(&lo, &hi) == 0) add(&x, lo, hi, 1);
     if (os_st.fork_wiped) add(&x, (uintptr_t)os_fs, (uintptr_t)os_fs + 4096, 0);
     struct { uintptr_t lo, hi; } he[MAX_EXTENTS];

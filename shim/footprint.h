@@ -1,7 +1,7 @@
 /* The shim's own share of the process (issue 11: it must not move the program's
- * failure points unseen): the address space, mappings and commit of its image, of
- * the libraries only it needs (libunwind, liblzma), of its report stack, its fork
- * page and its heap, counted from /proc/self/maps at report time. */
+ * failure points unseen): the address space, mappings and commit of its image (which
+ * holds its private libunwind: it loads no library of its own), of its report stack,
+ * its fork page and its heap, counted from /proc/self/maps at report time. */
 #ifndef OVERSHIM_FOOTPRINT_H
 #define OVERSHIM_FOOTPRINT_H
 

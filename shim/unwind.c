@@ -10,6 +10,19 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* The private libunwind's malloc and free (renamed by shim/libunwind.syms). Its one
+ * malloc builds a "/proc/PID/root" path in unw_get_proc_name, which the shim never
+ * calls, and takes a failure as "use the path as it is"; the report path allocates
+ * nothing. Its mmap and munmap are raw_mmap and raw_munmap. */
+void *os_unw_malloc(size_t n);
+void os_unw_free(void *p);
+void *os_unw_malloc(size_t n)
+{
+    (void)n;
+    return NULL;
+}
+void os_unw_free(void *p) { (void)p; }
+
 static uintptr_t self_lo, self_hi;
 static char exe_path[512]; /* the main program's dlpi_name is "" */
 
