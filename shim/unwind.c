@@ -4,9 +4,11 @@
 
 #include <dlfcn.h>
 #include <elf.h>
+#include <fcntl.h>
 #include <link.h>
 #include <libunwind.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -22,6 +24,33 @@ void *os_unw_malloc(size_t n)
     return NULL;
 }
 void os_unw_free(void *p) { (void)p; }
+
+/* Its stat and fstat (glibc 2.33 made them real functions with new symbol versions)
+ * are the system calls, whose struct stat is glibc's on x86-64; and its pipe2, the
+ * pipe it probes memory with, comes out above fd 2 and close-on-exec: a program that
+ * closed its standard descriptors must not find libunwind's pipe in their place. */
+int os_unw_stat(const char *path, struct stat *st);
+int os_unw_fstat(int fd, struct stat *st);
+int os_unw_pipe2(int fds[2], int flags);
+int os_unw_stat(const char *path, struct stat *st) { return (int)syscall(SYS_stat, path, st); }
+int os_unw_fstat(int fd, struct stat *st) { return (int)syscall(SYS_fstat, fd, st); }
+int os_unw_pipe2(int fds[2], int flags)
+{
+    int r = (int)syscall(SYS_pipe2, fds, flags | O_CLOEXEC);
+    if (r != 0) return r;
+    for (int i = 0; i < 2; i++) {
+        if (fds[i] > 2) continue;
+        int high = (int)syscall(SYS_fcntl, fds[i], F_DUPFD_CLOEXEC, 3);
+        if (high < 0) {
+            syscall(SYS_close, fds[0]);
+            syscall(SYS_close, fds[1]);
+            return -1;
+        }
+        syscall(SYS_close, fds[i]);
+        fds[i] = high;
+    }
+    return 0;
+}
 
 static uintptr_t self_lo, self_hi;
 static char exe_path[512]; /* the main program's dlpi_name is "" */
