@@ -133,6 +133,8 @@ static int64_t model_stack(const pthread_attr_t *attr)
 OS_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
     ENSURE(pthread_create);
+    if (OS_UNLIKELY(!REAL(pthread_create)) && !resolve_late((void **)&REAL(pthread_create), "pthread_create"))
+        return ENOSYS;
     if (!READY()) return REAL(pthread_create)(t, attr, fn, arg);
     os_enter();
     int64_t stack = model_stack(attr);
@@ -167,7 +169,8 @@ OS_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*f
 OS_EXPORT int pthread_setname_np(pthread_t th, const char *name)
 {
     ENSURE(pthread_setname_np);
-    if (!REAL(pthread_setname_np)) return ENOSYS;
+    if (!REAL(pthread_setname_np) && !resolve_late((void **)&REAL(pthread_setname_np), "pthread_setname_np"))
+        return ENOSYS;
     int rc = REAL(pthread_setname_np)(th, name);
     if (rc == 0 && READY()) {
         os_enter();

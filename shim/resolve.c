@@ -116,3 +116,15 @@ int resolve_all(void)
 }
 
 const char *resolve_missing(void) { return missing; }
+
+int resolve_late(void **slot, const char *name)
+{
+    if (__atomic_load_n(slot, __ATOMIC_ACQUIRE)) return 1;
+    struct obj_info self;
+    int ifunc = 0;
+    void *f = obj_find((void *)resolve_late, &self) ? elf_next_symbol(name, self.base, &ifunc) : NULL;
+    if ((!f || ifunc) && dlsym) f = dlsym(RTLD_NEXT, name);
+    else if (ifunc) f = NULL;
+    if (f) __atomic_store_n(slot, f, __ATOMIC_RELEASE);
+    return f != NULL;
+}

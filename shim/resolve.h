@@ -28,6 +28,9 @@ extern struct os_real os_real;
 int resolve_all(void);
 /* 1 once resolve_all() has completed (successfully or not). */
 extern volatile int os_resolved;
+/* An optional symbol missing at start (libpthread before glibc 2.34, loaded later):
+ * look it up again into *slot. 1 when found. */
+int resolve_late(void **slot, const char *name);
 /* Name of the first required symbol that could not be resolved, or NULL. */
 const char *resolve_missing(void);
 /* Non-zero when malloc_usable_size belongs to the same object as malloc, so the
