@@ -52,10 +52,30 @@ $(BUILD)/shim/interpose_fork.o: SHIM_CFLAGS += -fno-toplevel-reorder -fno-reorde
 
 $(LIB): $(SHIM_OBJ) $(BUILD)/exports.map $(BUILD)/libunwind-private.a
 	$(CC) -shared -o $@ $(SHIM_OBJ) -Wl,--version-script=$(BUILD)/exports.map \
-	  -Wl,--exclude-libs,ALL -Wl,-z,defs $(BUILD)/libunwind-private.a -ldl -lpthread
+	  -Wl,--exclude-libs,ALL -Wl,-z,defs $(BUILD)/libunwind-private.a
 
-$(CLI): cli/*.c cli/*.h $(CORE_SRC) shim/*.h | $(BUILD)
-	$(CC) $(CFLAGS_BASE) -Ishim -Iinclude -Icli cli/*.c $(CORE_SRC) -o $@ -ldw -lelf -lstdc++
+# The command is one static-pie executable (no NEEDED library, no glibc symbol version), so
+# the one built here runs on glibc 2.17 and later like the library: libdw, libelf, their
+# compressors (pkg-config --static) and libstdc++ (__cxa_demangle) come from Debian's .a
+# files. libdw's dlopen/dlsym/dlclose of libdebuginfod.so are renamed to stubs (cli/nodl.c):
+# a static program cannot load another glibc's shared library. Before glibc 2.34 a static
+# program needs all of libpthread.a (libdw's rwlocks misbehave with a part of it: its
+# hash-table lookups spun forever on bullseye); from 2.34 on libpthread.a is empty.
+$(BUILD)/cli/libdw.a: | deps
+	@mkdir -p $(BUILD)/cli
+	objcopy --redefine-sym dlopen=overshim_cli_dlopen --redefine-sym dlsym=overshim_cli_dlsym \
+	  --redefine-sym dlclose=overshim_cli_dlclose "$$($(CC) -print-file-name=libdw.a)" $@
+
+# What elfutils 0.192's libelf.a lacks (cli/compat/eu_search.c), taken only where it does.
+$(BUILD)/cli/libeucompat.a: cli/compat/eu_search.c | deps
+	@mkdir -p $(BUILD)/cli
+	$(CC) $(CFLAGS_BASE) -c $< -o $(BUILD)/cli/eu_search.o
+	rm -f $@ && ar rcs $@ $(BUILD)/cli/eu_search.o
+
+$(CLI): cli/*.c cli/*.h $(CORE_SRC) shim/*.h $(BUILD)/cli/libdw.a $(BUILD)/cli/libeucompat.a | $(BUILD)
+	$(CC) $(CFLAGS_BASE) -Ishim -Iinclude -Icli -static-pie cli/*.c $(CORE_SRC) -o $@ $(BUILD)/cli/libdw.a \
+	  $$(pkg-config --static --libs libdw | tr ' ' '\n' | grep -vxE -- '-ldw|-pthread|-lpthread') \
+	  $(BUILD)/cli/libeucompat.a -lstdc++ -lm -Wl,--whole-archive -lpthread -Wl,--no-whole-archive
 
 # The seed examples (examples/README.md).
 EXAMPLES := $(BUILD)/examples/fixed512 $(BUILD)/examples/bigfork $(BUILD)/examples/threads

@@ -14,7 +14,12 @@
 #include <dlfcn.h>
 #include <pthread.h>
 
-#if defined(__x86_64__)
+/* Built against glibc 2.34 or later, where these names have newer default versions. An
+ * older glibc has only the old versions, in libdl and libpthread, which the linker drops
+ * (--as-needed: weak references do not make a library needed); a versioned reference
+ * would then have no library to name ("no symbol version section"), so it stays
+ * unversioned there and binds to the one version glibc has. */
+#if defined(__x86_64__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
 __asm__(".symver dlsym,dlsym@GLIBC_2.2.5");
 __asm__(".symver dladdr1,dladdr1@GLIBC_2.3.3");
 __asm__(".symver pthread_attr_getstack,pthread_attr_getstack@GLIBC_2.2.5");
