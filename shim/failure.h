@@ -4,6 +4,12 @@
 
 #include <stdint.h>
 
+/* mremap's flag of Linux 5.7, which glibc's <sys/mman.h> declares only from 2.32 on
+ * (bullseye has 2.31); the value is the kernel's ABI (include/uapi/linux/mman.h). */
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
+
 enum call_id {
     CALL_MMAP, CALL_MMAP64, CALL_MUNMAP, CALL_MREMAP, CALL_MPROTECT, CALL_BRK, CALL_SBRK,
     CALL_MALLOC, CALL_CALLOC, CALL_REALLOC, CALL_REALLOCARRAY, CALL_POSIX_MEMALIGN, CALL_ALIGNED_ALLOC,

@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 
 #include "common.h"
+#include "elfsym.h"
 #include "heap.h"
 #include "kmodel.h"
 #include "ledger.h"
@@ -66,7 +67,9 @@ static void warn_shadowed(void)
     struct obj_info self, other;
     if (!obj_find((void *)warn_shadowed, &self)) return;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        void *f = dlsym ? dlsym(RTLD_DEFAULT, names[i]) : NULL;
+        /* the loaded objects' own symbol tables, as dlsym(RTLD_DEFAULT) would search them:
+         * before glibc 2.34 dlsym is libdl's, which a program need not load */
+        void *f = elf_next_symbol(names[i], ELFSYM_ANY, NULL);
         if (!f || !obj_find(f, &other) || other.base == self.base) continue;
         if (strstr(other.name, "/libc.so")) continue;
         char m[600];

@@ -78,7 +78,7 @@ static void pids_cgroup(struct live_state *s)
     char cg[512], path[700];
     s->pids_max = s->pids_current = -1;
     if (raw_read_file("/proc/self/cgroup", cg, sizeof cg) <= 0) return;
-    const char *p = strstr(cg, "0::"); /* cgroup v2 */
+    char *p = strstr(cg, "0::"); /* cgroup v2 */
     if (!p) return;
     p += 3;
     char *nl = strchr(p, '\n');

@@ -6,13 +6,25 @@
 #include "resolve.h"
 #include "tcache.h"
 
+/* Digits at *p, advancing p; -1 when there is none (or too many). Not strtol: glibc 2.38+
+ * redirects it to __isoc23_strtol@GLIBC_2.38 under _GNU_SOURCE, which an older glibc lacks. */
+static long digits(const char **p)
+{
+    long v = -1;
+    for (int k = 0; **p >= '0' && **p <= '9'; (*p)++, k++) {
+        if (k == 6) return -1;
+        v = (v < 0 ? 0 : v * 10) + (**p - '0');
+    }
+    return v;
+}
+
 /* "2.36" -> 236; 0 when unreadable. */
 static int version_number(const char *v)
 {
-    char *end;
-    long major = strtol(v, &end, 10);
-    if (*end != '.') return 0;
-    long minor = strtol(end + 1, &end, 10);
+    long major = digits(&v);
+    if (*v != '.') return 0;
+    v++;
+    long minor = digits(&v);
     return major > 0 && minor >= 0 && minor < 100 ? (int)(major * 100 + minor) : 0;
 }
 

@@ -13,10 +13,10 @@ PROGS       := $(BUILD)/tests/refuse $(BUILD)/tests/threads4 $(BUILD)/tests/fork
 SANITIZE    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
 $(BUILD)/tests/unit: $(UNIT_SRC) $(UNIT_CORE) shim/*.h shim/*.def | $(BUILD)/tests
-	$(CC) $(TEST_CFLAGS) $(UNIT_SRC) $(UNIT_CORE) -o $@ -lcriterion -lm
+	$(CC) $(TEST_CFLAGS) $(UNIT_SRC) $(UNIT_CORE) -o $@ -lcriterion -lm -lpthread -ldl
 
 $(BUILD)/tests/unit-asan: $(UNIT_SRC) $(UNIT_CORE) shim/*.h shim/*.def | $(BUILD)/tests
-	$(CC) $(TEST_CFLAGS) -O1 $(SANITIZE) $(UNIT_SRC) $(UNIT_CORE) -o $@ -lcriterion -lm
+	$(CC) $(TEST_CFLAGS) -O1 $(SANITIZE) $(UNIT_SRC) $(UNIT_CORE) -o $@ -lcriterion -lm -lpthread -ldl
 
 $(BUILD)/tests/integ: $(INTEG_SRC) tests/integ/*.h tests/lib/*.h cli/json.h shim/symbols.def | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) $(INTEG_SRC) -o $@ -lcriterion -lm
