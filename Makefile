@@ -16,7 +16,7 @@ CORE_SRC := shim/kmodel.c shim/fmt.c shim/options.c shim/sysstate.c shim/rawsys.
 LIB     := $(BUILD)/libovershim.so
 CLI     := $(BUILD)/overshim
 
-.PHONY: all deps test unit integ demo bench clean examples fuzz stress install uninstall
+.PHONY: all deps test unit integ demo bench clean examples fuzz stress install uninstall matrix
 all: deps $(LIB) $(CLI)
 
 deps:
@@ -105,6 +105,11 @@ uninstall:
 
 clean:
 	rm -rf $(BUILD)
+
+# Every supported Debian suite in a chroot (scripts/matrix.sh): the source built and tested
+# there, and these binaries' integration tests there. Not part of make test; needs root.
+matrix:
+	@BUILD=$(BUILD) bash scripts/matrix.sh $(SUITES)
 
 demo: all $(EXAMPLES)
 	@BUILD=$(BUILD) bash examples/demo.sh
