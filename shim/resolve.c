@@ -82,6 +82,12 @@ int resolve_all(void)
     struct obj_info self, im, iu;
     int self_known = obj_find((void *)resolve_all, &self);
     for (size_t i = 0; i < os_symbol_count; i++) {
+        /* A failing dlsym mallocs (twice): inside another allocator's own start-up (a
+         * jemalloc preloaded ahead of the shim maps its first chunk, the mmap wrapper
+         * resolves) that malloc deadlocks it. So an optional name is asked for only
+         * when an object after the shim may define it (free_sized: glibc 2.43). */
+        struct obj_info next;
+        if (!os_symbol_required[i] && self_known && !obj_next_definition(os_symbol_names[i], &self, &next)) continue;
         void *f = dlsym(RTLD_NEXT, os_symbol_names[i]);
         /* Reject a resolution that returns our own wrapper. */
         struct obj_info a;
