@@ -360,12 +360,15 @@ Test(host, dev_full_loses_the_reports_not_the_program)
     free(dir);
 }
 
-/* Run argv under the shim with stdout and stderr on the given descriptors; the exit
+/* Run argv under the shim with stdout and stderr on the given descriptors, in a test
+ * directory (a shim that took a keyword for a file name leaves it there); the exit
  * status, or 128 + the signal that killed it. */
 static int run_on(char *const argv[], const char *options, int out, int err)
 {
+    char *dir = test_dir("run-on");
     pid_t pid = fork();
     if (pid == 0) {
+        if (chdir(dir) != 0) _exit(126);
         dup2(out, 1);
         dup2(err, 2);
         setenv("LD_PRELOAD", shim_path(), 1);
@@ -379,6 +382,8 @@ static int run_on(char *const argv[], const char *options, int out, int err)
     }
     int st;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    cr_expect_eq(entries(dir), 0, "%s: files written for %s", argv[0], options);
+    free(dir);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
