@@ -55,15 +55,21 @@ static int is_socket(int fd)
 
 /* A descriptor opened O_NONBLOCK (a FIFO, a device, a socket, or a stdout the program
  * made non-blocking) whose reader is slow: wait this long for room, then give up on
- * the rest of this write (the report is cut short, the program goes on). */
+ * the rest of this write (the report is cut short, the program goes on). A reader that
+ * let one wait run out is not waited for again until it takes a whole write, so that a
+ * storm of refusals is not slowed by a second per line. */
 #define STALL_MS 1000
+static int stalled_fd = -1;
 
 static int wait_writable(int fd)
 {
+    if (__atomic_load_n(&stalled_fd, __ATOMIC_RELAXED) == fd) return -1;
     struct pollfd p = {.fd = fd, .events = POLLOUT};
     long r;
     do r = syscall(SYS_poll, &p, 1, STALL_MS); while (r < 0 && errno == EINTR);
-    return r == 1 && !(p.revents & (POLLERR | POLLNVAL)) ? 0 : -1;
+    if (r == 1 && !(p.revents & (POLLERR | POLLNVAL))) return 0;
+    __atomic_store_n(&stalled_fd, fd, __ATOMIC_RELAXED);
+    return -1;
 }
 
 static ssize_t write_all(int fd, const void *buf, size_t len, int sock, int *seen)
@@ -83,6 +89,7 @@ static ssize_t write_all(int fd, const void *buf, size_t len, int sock, int *see
         if (r == 0) return -1;
         done += (size_t)r;
     }
+    if (__atomic_load_n(&stalled_fd, __ATOMIC_RELAXED) == fd) __atomic_store_n(&stalled_fd, -1, __ATOMIC_RELAXED);
     return (ssize_t)done;
 }
 

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -168,6 +169,34 @@ Test(host, fifo_with_a_reader_gets_the_report)
     close(rj);
     run_free(&r);
     run_free(&b);
+    free(dir);
+}
+
+/* A reader that never reads: once the FIFO is full the shim waits for room once (a
+ * second), then drops what does not fit, and does not wait again for every later
+ * report (100 refusals would otherwise cost a second each). */
+Test(host, fifo_reader_that_never_reads, .timeout = 60)
+{
+    char *dir = test_dir("fifo-stuck");
+    char f[4200], e0[4400];
+    snprintf(f, sizeof f, "%s/log.fifo", dir);
+    cr_assert_eq(mkfifo(f, 0600), 0);
+    int rd = open(f, O_RDONLY | O_NONBLOCK);
+    cr_assert(rd >= 0);
+    snprintf(e0, sizeof e0, "OVERSHIM_OPTIONS=log=%s:json=none:verbosity=0:max_reports=100", f);
+    char *env[] = {e0, NULL};
+    char *argv[] = {(char *)prog("refuse"), "many", "50", NULL};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct run r;
+    run_cmd(&r, argv, env, dir, 1, 40);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    cr_expect(!r.timed_out);
+    cr_expect_eq(r.status, 0, "%s", r.out);
+    cr_expect_lt(t1.tv_sec - t0.tv_sec, 15, "100 refusals took %ld s", (long)(t1.tv_sec - t0.tv_sec));
+    cr_expect_eq(entries(dir), 1);
+    close(rd);
+    run_free(&r);
     free(dir);
 }
 
