@@ -3,13 +3,14 @@
 TEST_CFLAGS := $(CFLAGS_BASE) -Ishim -Iinclude
 UNIT_CORE   := shim/kmodel.c shim/fmt.c shim/options.c shim/sysstate.c shim/rawsys.c shim/diagnose.c \
                shim/livestate.c shim/report_call.c shim/snapshot.c shim/inject.c shim/reconcile.c shim/heap.c shim/elfsym.c \
-               tests/unit/ledger_stub.c
+               shim/output.c tests/unit/ledger_stub.c
 UNIT_SRC    := $(filter-out tests/unit/ledger_stub.c,$(wildcard tests/unit/*.c))
 INTEG_SRC   := $(wildcard tests/integ/*.c) cli/json.c tests/lib/run.c
 PROGS       := $(BUILD)/tests/refuse $(BUILD)/tests/threads4 $(BUILD)/tests/forkstorm $(BUILD)/tests/stress \
                $(BUILD)/tests/spawny $(BUILD)/tests/nowipe $(BUILD)/tests/sigstorm $(BUILD)/tests/static_hello $(BUILD)/tests/churn \
                $(BUILD)/tests/ledger_tsan $(BUILD)/tests/hostile \
-               $(BUILD)/tests/jemalloc_user $(BUILD)/tests/Workload.class
+               $(BUILD)/tests/jemalloc_user $(BUILD)/tests/Workload.class \
+               $(BUILD)/tests/host_fds $(BUILD)/tests/sized_free $(BUILD)/tests/own_malloc $(BUILD)/tests/plt_canonical
 SANITIZE    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
 $(BUILD)/tests/unit: $(UNIT_SRC) $(UNIT_CORE) shim/*.h shim/*.def | $(BUILD)/tests
@@ -32,6 +33,10 @@ $(BUILD)/tests/%: tests/progs/%.c | $(BUILD)/tests
 
 $(BUILD)/tests/static_hello: tests/progs/static_hello.c | $(BUILD)/tests
 	$(CC) $(CFLAGS_BASE) -static $< -o $@
+
+# Non-PIE and taking malloc's address: a canonical PLT entry, as in Debian's python3 and node.
+$(BUILD)/tests/plt_canonical: tests/progs/plt_canonical.c | $(BUILD)/tests
+	$(CC) $(CFLAGS_BASE) -fno-pie -no-pie $< -o $@
 
 $(BUILD)/tests/jemalloc_user: tests/progs/jemalloc_user.c | $(BUILD)/tests
 	$(CC) $(CFLAGS_BASE) $< -o $@ -ljemalloc
