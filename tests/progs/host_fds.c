@@ -50,8 +50,12 @@ int main(int argc, char **argv)
         snprintf(link, sizeof link, "/proc/self/fd/%d", fd); /* readlink opens no descriptor */
         ssize_t n = readlink(link, target, sizeof target - 1);
         target[n > 0 ? n : 0] = 0;
-        if (fd < 3 && (!strncmp(target, argv[2], strlen(argv[2])) || !strncmp(target, argv[3], strlen(argv[3]))))
+        /* the program opened nothing: a descriptor below 3 is the shim's, or its
+         * libunwind's (the pipe it probes memory with) */
+        if (fd < 3) {
+            fprintf(stderr, "fd %d open: %s\n", fd, target);
             return 4;
+        }
     }
     return 0;
 }
