@@ -2,7 +2,7 @@
 # programs under the shim, the helper programs they run, and the benchmarks.
 TEST_CFLAGS := $(CFLAGS_BASE) -Ishim -Iinclude
 UNIT_CORE   := shim/kmodel.c shim/fmt.c shim/options.c shim/sysstate.c shim/rawsys.c shim/diagnose.c \
-               shim/livestate.c shim/report_call.c shim/snapshot.c shim/inject.c shim/reconcile.c shim/osj_math.c \
+               shim/livestate.c shim/report_call.c shim/snapshot.c shim/inject.c shim/reconcile.c shim/osj_math.c shim/rangetree.c \
                tests/unit/ledger_stub.c
 UNIT_SRC    := $(filter-out tests/unit/ledger_stub.c,$(wildcard tests/unit/*.c))
 INTEG_SRC   := $(wildcard tests/integ/*.c) cli/json.c tests/lib/run.c
