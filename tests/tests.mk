@@ -8,7 +8,7 @@ UNIT_SRC    := $(filter-out tests/unit/ledger_stub.c,$(wildcard tests/unit/*.c))
 INTEG_SRC   := $(wildcard tests/integ/*.c) cli/json.c tests/lib/run.c
 PROGS       := $(BUILD)/tests/refuse $(BUILD)/tests/threads4 $(BUILD)/tests/forkstorm $(BUILD)/tests/stress \
                $(BUILD)/tests/spawny $(BUILD)/tests/nowipe $(BUILD)/tests/sigstorm $(BUILD)/tests/static_hello $(BUILD)/tests/churn \
-               $(BUILD)/tests/ledger_tsan \
+               $(BUILD)/tests/ledger_tsan $(BUILD)/tests/guards \
                $(BUILD)/tests/jemalloc_user $(BUILD)/tests/Workload.class
 SANITIZE    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
