@@ -34,12 +34,12 @@ static int seen_faulted(const struct range *r)
     return r->faulted || (r->origin && faulted_origin[r->origin % ORIGIN_SLOTS] == r->origin);
 }
 
-void anonvma_look(struct rangetree *t, uintptr_t lo, uintptr_t hi, struct anonvma_look *out)
+void anonvma_look(struct rangetree *t, struct rt_node *first, uintptr_t lo, uintptr_t hi, struct anonvma_look *out)
 {
     out->found = 0;
     out->hit = 0;
     uintptr_t a = 0, b = 0;
-    for (struct rt_node *x = rt_ending_after(t, lo); x && x->r.lo < hi; x = rt_next_below(t, x, hi))
+    for (struct rt_node *x = first; x && x->r.lo < hi; x = rt_next_below(t, x, hi))
         if (anonvma_rule_applies(&x->r) && !seen_faulted(&x->r)) {
             if (!b) a = x->r.lo;
             b = x->r.hi;

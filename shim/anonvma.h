@@ -18,8 +18,8 @@ struct anonvma_look {
 int anonvma_rule_applies(const struct range *r);
 /* Before an mprotect of [lo, hi) that takes write away is applied (and the ledger
  * splits for it): at most one system call, over the ranges whose answer is still
- * open. Lock held. */
-void anonvma_look(struct rangetree *t, uintptr_t lo, uintptr_t hi, struct anonvma_look *out);
+ * open. first is rt_ending_after(t, lo). Lock held. */
+void anonvma_look(struct rangetree *t, struct rt_node *first, uintptr_t lo, uintptr_t hi, struct anonvma_look *out);
 /* For a piece of [lo, hi) the rule applies to: 1 when, by the guess, its charge stays. */
 int anonvma_keeps_charge(const struct range *r, const struct anonvma_look *look);
 

@@ -357,8 +357,8 @@ void ledger_record_protect(uintptr_t addr, size_t len, int prot)
     /* 6.7+: taking write from a charged anonymous VMA without an anon_vma uncharges it */
     int dropping = !(prot & PROT_WRITE) && uncharge_unfaulted;
     struct anonvma_look look = {0};
-    if (dropping) anonvma_look(&rt, lo, hi, &look);
     struct rt_node *x = rt_ending_after(&rt, lo);
+    if (dropping) anonvma_look(&rt, x, lo, hi, &look); /* it changes no range's place */
     if (x && x->r.lo < lo && x->r.lo < hi) x = split_at(x, lo); /* split so that [lo, hi) covers whole ranges */
     for (; x && x->r.lo < hi; x = rt_next_below(&rt, x, hi)) {
         if (x->r.hi > hi && !split_at(x, hi)) break;
