@@ -91,6 +91,31 @@ static void pids_cgroup(struct live_state *s)
     s->pids_current = sys_read_long(path);
 }
 
+/* start_data, end_data and start_brk (/proc/self/stat fields 45-47, 3.5+) and the break
+ * itself (brk(0) returns it unchanged), for brk's heap-plus-data check. */
+static void brk_facts(struct live_state *s)
+{
+    if (raw_read_file("/proc/self/stat", text, sizeof text) <= 0) return;
+    const char *p = strrchr(text, ')');
+    if (!p) return;
+    int64_t f[48] = {0};
+    int field = 2;
+    for (p++; *p && field < 47;) {
+        while (*p == ' ') p++;
+        if (!*p || *p == '\n') break;
+        field++;
+        int64_t v = 0;
+        while (*p >= '0' && *p <= '9') v = v * 10 + (*p++ - '0');
+        while (*p && *p != ' ' && *p != '\n') p++;
+        f[field] = v;
+    }
+    if (field < 47) return;
+    s->start_data = f[45];
+    s->end_data = f[46];
+    s->start_brk = f[47];
+    s->cur_brk = (int64_t)syscall(SYS_brk, 0);
+}
+
 void livestate_read(struct live_state *s, int full)
 {
     memset(s, 0, sizeof *s);
@@ -148,6 +173,8 @@ void livestate_read(struct live_state *s, int full)
         }
     }
     s->user_tasks = -1;
+    s->proc_ac_pages = -1;
+    brk_facts(s);
     if (full) {
         count_tasks(s);
         pids_cgroup(s);

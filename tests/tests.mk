@@ -3,7 +3,7 @@
 TEST_CFLAGS := $(CFLAGS_BASE) -Ishim -Iinclude
 UNIT_CORE   := shim/kmodel.c shim/fmt.c shim/options.c shim/sysstate.c shim/rawsys.c shim/diagnose.c \
                shim/livestate.c shim/report_call.c shim/snapshot.c shim/inject.c shim/reconcile.c shim/heap.c \
-               tests/unit/ledger_stub.c
+               shim/runtime.c shim/demangle.c tests/unit/ledger_stub.c
 UNIT_SRC    := $(filter-out tests/unit/ledger_stub.c,$(wildcard tests/unit/*.c))
 INTEG_SRC   := $(wildcard tests/integ/*.c) cli/json.c tests/lib/run.c
 PROGS       := $(BUILD)/tests/refuse $(BUILD)/tests/threads4 $(BUILD)/tests/forkstorm $(BUILD)/tests/stress \
@@ -13,10 +13,10 @@ PROGS       := $(BUILD)/tests/refuse $(BUILD)/tests/threads4 $(BUILD)/tests/fork
 SANITIZE    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
 $(BUILD)/tests/unit: $(UNIT_SRC) $(UNIT_CORE) shim/*.h shim/*.def | $(BUILD)/tests
-	$(CC) $(TEST_CFLAGS) $(UNIT_SRC) $(UNIT_CORE) -o $@ -lcriterion -lm
+	$(CC) $(TEST_CFLAGS) $(UNIT_SRC) $(UNIT_CORE) -o $@ -lcriterion -lm $(LIBIBERTY)
 
 $(BUILD)/tests/unit-asan: $(UNIT_SRC) $(UNIT_CORE) shim/*.h shim/*.def | $(BUILD)/tests
-	$(CC) $(TEST_CFLAGS) -O1 $(SANITIZE) $(UNIT_SRC) $(UNIT_CORE) -o $@ -lcriterion -lm
+	$(CC) $(TEST_CFLAGS) -O1 $(SANITIZE) $(UNIT_SRC) $(UNIT_CORE) -o $@ -lcriterion -lm $(LIBIBERTY)
 
 $(BUILD)/tests/integ: $(INTEG_SRC) tests/integ/*.h tests/lib/*.h cli/json.h shim/symbols.def | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) $(INTEG_SRC) -o $@ -lcriterion -lm
