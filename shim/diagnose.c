@@ -256,12 +256,17 @@ static void thread_more_remedy(struct diagnosis *d, const struct live_state *s, 
 static void xss_remedy(struct diagnosis *d, const struct live_state *s, int64_t stack_pages, int64_t room_pages)
 {
     if (!jvm(s) || d->call != CALL_PTHREAD_CREATE) return;
-    int64_t now = stack_pages * pk_of(s);
-    int64_t at1m = room_pages > 0 ? room_pages * pk_of(s) / (1024 + 4) : 0;
-    remedy(d, "java: a smaller -Xss (this thread's stack is %lld KiB%s): at -Xss1m the %lld MiB left hold %lld "
-              "more threads (the JVM's own threads: -XX:VMThreadStackSize, -XX:CompilerThreadStackSize)",
-           (long long)now, s->prog.xss > 0 ? ", as -Xss asks" : "", (long long)mib_down(s, room_pages),
-           (long long)at1m);
+    int64_t now = stack_pages * pk_of(s), room = room_pages > 0 ? room_pages * pk_of(s) : 0;
+    const char *asked = s->prog.xss > 0 ? ", as -Xss asks" : "";
+    if (now > 2 * 1024)
+        remedy(d, "java: a smaller -Xss (each Java thread's stack is %lld KiB now%s): at -Xss1m %lld threads fit where "
+                  "one does now, and the %lld KiB still free hold %lld (the JVM's own threads: "
+                  "-XX:VMThreadStackSize, -XX:CompilerThreadStackSize)",
+               (long long)now, asked, (long long)((now + 4) / (1024 + 4)), (long long)room,
+               (long long)(room / (1024 + 4)));
+    else
+        remedy(d, "java: a smaller -Xss, e.g. -Xss512k (each Java thread's stack is %lld KiB now%s)", (long long)now,
+               asked);
 }
 
 static void stack_size_remedy(struct diagnosis *d, const struct live_state *s, int64_t largest_kib)
@@ -321,6 +326,8 @@ static int check_rlimit_as(struct diagnosis *d, const struct live_state *s, int6
                       "-XX:CompressedClassSpaceSize");
     } else if (d->call == CALL_PTHREAD_CREATE) {
         stack_size_remedy(d, s, room > 1 ? (room - 1) * pk_of(s) : 0);
+    } else if (is_malloc(d->call)) {
+        remedy(d, "or this allocation at most %lld MiB (what is left under the limit)", (long long)mib_down(s, room));
     } else {
         remedy(d, "RLIMIT_AS counts reservations (PROT_NONE, MAP_NORESERVE) in full: for a program that reserves "
                   "address space up front (a runtime's heap, WebAssembly memories), limit written memory instead: "
@@ -424,6 +431,7 @@ static void fork_remedies(struct diagnosis *d, const struct live_state *s)
     const struct kverdict *v = &d->kv;
     if (v->mode == 2) {
         int64_t bound = diagnose_fork_bound(s, d->charge_pages, d->band_pages);
+        d->fork_bound_pages = bound;
         if (bound >= 0)
             remedy(d, "a parent with at most %lld MiB of accountable memory could fork here (now %lld MiB): fork "
                       "charges the child a copy of every private writable mapping, and a smaller parent also holds "

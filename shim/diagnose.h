@@ -27,6 +27,7 @@ struct diagnosis {
      * pages. shortfall_pages and every remedy clear that band. */
     int64_t band_pages, batch_pages;
     int within_band;        /* by the exact sum the request fits: it was refused within the band */
+    int64_t fork_bound_pages; /* mode 2 fork: the largest parent that could fork (-1: none; 0 n/a) */
     struct kverdict kv;     /* terms (also used for non-overcommit causes) */
     /* Not a failure the program suffers from (HotSpot's large-page probe, which it survives):
      * the report is one line, this text, instead of a full report. */

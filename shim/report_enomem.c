@@ -58,6 +58,7 @@ static void json_verdict(struct fmtbuf *j, const struct diagnosis *d)
     fb_printf(j, "\"band_pages\":%lld,\"batch_pages\":%lld,\"within_band\":%s,\"runtime\":%J,",
               (long long)d->band_pages, (long long)d->batch_pages, d->within_band ? "true" : "false",
               runtime_name(ls.prog.runtime));
+    if (d->fork_bound_pages) fb_printf(j, "\"fork_parent_bound_pages\":%lld,", (long long)d->fork_bound_pages);
     if (d->kv.formula) fb_printf(j, "\"formula\":%J,", d->kv.formula);
     fb_puts(j, "\"terms\":[");
     for (int i = 0; i < d->kv.nterms; i++)

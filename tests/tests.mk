@@ -9,7 +9,8 @@ INTEG_SRC   := $(wildcard tests/integ/*.c) cli/json.c tests/lib/run.c
 PROGS       := $(BUILD)/tests/refuse $(BUILD)/tests/threads4 $(BUILD)/tests/forkstorm $(BUILD)/tests/stress \
                $(BUILD)/tests/spawny $(BUILD)/tests/nowipe $(BUILD)/tests/sigstorm $(BUILD)/tests/static_hello $(BUILD)/tests/churn \
                $(BUILD)/tests/ledger_tsan $(BUILD)/tests/hostile \
-               $(BUILD)/tests/jemalloc_user $(BUILD)/tests/Workload.class
+               $(BUILD)/tests/jemalloc_user $(BUILD)/tests/Workload.class $(BUILD)/tests/advice \
+               $(BUILD)/tests/Advice.class
 SANITIZE    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
 $(BUILD)/tests/unit: $(UNIT_SRC) $(UNIT_CORE) shim/*.h shim/*.def | $(BUILD)/tests
@@ -37,6 +38,9 @@ $(BUILD)/tests/jemalloc_user: tests/progs/jemalloc_user.c | $(BUILD)/tests
 	$(CC) $(CFLAGS_BASE) $< -o $@ -ljemalloc
 
 $(BUILD)/tests/Workload.class: tests/progs/Workload.java | $(BUILD)/tests
+	javac -d $(BUILD)/tests $<
+
+$(BUILD)/tests/Advice.class: tests/progs/Advice.java | $(BUILD)/tests
 	javac -d $(BUILD)/tests $<
 
 test: daemon-deps all $(BUILD)/tests/unit $(BUILD)/tests/unit-asan $(BUILD)/tests/integ $(PROGS) $(EXAMPLES)
