@@ -245,15 +245,16 @@ static int cmd_snapshot(int argc, char **argv)
     return finish(out, what);
 }
 
-static int64_t own_left_out;
+static int64_t own_left_out, largest_certain;
 
 static int print_verdict_json(const struct live_state *s, const struct kverdict *v, const struct diagnosis *d)
 {
     char buf[8192];
     struct fmtbuf fb;
     fb_init(&fb, buf, sizeof buf, 1);
-    fb_printf(&fb, "{\"schema\":1,\"event\":\"explain\",\"request_pages\":%lld,\"largest_pages\":%lld,\"verdict\":{",
-              (long long)v->request_pages, (long long)v->largest_pages);
+    fb_printf(&fb, "{\"schema\":1,\"event\":\"explain\",\"request_pages\":%lld,\"largest_pages\":%lld,"
+                   "\"largest_certain_pages\":%lld,\"verdict\":{",
+              (long long)v->request_pages, (long long)v->largest_pages, (long long)largest_certain);
     fb_printf(&fb, "\"refused\":%s,\"cause\":%J,\"kernel_model\":%J,\"overcommit_memory\":%d,\"request_pages\":%lld,"
                    "\"limit_pages\":%lld,\"committed_pages\":",
               v->refused ? "true" : "false", v->refused ? v->cause : "", s->k.label, v->mode,
@@ -363,6 +364,11 @@ static int cmd_explain(int argc, char **argv)
     struct failed_call fc = {.id = CALL_MMAP, .a = {0, (uint64_t)pages * (uint64_t)ps, 3, 0x22, (uint64_t)-1, 0}};
     struct diagnosis d;
     diagnose(&fc, &s, NULL, &d);
+    /* mode 2 on 5.9+: the check reads an approximate counter (KERNEL.md §7) */
+    int64_t band = v.mode == 2 ? kmodel_band_pages(&s.k, &s.in) : 0;
+    int64_t sure = v.mode == 2 ? v.limit_pages - v.committed_pages - band - 1 : v.largest_pages;
+    if (sure < 0) sure = 0;
+    largest_certain = sure;
     if (json) {
         if (print_verdict_json(&s, &v, &d) != 0) {
             fprintf(stderr, "overshim: cannot write to stdout: %s\n", strerror(errno ? errno : EIO));
@@ -374,13 +380,19 @@ static int cmd_explain(int argc, char **argv)
            s.in.cap_sys_admin ? "" : "not ");
     printf("%s\n", v.formula);
     for (int i = 0; i < v.nterms; i++) printf("  %c %12lld  %s\n", v.terms[i].op, (long long)v.terms[i].pages, v.terms[i].name);
-    printf("request %lld pages (%llu bytes): %s\n", (long long)pages, size, v.refused ? "REFUSED (ENOMEM)" : "accepted");
+    printf("request %lld pages (%llu bytes): %s\n", (long long)pages, size,
+           v.refused       ? "REFUSED (ENOMEM)"
+           : d.within_band ? "accepted by the exact sum, but within the per-cpu counter's band: may be REFUSED"
+                           : "accepted");
     if (v.refused || d.within_band) {
         printf("short by %lld pages: %s\n", (long long)d.shortfall_pages, d.explanation);
         for (int i = 0; i < d.nremedies; i++) printf("  - %s\n", d.remedies[i]);
     }
     if (v.mode != 1) printf("largest request that would pass: %lld pages (%lld MiB)\n", (long long)v.largest_pages,
                             (long long)(v.largest_pages * s.in.page_kb / 1024));
+    if (band) printf("largest request certain to pass whatever the per-cpu counter's error (%lld pages): %lld pages "
+                     "(%lld MiB)\n",
+                     (long long)band, (long long)sure, (long long)(sure * s.in.page_kb / 1024));
     if (own_left_out) printf("(this command's own %lld pages are left out of Committed_AS)\n", (long long)own_left_out);
     return finish(stdout, "to stdout");
 }

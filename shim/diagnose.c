@@ -386,9 +386,9 @@ static int check_brk_data(struct diagnosis *d, const struct live_state *s, uint6
     int64_t old = s->cur_brk > s->start_brk ? s->cur_brk : s->start_brk;
     set(d, "rlimit_data", "RLIMIT_DATA (ulimit -d), brk's heap-plus-data check", pages_of(s, new_brk - (uint64_t)old),
         limit, pages_of(s, (uint64_t)(old - s->start_brk + data)), pages_of(s, (uint64_t)(heap + data - s->rlim_data)));
-    explain(d, "the heap would be %lld MiB and the data segment is %lld MiB: together more than RLIMIT_DATA %lld "
-               "MiB (ulimit -d %lld); brk checks this sum first, before VmData or the commit charge",
-            (long long)(heap / MIB_B), (long long)(data / MIB_B), (long long)(s->rlim_data / MIB_B),
+    explain(d, "the heap would be %lld KiB and the data segment is %lld KiB: together more than RLIMIT_DATA %lld "
+               "KiB (ulimit -d %lld); brk checks this sum first, before VmData or the commit charge",
+            (long long)(heap / KIB), (long long)(data / KIB), (long long)(s->rlim_data / KIB),
             (long long)(s->rlim_data / 1024));
     limit_remedy(d, s, "-d", "RLIMIT_DATA", "LimitDATA", (heap + data + 1023) / 1024, 1, "");
     remedy(d, "or a smaller heap: for glibc's malloc, M_MMAP_THRESHOLD (mallopt) moves large blocks out of the "
@@ -545,9 +545,9 @@ static int check_overcommit(struct diagnosis *d, const struct live_state *s, int
             explain(d, "by the exact sum this request fits: Committed_AS %lld pages + this charge %lld pages = %lld, "
                        "%lld pages below the allowed %lld (CommitLimit after reserves); but the kernel compares the "
                        "global part of a per-cpu counter, which may be up to %lld pages (batch %lld x %d CPUs) above "
-                       "the exact sum /proc/meminfo shows, and this request is within that band: the kernel's read "
-                       "was at least %lld pages higher. To be sure of passing it must be %lld pages smaller (or as "
-                       "much released)",
+                       "the exact sum /proc/meminfo shows, and this request is within that band: the kernel refuses "
+                       "it whenever its read is %lld or more pages above the exact sum. To be sure of passing it "
+                       "must be %lld pages smaller (or as much released)",
                     (long long)d->kv.committed_pages, (long long)charge, (long long)(d->kv.committed_pages + charge),
                     (long long)(d->kv.limit_pages - d->kv.committed_pages - charge), (long long)d->kv.limit_pages,
                     (long long)band, (long long)batch, s->in.ncpus > 0 ? s->in.ncpus : 1,

@@ -148,10 +148,14 @@ static void text_arithmetic(struct fmtbuf *t, const struct diagnosis *d)
     int pages = !strcmp(d->units, "pages");
     for (int i = 0; i < d->kv.nterms; i++) {
         const struct kterm *k = &d->kv.terms[i];
-        fb_printf(t, "     %c %10lld  %-62s", k->op, (long long)k->pages, k->name);
+        fb_printf(t, pages ? "     %c %10lld  %-62s" : "     %c %10lld  %s", k->op, (long long)k->pages, k->name);
         if (pages) mib(t, k->pages);
         fb_putc(t, '\n');
     }
+    /* "1 mapping", "2 mappings" */
+    char unit[24];
+    os_snprintf(unit, sizeof unit, "%s", d->units);
+    if (d->shortfall_pages == 1 && unit[0] && unit[strlen(unit) - 1] == 's') unit[strlen(unit) - 1] = 0;
     if (!strcmp(d->cause, "overcommit_never")) {
         int64_t sum = d->committed_pages + d->charge_pages;
         fb_printf(t, "     = %10lld  allowed (CommitLimit after reserves)                              ",
@@ -196,13 +200,13 @@ static void text_arithmetic(struct fmtbuf *t, const struct diagnosis *d)
                                                              : "the limit";
         if (!strcmp(d->cause, "hugetlb"))
             fb_printf(t, "       %10lld  needed, more than the %lld free  ->  ENOMEM; short by %lld %s\n",
-                      (long long)d->request_pages, (long long)d->limit_pages, (long long)d->shortfall_pages, d->units);
+                      (long long)d->request_pages, (long long)d->limit_pages, (long long)d->shortfall_pages, unit);
         else if (!strcmp(d->cause, "thread_limit"))
             fb_printf(t, "     = %10lld  %s, at the limit of %lld  ->  EAGAIN; short by %lld\n", (long long)sum, d->units,
                       (long long)d->limit_pages, (long long)d->shortfall_pages);
         else
             fb_printf(t, "     = %10lld  more than %s %lld  ->  ENOMEM; short by %lld %s\n", (long long)sum, lim,
-                      (long long)d->limit_pages, (long long)d->shortfall_pages, d->units);
+                      (long long)d->limit_pages, (long long)d->shortfall_pages, unit);
     }
 }
 

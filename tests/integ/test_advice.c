@@ -175,6 +175,37 @@ Test(advice, c_program_fork_thread_mmap_malloc, .timeout = 120)
     rep_free(&o);
 }
 
+/* The arithmetic's heading names what its numbers count: pages of a size, huge pages of
+ * theirs, and mappings or tasks without one; the sums read left to right. */
+Test(advice, units_and_sums_in_the_text, .timeout = 60)
+{
+    struct rep o;
+    char opt[] = "OVERSHIM_OPTIONS=max_map_count=200";
+    char *env[] = {opt, NULL};
+    char *mc[] = {(char *)prog("refuse"), "map-count", NULL};
+    rep_run(&o, "words-maps", mc, env, 1, 60);
+    const struct jval *e = event_for(&o, "mmap");
+    cr_assert(e, "%s", o.r.err);
+    cr_expect_str_eq(json_str(e, "verdict.cause"), "max_map_count");
+    cr_expect_eq(json_int(e, "verdict.committed_pages", 0) - json_int(e, "verdict.limit_pages", 0),
+                 json_int(e, "verdict.shortfall_pages", -1), "in use - limit = short");
+    cr_expect(o.log && strstr(o.log, "ARITHMETIC (mappings; ") && !strstr(o.log, "mappings of 4 KiB") &&
+                  strstr(o.log, "more than vm.max_map_count 200  ->  ENOMEM; short by 1 mapping\n"),
+              "%s", o.log);
+    rep_free(&o);
+    if (meminfo_kb("HugePages_Free") != 0) return;
+    char *hp[] = {(char *)prog("advice"), "hugetlb", NULL};
+    rep_run(&o, "words-huge", hp, NULL, 1, 60);
+    e = event_for(&o, "mmap");
+    cr_assert(e);
+    cr_expect_str_eq(json_str(e, "verdict.cause"), "hugetlb");
+    char head[64];
+    snprintf(head, sizeof head, "ARITHMETIC (huge pages of %lld KiB)", meminfo_kb("Hugepagesize"));
+    cr_expect(o.log && strstr(o.log, head) && !strstr(o.log, "huge pages of 4 KiB"), "%s", o.log);
+    cr_expect(has_remedy(e, "MAP_NORESERVE"), "a C program's huge pages may be MAP_NORESERVE");
+    rep_free(&o);
+}
+
 /* A block allocated on one thread and freed on another: the balance, shown for what it is. */
 Test(advice, malloc_freed_on_another_thread)
 {

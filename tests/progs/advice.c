@@ -3,6 +3,7 @@
  *   advice forksize MIB   make the process's accountable memory (smaps `ac`) MIB MiB, then fork
  *   advice fork-nproc     RLIMIT_NPROC 1 as uid 65534, then fork
  *   advice crossfree      a thread mallocs, main frees, then a refused mmap (a report to read)
+ *   advice hugetlb        4 MiB of MAP_HUGETLB (refused when the pool has no free huge pages)
  * Prints what happened; exits 0 when the fork passed, 1 when it was refused, 2 on a setup error.
  * No stdio and no malloc before the fork: the sizes must be the program's own mappings. */
 #include <errno.h>
@@ -91,6 +92,11 @@ int main(int argc, char **argv)
         say(p == MAP_FAILED ? "mmap: refused" : "mmap: ok", NULL);
         return p == MAP_FAILED ? 1 : 0;
     }
-    say("usage: advice forksize MIB | fork-nproc | crossfree", NULL);
+    if (!strcmp(mode, "hugetlb")) {
+        void *p = mmap(NULL, 4u << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+        say(p == MAP_FAILED ? "hugetlb: refused" : "hugetlb: ok", NULL);
+        return p == MAP_FAILED ? 1 : 0;
+    }
+    say("usage: advice forksize MIB | fork-nproc | crossfree | hugetlb", NULL);
     return 2;
 }

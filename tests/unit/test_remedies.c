@@ -11,6 +11,7 @@
 
 #include "demangle.h"
 #include "diagnose.h"
+#include "options.h"
 #include "runtime.h"
 
 static struct live_state box(const char *rel, int mode)
@@ -573,4 +574,33 @@ Test(demangle, names_into_the_callers_buffer)
     memcpy(longname, "_ZN", 3);
     longname[sizeof longname - 1] = 0;
     cr_expect_eq(os_demangle(longname, out, sizeof out), 0, "too long for the report stack");
+}
+
+/* A Java thread whose stack strict overcommit refuses: -Xss, with the band cleared. */
+Test(jvm, thread_stack_under_strict_overcommit)
+{
+    struct live_state s = box("6.1.0", 2);
+    s.prog.runtime = RT_JVM;
+    s.prog.xss = 8ll << 20;
+    s.in.committed = 497000; /* allowed 497640: an 8 MiB stack (2048 pages) does not fit */
+    struct failed_call fc = {.id = CALL_PTHREAD_CREATE, .a = {0, 8u << 20}, .err = EAGAIN};
+    struct diagnosis d;
+    diagnose(&fc, &s, NULL, &d);
+    cr_assert_str_eq(d.cause, "overcommit_never");
+    cr_expect(any_remedy(&d, "java: a smaller -Xss (each Java thread's stack is 8192 KiB now, as -Xss asks)"), "%s",
+              d.remedies[0]);
+    cr_expect(!any_remedy(&d, "pthread_attr_setstacksize"));
+}
+
+Test(options, journal_socket_is_an_absolute_path)
+{
+    struct os_options o;
+    char err[256];
+    options_defaults(&o);
+    cr_expect_str_eq(o.journal, "/run/systemd/journal/socket");
+    cr_expect_eq(options_parse(&o, "syslog=1:journal=/tmp/j.sock", err, sizeof err), 0);
+    cr_expect_str_eq(o.journal, "/tmp/j.sock");
+    options_defaults(&o);
+    cr_expect_eq(options_parse(&o, "journal=j.sock", err, sizeof err), -1);
+    cr_expect(strstr(err, "journal"), "%s", err);
 }
