@@ -3,11 +3,11 @@
 # Idempotent and quiet when everything is present.
 set -eu
 pkgs="gcc make dpkg-dev xz-utils libjemalloc-dev libjemalloc2 libcriterion-dev libelf-dev libdw-dev
-      openjdk-17-jdk-headless python3 nodejs binutils libtcmalloc-minimal4 util-linux man-db pkg-config"
+      openjdk-17-jdk-headless python3 nodejs binutils libtcmalloc-minimal4 util-linux man-db pkg-config libiberty-dev"
 [ "${1:-}" = fuzz ] && pkgs="clang-14 libclang-rt-14-dev"
 # The daemons of tests/integ/test_daemons.c (issue 7): started by the tests themselves, on
 # loopback; their packages must not start system services while installing.
-[ "${1:-}" = daemons ] && pkgs="redis-server redis-tools nginx-light postgresql curl"
+[ "${1:-}" = daemons ] && pkgs="redis-server redis-tools nginx-light postgresql curl nodejs"
 # The tools make bench compares with, for context (issue 5); the bench skips any that is absent.
 [ "${1:-}" = bench ] && pkgs="strace valgrind heaptrack fiu-utils"
 missing=""

@@ -215,3 +215,13 @@ void raw_syslog(const char *socket_path, const char *msg, pid_t pid)
     syscall(SYS_sendto, fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL, &a, (socklen_t)sizeof a);
     raw_close(fd);
 }
+
+/* One buffer for the /proc text the report path reads (meminfo, zoneinfo, status,
+ * cmdline, environ, the smaps stream): each user reads, parses and is done before the
+ * next one starts, all under the report lock. Sized for a large machine's zoneinfo. */
+static char scratch[256 * 1024];
+char *raw_scratch(size_t *cap)
+{
+    *cap = sizeof scratch;
+    return scratch;
+}

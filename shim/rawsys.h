@@ -40,4 +40,7 @@ void raw_syslog(const char *socket_path, const char *msg, pid_t pid);
 /* Read a whole small file into buf (NUL-terminated). Returns bytes read or -1. */
 ssize_t raw_read_file(const char *path, char *buf, size_t cap);
 
+/* The report path's one scratch buffer for /proc text (report lock held; users never nest). */
+char *raw_scratch(size_t *cap);
+
 #endif
