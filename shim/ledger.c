@@ -26,7 +26,7 @@
  * are never given back to it: freed ones wait on free_nodes. */
 #define RV_STATIC 128
 #define RECS_STATIC 16
-#define NODES_PER_BLOCK (4096 / sizeof(struct rt_node))
+#define NODES_PER_BLOCK (OS_HEAP_SMALL_MAX / sizeof(struct rt_node)) /* one heap block of a chunk, not a mapping */
 static struct rt_node nodes_static[RV_STATIC];
 static size_t nnodes_static;
 static struct rt_node *free_nodes; /* linked through kid[0] */
