@@ -12,7 +12,7 @@ SHIM_SRC := $(wildcard shim/*.c)
 SHIM_OBJ := $(patsubst shim/%.c,$(BUILD)/shim/%.o,$(SHIM_SRC))
 # The kernel-model core that the command and the unit tests link directly (no interposition).
 CORE_SRC := shim/kmodel.c shim/fmt.c shim/options.c shim/sysstate.c shim/rawsys.c shim/livestate.c \
-            shim/diagnose.c shim/report_call.c shim/snapshot.c
+            shim/diagnose.c shim/report_call.c shim/snapshot.c shim/inject.c
 LIB     := $(BUILD)/libovershim.so
 CLI     := $(BUILD)/overshim
 
@@ -46,6 +46,18 @@ $(BUILD)/shim/%.o: shim/%.c shim/*.h shim/*.def | $(BUILD)/shim
 # The two users of libunwind's API, against its built headers (ahead of any in /usr/include).
 $(BUILD)/shim/unwind.o $(BUILD)/shim/rstack.o: $(BUILD)/shim/%.o: shim/%.c shim/*.h shim/*.def $(UNW)/lib/libunwind.a | $(BUILD)/shim
 	$(CC) -I$(UNW)/include $(SHIM_CFLAGS) -c $< -o $@
+
+# The demangler (shim/demangle.h): libiberty's cp-demangle.o (libiberty-dev; PIC), with its
+# malloc, realloc and free renamed to stubs that fail, joined with shim/demangle.c into one
+# object; the version script keeps all of it local.
+# (expanded when used, after deps has installed libiberty-dev)
+LIBIBERTY = $(shell $(CC) -print-file-name=libiberty.a)
+$(BUILD)/shim/demangle.o: shim/demangle.c shim/demangle.h | $(BUILD)/shim
+	$(CC) $(SHIM_CFLAGS) -c $< -o $@.own.o
+	ar p $(LIBIBERTY) cp-demangle.o > $@.cpd.o
+	objcopy --redefine-sym malloc=os_demangle_no_malloc --redefine-sym realloc=os_demangle_no_realloc \
+	  --redefine-sym free=os_demangle_no_free $@.cpd.o
+	ld -r $@.own.o $@.cpd.o -o $@
 
 # The fork path keeps source order, so that its code shares one page (interpose_fork.c).
 $(BUILD)/shim/interpose_fork.o: SHIM_CFLAGS += -fno-toplevel-reorder -fno-reorder-functions

@@ -9,18 +9,21 @@
 
 #include "diagnose.h"
 #include "fmt.h"
+#include "inject.h"
 #include "kmodel.h"
 #include "livestate.h"
+#include "options.h"
 #include "overshim.h"
 #include "rawsys.h"
 #include "snapshot.h"
+#include "sysstate.h"
 
 static int usage(FILE *f)
 {
     fprintf(f, "usage: overshim run [--simulate FILE] [--kernel VER] [--inject RULES] [--log PATH] [--json PATH]\n"
                "                    [--report-at-exit] [--options K=V:..] -- CMD [ARG...]\n"
                "       overshim snapshot [-o FILE]\n"
-               "       overshim explain [--snapshot FILE] [--vm-size BYTES] [--json] SIZE\n"
+               "       overshim explain [--snapshot FILE] [--vm-size BYTES] [--as-user|--as-root] [--json] SIZE\n"
                "       overshim symbolize FILE.jsonl\n"
                "       overshim --version\n"
                "SIZE and BYTES take K, M, G, T suffixes (powers of 1024).\n");
@@ -68,6 +71,49 @@ static int find_shim(char *out, size_t cap)
         }
     }
     return -1;
+}
+
+static char snap_text[1 << 20];
+
+/* The checks the shim makes at start (options, injection rules, the snapshot, the kernel
+ * model), made by the command: one line and non-zero instead of a program that runs
+ * without the shim. */
+static int validate_options(const char *text)
+{
+    static struct os_options o;
+    char err[512];
+    options_defaults(&o);
+    if (options_parse(&o, text, err, sizeof err) != 0) {
+        fprintf(stderr, "overshim: run: %s; nothing was run\n", err);
+        return -1;
+    }
+    if (o.inject[0] && inject_parse(o.inject, err, sizeof err) != 0) {
+        fprintf(stderr, "overshim: run: inject=%s: %s; nothing was run\n", o.inject, err);
+        return -1;
+    }
+    if (o.simulate[0]) {
+        FILE *f = fopen(o.simulate, "r");
+        if (!f) {
+            fprintf(stderr, "overshim: run: --simulate %s: %s; nothing was run\n", o.simulate, strerror(errno));
+            return -1;
+        }
+        size_t n = fread(snap_text, 1, sizeof snap_text - 1, f);
+        int big = n == sizeof snap_text - 1 && fgetc(f) != EOF;
+        fclose(f);
+        snap_text[n] = 0;
+        struct snapshot sn;
+        if (big) snprintf(err, sizeof err, "larger than 1 MiB");
+        if (big || snapshot_parse(snap_text, &sn, err, sizeof err) != 0) {
+            fprintf(stderr, "overshim: run: --simulate %s: %s; nothing was run\n", o.simulate, err);
+            return -1;
+        }
+    }
+    struct kmodel_kernel k;
+    if (strcmp(o.kernel, "auto") != 0 && kmodel_parse_release(o.kernel, &k) != 0) {
+        fprintf(stderr, "overshim: run: --kernel %s: not a kernel release or model; nothing was run\n", o.kernel);
+        return -1;
+    }
+    return 0;
 }
 
 static int cmd_run(int argc, char **argv)
@@ -118,6 +164,9 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "overshim: run needs a command\n");
         return usage(stderr);
     }
+    /* What the shim would refuse to start with, refused here, before anything runs: a CI
+     * gate that ran the command unshimmed would pass without testing anything. */
+    if (fb.len && validate_options(fb_cstr(&fb)) != 0) return 125;
     char shim[PATH_MAX];
     if (find_shim(shim, sizeof shim) != 0) {
         fprintf(stderr, "overshim: cannot find libovershim.so next to this command\n");
@@ -142,10 +191,25 @@ static void cat_file(FILE *out, const char *path)
     if (n > 0 && buf[n - 1] != '\n') fputc('\n', out);
 }
 
+/* A write error anywhere (a full disk, /dev/full, a closed pipe) is the command's failure. */
+static int finish(FILE *out, const char *what)
+{
+    int bad = fflush(out) != 0 || ferror(out);
+    int e = errno;
+    if (out != stdout && fclose(out) != 0 && !bad) bad = 1, e = errno;
+    if (bad) {
+        fprintf(stderr, "overshim: cannot write %s: %s\n", what, strerror(e ? e : EIO));
+        return 1;
+    }
+    return 0;
+}
+
 static int cmd_snapshot(int argc, char **argv)
 {
     FILE *out = stdout;
+    const char *what = "the snapshot to stdout";
     if (argc == 2 && !strcmp(argv[0], "-o")) {
+        what = argv[1];
         out = fopen(argv[1], "w");
         if (!out) {
             fprintf(stderr, "overshim: cannot write '%s': %s\n", argv[1], strerror(errno));
@@ -158,7 +222,8 @@ static int cmd_snapshot(int argc, char **argv)
     livestate_read(&s, 0);
     fprintf(out, "# overshim snapshot 1\n# made by overshim %s on this machine\nkernel = %s\npage_size = %lld\n",
             OVERSHIM_VERSION, s.release, (long long)s.in.page_kb * 1024);
-    fprintf(out, "cap_sys_admin = 0\nncpus = %d\n[sysctl]\n", s.in.ncpus);
+    /* the caller's CAP_SYS_ADMIN as the kernel would judge it for this process (KERNEL.md §9) */
+    fprintf(out, "cap_sys_admin = %d\nncpus = %d\n[sysctl]\n", s.in.cap_sys_admin ? 1 : 0, s.in.ncpus);
     static const char *const keys[] = {"overcommit_memory",    "overcommit_ratio", "overcommit_kbytes",
                                        "admin_reserve_kbytes", "user_reserve_kbytes", "max_map_count",
                                        "min_free_kbytes",      "nr_hugepages",        "nr_overcommit_hugepages"};
@@ -177,35 +242,57 @@ static int cmd_snapshot(int argc, char **argv)
     cat_file(out, "/proc/meminfo");
     fputs("[zoneinfo]\n", out);
     cat_file(out, "/proc/zoneinfo");
-    if (out != stdout) fclose(out);
-    return 0;
+    return finish(out, what);
 }
 
-static void print_verdict_json(const struct live_state *s, const struct kverdict *v, const struct diagnosis *d)
+static int64_t own_left_out, largest_certain;
+
+static int print_verdict_json(const struct live_state *s, const struct kverdict *v, const struct diagnosis *d)
 {
     char buf[8192];
     struct fmtbuf fb;
     fb_init(&fb, buf, sizeof buf, 1);
-    fb_printf(&fb, "{\"schema\":1,\"event\":\"explain\",\"request_pages\":%lld,\"largest_pages\":%lld,\"verdict\":{",
-              (long long)v->request_pages, (long long)v->largest_pages);
+    fb_printf(&fb, "{\"schema\":1,\"event\":\"explain\",\"request_pages\":%lld,\"largest_pages\":%lld,"
+                   "\"largest_certain_pages\":%lld,\"verdict\":{",
+              (long long)v->request_pages, (long long)v->largest_pages, (long long)largest_certain);
     fb_printf(&fb, "\"refused\":%s,\"cause\":%J,\"kernel_model\":%J,\"overcommit_memory\":%d,\"request_pages\":%lld,"
                    "\"limit_pages\":%lld,\"committed_pages\":",
               v->refused ? "true" : "false", v->refused ? v->cause : "", s->k.label, v->mode,
               (long long)v->request_pages, (long long)v->limit_pages);
     if (v->committed_pages >= 0) fb_printf(&fb, "%lld", (long long)v->committed_pages);
     else fb_puts(&fb, "null");
-    fb_printf(&fb, ",\"shortfall_pages\":%lld,\"formula\":%J,\"terms\":[", (long long)v->shortfall_pages,
+    fb_printf(&fb, ",\"shortfall_pages\":%lld,\"cap_sys_admin\":%s,\"own_pages_left_out\":%lld,\"band_pages\":%lld,"
+                   "\"within_band\":%s,\"formula\":%J,\"terms\":[",
+              (long long)(v->refused || d->within_band ? d->shortfall_pages : 0), s->in.cap_sys_admin ? "true" : "false",
+              (long long)own_left_out, (long long)d->band_pages, d->within_band ? "true" : "false",
               v->formula ? v->formula : "");
     for (int i = 0; i < v->nterms; i++)
-        fb_printf(&fb, "%s{\"name\":%J,\"op\":\"%c\",\"pages\":%lld}", i ? "," : "", v->terms[i].name, v->terms[i].op,
+        fb_printf(&fb, "%s{\"key\":%J,\"name\":%J,\"op\":\"%c\",\"pages\":%lld}", i ? "," : "",
+                  v->terms[i].key ? v->terms[i].key : "", v->terms[i].name, v->terms[i].op,
                   (long long)v->terms[i].pages);
-    fb_printf(&fb, "],\"explanation\":%J,\"remedies\":[", v->refused ? d->explanation : "accepted");
-    for (int i = 0; v->refused && i < d->nremedies; i++) fb_printf(&fb, "%s%J", i ? "," : "", d->remedies[i]);
+    int said = v->refused || d->within_band;
+    fb_printf(&fb, "],\"explanation\":%J,\"remedies\":[", said ? d->explanation : "accepted");
+    for (int i = 0; said && i < d->nremedies; i++) fb_printf(&fb, "%s%J", i ? "," : "", d->remedies[i]);
     fb_puts(&fb, "]}}\n");
     fb_flush(&fb);
+    return fb.failed ? -1 : 0;
 }
 
-static char snap_text[1 << 20];
+/* This process's own share of Committed_AS (the `ac` VMAs in its smaps): explain models
+ * a new process, so the command's own pages are not part of the box. */
+static int64_t self_ac_pages(int64_t page_kb)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (!f) return 0;
+    char line[512];
+    long long size = 0, total = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "Size:", 5)) size = atoll(line + 5);
+        else if (!strncmp(line, "VmFlags:", 8) && strstr(line, " ac")) total += size;
+    }
+    fclose(f);
+    return page_kb > 0 ? total / page_kb : 0;
+}
 
 static int load_snapshot(const char *path, struct live_state *s)
 {
@@ -234,10 +321,12 @@ static int load_snapshot(const char *path, struct live_state *s)
 static int cmd_explain(int argc, char **argv)
 {
     unsigned long long size = 0, vm = 0;
-    int json = 0, have = 0;
+    int json = 0, have = 0, as = -1; /* -1: the caller as it is; 0 --as-user; 1 --as-root */
     const char *snap = NULL;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--json")) json = 1;
+        else if (!strcmp(argv[i], "--as-user")) as = 0;
+        else if (!strcmp(argv[i], "--as-root")) as = 1;
         else if (!strcmp(argv[i], "--vm-size") && i + 1 < argc) {
             if (parse_size(argv[++i], &vm)) {
                 fprintf(stderr, "overshim: bad --vm-size '%s'\n", argv[i]);
@@ -256,9 +345,13 @@ static int cmd_explain(int argc, char **argv)
     if (snap) {
         if (load_snapshot(snap, &s) != 0) return 2;
     } else {
+        /* this box, for a new process of the caller as it runs (root: CAP_SYS_ADMIN in the
+         * initial user namespace), without the command's own pages */
         livestate_read(&s, 0);
-        s.in.cap_sys_admin = 0; /* a new process of an ordinary user */
+        own_left_out = self_ac_pages(s.in.page_kb);
+        s.in.committed = s.in.committed > own_left_out ? s.in.committed - own_left_out : 0;
     }
+    if (as >= 0) s.in.cap_sys_admin = as;
     int64_t ps = s.in.page_kb * 1024;
     int64_t pages = (int64_t)((size + (unsigned long long)ps - 1) / (unsigned long long)ps);
     struct kverdict v;
@@ -271,21 +364,37 @@ static int cmd_explain(int argc, char **argv)
     struct failed_call fc = {.id = CALL_MMAP, .a = {0, (uint64_t)pages * (uint64_t)ps, 3, 0x22, (uint64_t)-1, 0}};
     struct diagnosis d;
     diagnose(&fc, &s, NULL, &d);
+    /* mode 2 on 5.9+: the check reads an approximate counter (KERNEL.md §7) */
+    int64_t band = v.mode == 2 ? kmodel_band_pages(&s.k, &s.in) : 0;
+    int64_t sure = v.mode == 2 ? v.limit_pages - v.committed_pages - band - 1 : v.largest_pages;
+    if (sure < 0) sure = 0;
+    largest_certain = sure;
     if (json) {
-        print_verdict_json(&s, &v, &d);
+        if (print_verdict_json(&s, &v, &d) != 0) {
+            fprintf(stderr, "overshim: cannot write to stdout: %s\n", strerror(errno ? errno : EIO));
+            return 1;
+        }
         return 0;
     }
-    printf("Linux %s (model %s), vm.overcommit_memory=%d\n", s.release, s.k.label, v.mode);
+    printf("Linux %s (model %s), vm.overcommit_memory=%d, caller %sCAP_SYS_ADMIN\n", s.release, s.k.label, v.mode,
+           s.in.cap_sys_admin ? "" : "not ");
     printf("%s\n", v.formula);
     for (int i = 0; i < v.nterms; i++) printf("  %c %12lld  %s\n", v.terms[i].op, (long long)v.terms[i].pages, v.terms[i].name);
-    printf("request %lld pages (%llu bytes): %s\n", (long long)pages, size, v.refused ? "REFUSED (ENOMEM)" : "accepted");
-    if (v.refused) {
-        printf("short by %lld pages: %s\n", (long long)v.shortfall_pages, d.explanation);
+    printf("request %lld pages (%llu bytes): %s\n", (long long)pages, size,
+           v.refused       ? "REFUSED (ENOMEM)"
+           : d.within_band ? "accepted by the exact sum, but within the per-cpu counter's band: may be REFUSED"
+                           : "accepted");
+    if (v.refused || d.within_band) {
+        printf("short by %lld pages: %s\n", (long long)d.shortfall_pages, d.explanation);
         for (int i = 0; i < d.nremedies; i++) printf("  - %s\n", d.remedies[i]);
     }
     if (v.mode != 1) printf("largest request that would pass: %lld pages (%lld MiB)\n", (long long)v.largest_pages,
                             (long long)(v.largest_pages * s.in.page_kb / 1024));
-    return 0;
+    if (band) printf("largest request certain to pass whatever the per-cpu counter's error (%lld pages): %lld pages "
+                     "(%lld MiB)\n",
+                     (long long)band, (long long)sure, (long long)(sure * s.in.page_kb / 1024));
+    if (own_left_out) printf("(this command's own %lld pages are left out of Committed_AS)\n", (long long)own_left_out);
+    return finish(stdout, "to stdout");
 }
 
 int cmd_symbolize(int argc, char **argv);

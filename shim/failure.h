@@ -36,7 +36,11 @@ void failure_report(struct failed_call *fc);
  * event; claimed has claimed one with failure_claim_full(). */
 struct live_state;
 struct diagnosis;
-void failure_report_decided(struct failed_call *fc, const struct live_state *st, const struct diagnosis *d);
+struct smaps_facts;
+/* decided: the report fills in what the program is (runtime.h) and diagnoses again with
+ * the same state and facts, for remedies in the program's own terms. */
+void failure_report_decided(struct failed_call *fc, const struct live_state *st, const struct smaps_facts *f,
+                            const struct diagnosis *d);
 void failure_report_claimed(struct failed_call *fc, const struct live_state *st, const struct diagnosis *d);
 /* Count a refusal; non-zero when it may have a full report (fewer than max_reports). */
 int failure_claim_full(void);

@@ -20,6 +20,7 @@
 #define HEAP_MIN_SHIFT 5  /* 32 bytes */
 #define HEAP_NCLASS 8     /* 32 .. 4096 */
 #define HEAP_HDR 16       /* keeps every block 16-byte aligned */
+_Static_assert(OS_HEAP_SMALL_MAX + HEAP_HDR == (1 << (HEAP_MIN_SHIFT + HEAP_NCLASS - 1)), "the largest class");
 
 struct block_hdr {
     uint64_t size; /* the class's size, or the whole mapping's for a large block */

@@ -9,6 +9,9 @@
 #include <stdint.h>
 
 void *os_heap_alloc(size_t size); /* zeroed, 16-byte aligned */
+/* The most a block can hold and still come from a chunk (4 KiB with its header): a
+ * larger one is a mapping of its own. */
+#define OS_HEAP_SMALL_MAX (4096 - 16)
 void *os_heap_realloc(void *p, size_t size);
 void os_heap_free(void *p);
 void heap_prefork(void);

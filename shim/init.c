@@ -60,7 +60,11 @@ static void say(const char *msg)
 
 /* Another object that defines mmap or malloc ahead of the shim (a preload listed
  * before it, like gperftools' tcmalloc with its own mmap hooks, or the program
- * itself) takes those calls: the shim cannot see them. Say so once. */
+ * itself) takes those calls: the shim cannot see them. Say so once. On the usual path
+ * dlsym answers with the shim or libc and nothing more is looked at. What a non-PIE
+ * program holds for a function whose address it takes (python3, node) is a canonical
+ * PLT entry, an undefined symbol that dlsym returns too: not a definition, so the
+ * question goes to the first object that does define the name. */
 static void warn_shadowed(void)
 {
     static const char *const names[] = {"mmap", "mmap64", "munmap", "malloc", "pthread_create"};
@@ -72,6 +76,9 @@ static void warn_shadowed(void)
         void *f = elf_next_symbol(names[i], ELFSYM_ANY, NULL);
         if (!f || !obj_find(f, &other) || other.base == self.base) continue;
         if (strstr(other.name, "/libc.so")) continue;
+        if (obj_defines(f, names[i]) == 0 &&
+            (!obj_next_definition(names[i], NULL, &other) || other.base == self.base || strstr(other.name, "/libc.so")))
+            continue;
         char m[600];
         os_snprintf(m, sizeof m, "%s is defined by %s ahead of overshim: its calls are not seen (list overshim first in "
                                  "LD_PRELOAD)",

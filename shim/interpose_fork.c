@@ -76,7 +76,8 @@ OS_FORK_TEXT static void postfork_child(void)
     if (os_st.exit_done) os_st.exit_done = 0;
     if (os_st.wrote_events) os_st.wrote_events = 0;
     if (os_st.nreports) os_st.nreports = 0;
-    if (os_st.nfailures) os_st.nfailures = os_st.nclaimed = os_st.nbrief_claimed = os_st.nbrief = os_st.nunreported = 0;
+    if (os_st.nfailures)
+        os_st.nfailures = os_st.nclaimed = os_st.nbrief_claimed = os_st.nbrief = os_st.nunreported = os_st.nnotes = 0;
     os_leave();
 }
 

@@ -72,12 +72,13 @@ static inline void count(void *p, int sign)
 
 _Static_assert(sizeof(((struct os_tls *)0)->tc) == TC_SLOTS, "one shadow count per slot");
 
-/* A call glibc may serve from this thread's tcache is about to run (calloc from
- * 2.41, the memalign family from 2.38): one block fewer is certain to be there. */
+/* A call glibc may serve from this thread's tcache is about to run: one block fewer
+ * is certain to be there. Every entry point that can take from the tcache lowers the
+ * shadow before its call, however rarely glibc takes there (tcache.h lists them). */
 static inline void tc_taken(size_t n)
 {
     if (n <= TC_MAX_REQ) {
-        uint8_t *c = &os_t.tc[tc_slot_of_request(n)];
+        uint8_t *c = &os_t.tc[tc_slot_taken(n)];
         if (*c) --*c;
     }
 }
@@ -156,9 +157,12 @@ static __attribute__((noinline)) void *malloc_slow(size_t n)
     return malloc_after(REAL(malloc)(n), n);
 }
 
-/* Not a tcache hit: call, check, count. */
+/* Not a tcache hit: call, check, count. A request of 8 bytes or less never hits in
+ * malloc (its slot 0 is never counted), but glibc serves it from bin 0, whose blocks
+ * the shadow counts in slot 1: that count goes down here. */
 static __attribute__((noinline)) void *malloc_checked(size_t n)
 {
+    if (OS_UNLIKELY(n <= 8)) tc_taken(n);
     void *(*real)(size_t) = os_malloc_entry;
     if (OS_UNLIKELY(!real)) return malloc_slow(n);
     void *p = real(n);
@@ -195,10 +199,10 @@ static __attribute__((noinline)) void free_slow(void *p)
     REAL(free)(p);
 }
 
-OS_EXPORT void free(void *p)
+/* free's bookkeeping for a heap chunk glibc may keep in its tcache: 1 when done
+ * (the caller then jumps to the real function), 0 for everything free_slow handles. */
+static inline __attribute__((always_inline)) int free_fast_counts(void *p)
 {
-    /* One compare, then a jump through memory: measured faster here than loading the
-     * pointer first and jumping through a register (7.0 against 7.3 ns a pair). */
     if (OS_LIKELY((uintptr_t)p > os_free_floor)) { /* not NULL, and the fast path is on */
         const size_t *q = p;
         __asm__("" : "+r"(q)); /* the header lies before the block */
@@ -210,11 +214,47 @@ OS_EXPORT void free(void *p)
             size_t b = tc_slot_of_chunk(cs);
             unsigned c = t->tc[b];
             t->tc[b] = (uint8_t)(c + (c < TC_FILL));
-            os_fast_free(p);
-            return;
+            return 1;
         }
     }
+    return 0;
+}
+
+OS_EXPORT void free(void *p)
+{
+    /* One compare, then a jump through memory: measured faster here than loading the
+     * pointer first and jumping through a register (7.0 against 7.3 ns a pair). */
+    if (OS_LIKELY(free_fast_counts(p))) {
+        os_fast_free(p);
+        return;
+    }
     free_slow(p);
+}
+
+/* C23's sized frees (glibc 2.43: they ignore the sizes and free as free does). They
+ * keep the malloc-live counts and the tcache shadow exactly as free; where libc lacks
+ * them (before 2.43) the block goes to the real free, which is what they mean. */
+static void sized_free_counts(void *p)
+{
+    if (free_fast_counts(p)) return;
+    count(p, -1);
+    ENSURE(free);
+}
+
+OS_EXPORT void free_sized(void *p, size_t size)
+{
+    if (bootstrap_owns(p)) return;
+    sized_free_counts(p);
+    if (REAL(free_sized)) REAL(free_sized)(p, size);
+    else if (REAL(free)) REAL(free)(p);
+}
+
+OS_EXPORT void free_aligned_sized(void *p, size_t align, size_t size)
+{
+    if (bootstrap_owns(p)) return;
+    sized_free_counts(p);
+    if (REAL(free_aligned_sized)) REAL(free_aligned_sized)(p, align, size);
+    else if (REAL(free)) REAL(free)(p);
 }
 
 /* A NULL from the allocator: reported unless the shim itself made the call. */
@@ -240,7 +280,11 @@ OS_EXPORT void *calloc(size_t n, size_t size)
     return p;
 }
 
-OS_EXPORT void *realloc(void *old, size_t n)
+/* realloc(NULL, n) is glibc's malloc(n), and takes from the tcache like it; a
+ * realloc of a block glibc owns never does (_int_realloc and the mmapped-chunk path
+ * only put blocks into it). realloc and reallocarray share this body, so neither
+ * depends on how the other binds. */
+static void *realloc_common(void *old, size_t n)
 {
     if (OS_UNLIKELY(!resolved())) {
         void *p = bootstrap_alloc(n, 16);
@@ -248,6 +292,7 @@ OS_EXPORT void *realloc(void *old, size_t n)
         return p;
     }
     if (OS_UNLIKELY(old && bootstrap_owns(old))) {
+        tc_taken(n);
         void *p = REAL(malloc)(n);
         if (p) memcpy(p, old, bootstrap_size(old) < n ? bootstrap_size(old) : n);
         count(p, 1);
@@ -255,6 +300,7 @@ OS_EXPORT void *realloc(void *old, size_t n)
     }
     if (n) GATE(CALL_REALLOC, (size_t)old, n, n);
     if (old) count(old, -1);
+    else tc_taken(n);
     void *p = REAL(realloc)(old, n);
     if (OS_LIKELY(p != NULL)) count(p, 1);
     else if (old && n == 0) return NULL; /* realloc(p, 0) freed p */
@@ -265,13 +311,15 @@ OS_EXPORT void *realloc(void *old, size_t n)
     return p;
 }
 
+OS_EXPORT void *realloc(void *old, size_t n) { return realloc_common(old, n); }
+
 OS_EXPORT void *reallocarray(void *old, size_t n, size_t size)
 {
     if (size && n > SIZE_MAX / size) {
         errno = ENOMEM;
         return NULL;
     }
-    return realloc(old, n * size);
+    return realloc_common(old, n * size);
 }
 
 static void *aligned_common(enum call_id id, size_t align, size_t n, void *p)
@@ -330,6 +378,10 @@ OS_EXPORT void *pvalloc(size_t n)
     if (OS_UNLIKELY(!resolved())) return bootstrap_alloc((n + 4095) & ~(size_t)4095, 4096);
     if (!REAL(pvalloc)) return memalign(4096, (n + 4095) & ~(size_t)4095);
     GATE(CALL_PVALLOC, n, 0, n);
+    /* glibc 2.38+ rounds with `& -(pagesize - 1)`, which turns pvalloc(0) into a
+     * 1-byte request that may take a page-aligned block from bin 0; every other size
+     * is a page or more, past the tcache. */
+    if (n == 0) tc_taken(0);
     return aligned_common(CALL_PVALLOC, 4096, n, REAL(pvalloc)(n));
 }
 

@@ -114,9 +114,29 @@ int64_t kmodel_committed_batch(const struct kmodel_kernel *k, int mode, int ncpu
     return mem > b ? mem : b;
 }
 
-static void term(struct kverdict *v, const char *name, char op, int64_t pages)
+int64_t kmodel_band_pages(const struct kmodel_kernel *k, const struct kmodel_input *in)
 {
-    if (v->nterms < KM_MAX_TERMS) v->terms[v->nterms++] = (struct kterm){name, op, pages};
+    if (before(k, 5, 9) || k->rhel == 8) return 0;
+    int n = in->ncpus > 0 ? in->ncpus : 1;
+    return kmodel_committed_batch(k, 2, n, in->totalram) * n;
+}
+
+static void term(struct kverdict *v, const char *key, const char *name, char op, int64_t pages)
+{
+    if (v->nterms < KM_MAX_TERMS) v->terms[v->nterms++] = (struct kterm){key, name, op, pages};
+}
+
+/* NR_FILE_PAGES as the three /proc/meminfo fields it is shown as, so that each term's
+ * key is a field a test rig can read back. */
+static void file_terms(struct kverdict *v, const struct kmodel_input *in)
+{
+    if (in->cached + in->buffers + in->swap_cached == in->file_pages && in->file_pages > 0) {
+        term(v, "Cached", "Cached (page cache: NR_FILE_PAGES - Buffers - SwapCached)", '+', in->cached);
+        term(v, "Buffers", "Buffers (NR_FILE_PAGES)", '+', in->buffers);
+        term(v, "SwapCached", "SwapCached (NR_FILE_PAGES)", '+', in->swap_cached);
+    } else {
+        term(v, "NR_FILE_PAGES", "file pages (NR_FILE_PAGES: Cached + Buffers + SwapCached)", '+', in->file_pages);
+    }
 }
 
 /* Mode 0 before 5.2. */
@@ -130,12 +150,13 @@ static void guess_heuristic(const struct kmodel_kernel *k, const struct kmodel_i
         v->formula = k->era == KERA_RHEL6 ? "2.6.32-el6 mm/mmap.c __vm_enough_memory (two stages, admin_reserve_kbytes)"
                                           : "2.6.32 mm/mmap.c __vm_enough_memory (two stages, 3% root reserve)";
         int64_t f1 = in->file_pages + in->free_swap + in->slab_reclaimable;
-        term(v, "file pages (NR_FILE_PAGES: Cached + Buffers + SwapCached)", '+', in->file_pages);
-        term(v, "SwapFree", '+', in->free_swap);
-        term(v, "SReclaimable (NR_SLAB_RECLAIMABLE)", '+', in->slab_reclaimable);
+        file_terms(v, in);
+        term(v, "SwapFree", "SwapFree", '+', in->free_swap);
+        term(v, "SReclaimable", "SReclaimable (NR_SLAB_RECLAIMABLE)", '+', in->slab_reclaimable);
         if (!admin) {
             int64_t r = k->era == KERA_RHEL6 ? kb_to_pages(in, in->admin_reserve_kbytes) : f1 / 32;
-            term(v, k->era == KERA_RHEL6 ? "admin_reserve_kbytes (caller not CAP_SYS_ADMIN)"
+            term(v, k->era == KERA_RHEL6 ? "vm.admin_reserve_kbytes" : "root_reserve",
+                 k->era == KERA_RHEL6 ? "admin_reserve_kbytes (caller not CAP_SYS_ADMIN)"
                                          : "3% root reserve of the above (caller not CAP_SYS_ADMIN)",
                  '-', r);
             f1 -= r;
@@ -145,14 +166,14 @@ static void guess_heuristic(const struct kmodel_kernel *k, const struct kmodel_i
         if (pages < f1) { /* passes at stage 1; nr_free is not even read */
             v->limit_pages = f1;
         } else {
-            term(v, "MemFree (NR_FREE_PAGES, stage 2)", '+', n);
-            term(v, "totalreserve_pages (from free pages only)", '-', tr);
+            term(v, "MemFree", "MemFree (NR_FREE_PAGES, stage 2)", '+', n);
+            term(v, "totalreserve_pages", "totalreserve_pages (from free pages only)", '-', tr);
             if (n <= tr) {
                 n = 0;
             } else {
                 n -= tr;
                 if (!admin) {
-                    term(v, "3% root reserve of free pages", '-', n / 32);
+                    term(v, "root_reserve", "3% root reserve of free pages", '-', n / 32);
                     n -= n / 32;
                 }
             }
@@ -169,19 +190,21 @@ static void guess_heuristic(const struct kmodel_kernel *k, const struct kmodel_i
                  : before(k, 4, 6) && k->rhel != 8 ? "3.10 mm/mmap.c __vm_enough_memory (admin_reserve_kbytes)"
                                                    : "4.x mm/util.c __vm_enough_memory (admin_reserve_kbytes)";
     int64_t f = in->nr_free + in->file_pages - in->shmem + in->free_swap + in->slab_reclaimable;
-    term(v, "MemFree (NR_FREE_PAGES)", '+', in->nr_free);
-    term(v, "file pages (NR_FILE_PAGES: Cached + Buffers + SwapCached)", '+', in->file_pages);
-    term(v, "Shmem (NR_SHMEM)", '-', in->shmem);
-    term(v, "SwapFree", '+', in->free_swap);
-    term(v, "SReclaimable (NR_SLAB_RECLAIMABLE)", '+', in->slab_reclaimable);
+    term(v, "MemFree", "MemFree (NR_FREE_PAGES)", '+', in->nr_free);
+    file_terms(v, in);
+    term(v, "Shmem", "Shmem (NR_SHMEM)", '-', in->shmem);
+    term(v, "SwapFree", "SwapFree", '+', in->free_swap);
+    term(v, "SReclaimable", "SReclaimable (NR_SLAB_RECLAIMABLE)", '+', in->slab_reclaimable);
     if (k->reclaimable_term == 1) {
-        term(v, "NR_INDIRECTLY_RECLAIMABLE_BYTES >> PAGE_SHIFT", '+', in->indirectly_reclaimable);
+        term(v, "NR_INDIRECTLY_RECLAIMABLE_BYTES", "NR_INDIRECTLY_RECLAIMABLE_BYTES >> PAGE_SHIFT", '+',
+             in->indirectly_reclaimable);
         f += in->indirectly_reclaimable;
     } else if (k->reclaimable_term == 2) {
-        term(v, "NR_KERNEL_MISC_RECLAIMABLE (KReclaimable - SReclaimable)", '+', in->misc_reclaimable);
+        term(v, "NR_KERNEL_MISC_RECLAIMABLE", "NR_KERNEL_MISC_RECLAIMABLE (KReclaimable - SReclaimable)", '+',
+             in->misc_reclaimable);
         f += in->misc_reclaimable;
     }
-    term(v, "totalreserve_pages (zone high watermarks + lowmem_reserve)", '-', tr);
+    term(v, "totalreserve_pages", "totalreserve_pages (zone high watermarks + lowmem_reserve)", '-', tr);
     if (f <= tr) {
         v->limit_pages = 0;
         v->largest_pages = 0;
@@ -191,7 +214,8 @@ static void guess_heuristic(const struct kmodel_kernel *k, const struct kmodel_i
     f -= tr;
     if (!admin) {
         int64_t r = k->era == KERA_3_1 ? f / 32 : kb_to_pages(in, in->admin_reserve_kbytes);
-        term(v, k->era == KERA_3_1 ? "3% root reserve (caller not CAP_SYS_ADMIN)"
+        term(v, k->era == KERA_3_1 ? "root_reserve" : "vm.admin_reserve_kbytes",
+             k->era == KERA_3_1 ? "3% root reserve (caller not CAP_SYS_ADMIN)"
                                    : "admin_reserve_kbytes (caller not CAP_SYS_ADMIN)",
              '-', r);
         f -= r;
@@ -210,41 +234,41 @@ static void never(const struct kmodel_kernel *k, const struct kmodel_input *in, 
     int kbytes = k->has_kbytes && in->overcommit_kbytes;
     if (kbytes) {
         allowed = kb_to_pages(in, in->overcommit_kbytes);
-        term(v, "overcommit_kbytes", '+', allowed);
+        term(v, "vm.overcommit_kbytes", "overcommit_kbytes", '+', allowed);
     } else {
-        term(v, "MemTotal (totalram_pages)", '+', in->totalram);
-        term(v, "hugetlb pool (hugetlb_total_pages)", '-', in->hugetlb_total);
+        term(v, "MemTotal", "MemTotal (totalram_pages)", '+', in->totalram);
+        term(v, "Hugetlb", "hugetlb pool (hugetlb_total_pages)", '-', in->hugetlb_total);
         int64_t ram = in->totalram - in->hugetlb_total;
         allowed = ram * in->overcommit_ratio / 100;
-        term(v, "the part above overcommit_ratio", '-', ram - allowed);
+        term(v, "vm.overcommit_ratio", "the part above overcommit_ratio", '-', ram - allowed);
     }
     if (k->era == KERA_2_6_32 || k->era == KERA_3_1) {
         v->formula = "mm/mmap.c __vm_enough_memory, OVERCOMMIT_NEVER (3% root reserve, total_vm/32)";
         if (!admin) {
-            term(v, "3% root reserve of the RAM part (caller not CAP_SYS_ADMIN)", '-', allowed / 32);
+            term(v, "root_reserve", "3% root reserve of the RAM part (caller not CAP_SYS_ADMIN)", '-', allowed / 32);
             allowed -= allowed / 32;
         }
-        term(v, "SwapTotal", '+', in->total_swap);
+        term(v, "SwapTotal", "SwapTotal", '+', in->total_swap);
         allowed += in->total_swap;
-        term(v, "3% of the caller's VmSize (total_vm/32)", '-', total_vm / 32);
+        term(v, "total_vm/32", "3% of the caller's VmSize (total_vm/32)", '-', total_vm / 32);
         allowed -= total_vm / 32;
     } else {
         v->formula = k->era == KERA_RHEL6 ? "2.6.32-el6 __vm_enough_memory, OVERCOMMIT_NEVER (vm_commit_limit, total_vm/32)"
                                           : "__vm_enough_memory, OVERCOMMIT_NEVER (vm_commit_limit - reserves)";
-        term(v, "SwapTotal", '+', in->total_swap);
+        term(v, "SwapTotal", "SwapTotal", '+', in->total_swap);
         allowed += in->total_swap;
         if (!admin) {
             int64_t r = kb_to_pages(in, in->admin_reserve_kbytes);
-            term(v, "admin_reserve_kbytes (caller not CAP_SYS_ADMIN)", '-', r);
+            term(v, "vm.admin_reserve_kbytes", "admin_reserve_kbytes (caller not CAP_SYS_ADMIN)", '-', r);
             allowed -= r;
         }
         int64_t u = total_vm / 32;
         if (k->era == KERA_RHEL6) {
-            term(v, "3% of the caller's VmSize (total_vm/32)", '-', u);
+            term(v, "total_vm/32", "3% of the caller's VmSize (total_vm/32)", '-', u);
         } else {
             int64_t ur = kb_to_pages(in, in->user_reserve_kbytes);
             if (ur < u) u = ur;
-            term(v, "user reserve: min(VmSize/32, user_reserve_kbytes)", '-', u);
+            term(v, "user_reserve", "user reserve: min(VmSize/32, user_reserve_kbytes)", '-', u);
         }
         allowed -= u;
     }
@@ -279,8 +303,8 @@ void kmodel_vm_enough_memory(const struct kmodel_kernel *k, const struct kmodel_
         v->cause = "overcommit_guess";
         if (k->era == KERA_5_2) {
             v->formula = "5.2+ mm/util.c __vm_enough_memory: one request against RAM + swap";
-            term(v, "MemTotal (totalram_pages)", '+', in->totalram);
-            term(v, "SwapTotal (total_swap_pages)", '+', in->total_swap);
+            term(v, "MemTotal", "MemTotal (totalram_pages)", '+', in->totalram);
+            term(v, "SwapTotal", "SwapTotal (total_swap_pages)", '+', in->total_swap);
             v->limit_pages = in->totalram + in->total_swap;
             v->largest_pages = v->limit_pages;
             v->refused = pages > v->limit_pages;
@@ -297,7 +321,10 @@ void kmodel_input_from_meminfo(struct kmodel_input *in, const struct kmodel_memi
 #define PG(x) ((x) > 0 ? (x) / pk : 0)
     in->totalram = PG(m->MemTotal);
     in->nr_free = PG(m->MemFree);
-    in->file_pages = PG(m->Cached) + PG(m->SwapCached) + PG(m->Buffers);
+    in->cached = PG(m->Cached);
+    in->buffers = PG(m->Buffers);
+    in->swap_cached = PG(m->SwapCached);
+    in->file_pages = in->cached + in->buffers + in->swap_cached;
     in->shmem = PG(m->Shmem);
     in->total_swap = PG(m->SwapTotal);
     in->free_swap = PG(m->SwapFree);

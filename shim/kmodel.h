@@ -41,6 +41,9 @@ struct kmodel_input {
     int64_t admin_reserve_kbytes, user_reserve_kbytes;
     /* pages */
     int64_t totalram, total_swap, free_swap, nr_free, file_pages, shmem, slab_reclaimable;
+    /* file_pages as /proc/meminfo shows it (Cached + Buffers + SwapCached = NR_FILE_PAGES); when
+     * they do not add up to file_pages (inputs made by hand) the model shows NR_FILE_PAGES whole */
+    int64_t cached, buffers, swap_cached;
     int64_t misc_reclaimable, indirectly_reclaimable, hugetlb_total, totalreserve;
     int64_t committed;               /* vm_committed_as (Committed_AS) before the request */
     int cap_sys_admin;
@@ -50,7 +53,9 @@ struct kmodel_input {
 
 #define KM_MAX_TERMS 16
 struct kterm {
-    const char *name;
+    const char *key;  /* stable: the /proc/meminfo field or sysctl it comes from, or the kernel's name
+                         for a derived term (README, "JSON events"); tests assert on it */
+    const char *name; /* for people */
     char op;          /* '+' or '-' */
     int64_t pages;
 };
@@ -79,6 +84,10 @@ void kmodel_vm_enough_memory(const struct kmodel_kernel *k, const struct kmodel_
 int64_t kmodel_commit_limit(const struct kmodel_kernel *k, const struct kmodel_input *in);
 /* vm_committed_as batch (per cpu) for that era and mode (KERNEL.md §7). */
 int64_t kmodel_committed_batch(const struct kmodel_kernel *k, int mode, int ncpus, int64_t totalram);
+/* Mode 2: the pages by which the check's read of Committed_AS may differ from the exact sum
+ * /proc/meminfo shows: batch x CPUs on 5.9+ (meminfo sums the per-cpu counter, the check reads
+ * only its global part); 0 before 5.9, where both read the same global part. */
+int64_t kmodel_band_pages(const struct kmodel_kernel *k, const struct kmodel_input *in);
 /* Is a mapping with these prot/flags charged (VM_ACCOUNT)? mode = overcommit_memory. */
 int kmodel_mmap_accountable(int prot, int flags, int mode);
 

@@ -1,6 +1,7 @@
-/* The commit ledger (see ledger.h). Ranges live in one sorted array; all changes
- * happen under one mutex, taken only by threads already inside os_guard, so a
- * signal handler that interrupts the holder goes straight to the real call. */
+/* The commit ledger (see ledger.h). Ranges live in an address-ordered tree
+ * (rangetree.c); all changes happen under one mutex, taken only by threads already
+ * inside os_guard, so a signal handler that interrupts the holder goes straight
+ * to the real call. */
 #include "ledger.h"
 
 #include <pthread.h>
@@ -8,25 +9,30 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 
+#include "anonvma.h"
 #include "fmt.h"
 #include "heap.h"
 #include "kmodel.h"
+#include "rangetree.h"
 #include "rawsys.h"
 #include "state.h"
 #include "tid.h"
 #include "touched.h"
 
 
-/* The first ranges and thread records live in static storage, so that a process
- * that maps little never starts the private heap (jemalloc's start: ~40 page
- * faults, 0.6 ms on this machine kind); past them, the heap takes over. */
+/* The first range nodes and thread records live in static storage, so that a
+ * process that maps little never starts the private heap (jemalloc's start: ~40
+ * page faults); past them, the heap gives nodes a page's worth at a time. Nodes
+ * are never given back to it: freed ones wait on free_nodes. */
 #define RV_STATIC 128
 #define RECS_STATIC 16
-static struct range rv_static[RV_STATIC];
+#define NODES_PER_BLOCK (OS_HEAP_SMALL_MAX / sizeof(struct rt_node)) /* one heap block of a chunk, not a mapping */
+static struct rt_node nodes_static[RV_STATIC];
+static size_t nnodes_static;
+static struct rt_node *free_nodes; /* linked through kid[0] */
+static struct rangetree rt;
 static struct thread_rec recs_static[RECS_STATIC];
 static size_t nrecs_static;
-static struct range *rv = rv_static;
-static size_t rn, rcap = RV_STATIC;
 static struct thread_rec *threads;
 static int mode;        /* vm.overcommit_memory at start */
 static int uncharge_unfaulted; /* 6.7+: mprotect dropping write on an unfaulted anon VMA uncharges */
@@ -240,15 +246,32 @@ void ledger_thread_exit(struct thread_rec *t)
 }
 
 /* --- ranges ---------------------------------------------------------------- */
-static size_t first_ending_after(uintptr_t addr)
+static struct rt_node *node_get(void)
 {
-    size_t lo = 0, hi = rn;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (rv[mid].hi <= addr) lo = mid + 1;
-        else hi = mid;
+    struct rt_node *x = free_nodes;
+    if (x) {
+        free_nodes = x->kid[0];
+        return x;
     }
-    return lo;
+    if (nnodes_static < RV_STATIC) return &nodes_static[nnodes_static++];
+    struct rt_node *b = os_heap_alloc(NODES_PER_BLOCK * sizeof *b);
+    if (!b) return NULL;
+    for (size_t i = NODES_PER_BLOCK - 1; i > 0; i--) {
+        b[i].kid[0] = free_nodes;
+        free_nodes = &b[i];
+    }
+    return &b[0];
+}
+
+static void node_put(struct rt_node *x)
+{
+    x->kid[0] = free_nodes;
+    free_nodes = x;
+}
+
+static struct rt_node *node_of(const struct range *r)
+{
+    return (struct rt_node *)(void *)((char *)r - offsetof(struct rt_node, r));
 }
 
 /* Charged bytes of a piece of a range: stacks are charged through the model. */
@@ -257,56 +280,42 @@ static int64_t charged_bytes(const struct range *r, uintptr_t lo, uintptr_t hi)
     return (r->acct && r->kind != RK_STACK) ? (int64_t)(hi - lo) : 0;
 }
 
-static int reserve(size_t extra)
+/* x becomes [lo, at) and a new node [at, hi) follows it; NULL when no node is left. */
+static struct rt_node *split_at(struct rt_node *x, uintptr_t at)
 {
-    if (rn + extra <= rcap) return 0;
-    size_t ncap = rcap * 2;
-    while (ncap < rn + extra) ncap *= 2;
-    struct range *n;
-    if (rv == rv_static) { /* leaving the static array for the heap */
-        n = os_heap_alloc(ncap * sizeof *rv);
-        if (n) memcpy(n, rv_static, rn * sizeof *rv);
-    } else {
-        n = os_heap_realloc(rv, ncap * sizeof *rv);
-    }
-    if (!n) return -1;
-    rv = n;
-    rcap = ncap;
-    return 0;
+    struct rt_node *fresh = node_get();
+    if (!fresh) return NULL;
+    rt_split(&rt, x, at, fresh);
+    own(x->r.owner, 1);
+    return fresh;
 }
 
 /* Remove [lo, hi) from the ledger, splitting ranges at the edges. */
 static void clip(uintptr_t lo, uintptr_t hi)
 {
-    size_t i = first_ending_after(lo);
-    while (i < rn && rv[i].lo < hi) {
-        struct range *r = &rv[i];
+    struct rt_node *x;
+    while ((x = rt_ending_after(&rt, lo)) != NULL && x->r.lo < hi) {
+        struct range *r = &x->r;
         uintptr_t cut_lo = r->lo > lo ? r->lo : lo, cut_hi = r->hi < hi ? r->hi : hi;
         charge(r->owner, -charged_bytes(r, cut_lo, cut_hi));
         if (r->lo < lo && r->hi > hi) { /* hole in the middle: split */
-            if (reserve(1) < 0) { /* cannot split: keep the left part only */
+            if (!split_at(x, hi)) { /* cannot split: keep the left part only */
+                charge(r->owner, -charged_bytes(r, hi, r->hi));
                 r->hi = lo;
                 return;
             }
-            r = &rv[i];
-            memmove(&rv[i + 2], &rv[i + 1], (rn - i - 1) * sizeof *rv);
-            rv[i + 1] = *r;
-            rv[i + 1].lo = hi;
             r->hi = lo;
-            rn++;
-            own(r->owner, 1);
             return;
         }
         if (r->lo < lo) {
             r->hi = lo;
-            i++;
         } else if (r->hi > hi) {
             r->lo = hi;
-            i++;
+            return;
         } else {
             struct thread_rec *owner = r->owner;
-            memmove(&rv[i], &rv[i + 1], (rn - i - 1) * sizeof *rv);
-            rn--;
+            rt_remove(&rt, x);
+            node_put(x);
             own(owner, -1);
             maybe_recycle(owner);
         }
@@ -315,11 +324,11 @@ static void clip(uintptr_t lo, uintptr_t hi)
 
 static void insert(const struct range *nr)
 {
-    if (nr->hi <= nr->lo || reserve(1) < 0) return;
-    size_t i = first_ending_after(nr->lo);
-    memmove(&rv[i + 1], &rv[i], (rn - i) * sizeof *rv);
-    rv[i] = *nr;
-    rn++;
+    if (nr->hi <= nr->lo) return;
+    struct rt_node *x = node_get();
+    if (!x) return;
+    x->r = *nr;
+    rt_insert(&rt, x);
     own(nr->owner, 1);
     charge(nr->owner, charged_bytes(nr, nr->lo, nr->hi));
 }
@@ -332,7 +341,7 @@ void ledger_record_map(uintptr_t addr, size_t len, int prot, int flags, int anon
     ledger_lock();
     uintptr_t hi = addr + page_up(len);
     clip(addr, hi); /* MAP_FIXED over existing ranges: the old ones are gone (net charge) */
-    struct range r = {.lo = addr, .hi = hi, .prot = prot, .flags = flags,
+    struct range r = {.lo = addr, .hi = hi, .prot = (uint8_t)prot, .flags = flags,
                       .acct = (uint8_t)kmodel_mmap_accountable(prot, flags, mode),
                       .noreserve = (uint8_t)((flags & MAP_NORESERVE) && mode != 2),
                       .kind = RK_MAP, .anon = (uint8_t)anon, .origin = ++next_origin, .owner = self};
@@ -341,69 +350,32 @@ void ledger_record_map(uintptr_t addr, size_t len, int prot, int flags, int anon
     ledger_unlock();
 }
 
-/* The interim guess until smaps settles it: the range has no anon_vma if no page of
- * any range from the same mmap is resident (wrong for a piece split off before
- * another piece was faulted, or for a mapping merged into a faulted neighbour). */
-static int unfaulted(uint32_t origin)
-{
-    for (size_t i = 0; i < rn; i++)
-        if (rv[i].origin == origin && touched_bytes(rv[i].lo, rv[i].hi) != 0) return 0;
-    return 1;
-}
-
-/* Dropping write from a charged anonymous piece on 6.7+: the kernel gives the charge
- * back only if the piece's VMA has no anon_vma (never faulted, nor split from or
- * merged with a VMA that was). A resident page settles it: still charged. Otherwise
- * the ledger guesses from the mapping's lineage and marks the piece uncertain; the
- * next report or summary, which reads smaps anyway, settles it (ledger_settle).
- * Reading smaps here would cost ~1 ms per mprotect. */
-static void drop_write(struct range *r)
-{
-    if (touched_bytes(r->lo, r->hi) != 0) return;
-    r->uncertain = 1;
-    if (unfaulted(r->origin)) {
-        charge(r->owner, -charged_bytes(r, r->lo, r->hi));
-        r->acct = 0;
-    }
-}
-
 void ledger_record_protect(uintptr_t addr, size_t len, int prot)
 {
     uintptr_t lo = addr, hi = addr + page_up(len);
     ledger_lock();
-    size_t i = first_ending_after(lo);
-    while (i < rn && rv[i].lo < hi) {
-        /* split so that [lo, hi) covers whole ranges */
-        if (rv[i].lo < lo || rv[i].hi > hi) {
-            if (reserve(2) < 0) break;
-            struct range r = rv[i];
-            if (r.lo < lo) {
-                memmove(&rv[i + 1], &rv[i], (rn - i) * sizeof *rv);
-                rn++;
-                own(rv[i].owner, 1);
-                rv[i].hi = lo;
-                rv[i + 1].lo = lo;
-                i++;
-                continue;
-            }
-            memmove(&rv[i + 1], &rv[i], (rn - i) * sizeof *rv);
-            rn++;
-            own(rv[i].owner, 1);
-            rv[i].hi = hi;
-            rv[i + 1].lo = hi;
-        }
-        struct range *r = &rv[i];
+    /* 6.7+: taking write from a charged anonymous VMA without an anon_vma uncharges it */
+    int dropping = !(prot & PROT_WRITE) && uncharge_unfaulted;
+    struct anonvma_look look = {0};
+    struct rt_node *x = rt_ending_after(&rt, lo);
+    if (dropping) anonvma_look(&rt, x, lo, hi, &look); /* it changes no range's place */
+    if (x && x->r.lo < lo && x->r.lo < hi) x = split_at(x, lo); /* split so that [lo, hi) covers whole ranges */
+    for (; x && x->r.lo < hi; x = rt_next_below(&rt, x, hi)) {
+        if (x->r.hi > hi && !split_at(x, hi)) break;
+        struct range *r = &x->r;
         int shared = (r->flags & MAP_TYPE) != MAP_PRIVATE;
         if ((prot & PROT_WRITE) && !r->acct && !(r->prot & PROT_WRITE) && !shared && !r->noreserve &&
             !(r->flags & MAP_HUGETLB)) {
             r->acct = 1; /* mprotect_fixup charges and sets VM_ACCOUNT */
             charge(r->owner, charged_bytes(r, r->lo, r->hi));
-        } else if (!(prot & PROT_WRITE) && r->acct && r->anon && uncharge_unfaulted &&
-                   r->kind == RK_MAP) {
-            drop_write(r);
+        } else if (dropping && anonvma_rule_applies(r)) {
+            r->uncertain = 1; /* settled by the next report or summary (ledger_settle) */
+            if (!anonvma_keeps_charge(r, &look)) {
+                charge(r->owner, -charged_bytes(r, r->lo, r->hi));
+                r->acct = 0;
+            }
         }
-        r->prot = prot;
-        i++;
+        r->prot = (uint8_t)prot;
     }
     ledger_unlock();
 }
@@ -413,9 +385,9 @@ size_t ledger_detach(uintptr_t addr, size_t len, struct range *out, size_t max)
     uintptr_t lo = addr, hi = addr + page_up(len);
     ledger_lock();
     size_t n = 0;
-    for (size_t i = first_ending_after(lo); i < rn && rv[i].lo < hi; i++) {
+    for (struct rt_node *x = rt_ending_after(&rt, lo); x && x->r.lo < hi; x = rt_next_below(&rt, x, hi)) {
         if (n < max) {
-            out[n] = rv[i];
+            out[n] = x->r;
             if (out[n].lo < lo) out[n].lo = lo;
             if (out[n].hi > hi) out[n].hi = hi;
         }
@@ -448,6 +420,7 @@ void ledger_record_remap(const struct range *like, uintptr_t new_addr, size_t ne
         r.flags = like->flags;
         r.acct = like->acct;
         r.uncertain = like->uncertain;
+        r.faulted = like->faulted;
         r.noreserve = like->noreserve;
         r.anon = like->anon;
         r.kind = like->kind == RK_STACK ? RK_MAP : like->kind;
@@ -478,24 +451,30 @@ void ledger_record_brk(uintptr_t old_brk, uintptr_t new_brk)
 }
 
 /* --- read side ---------------------------------------------------------------- */
-const struct range *ledger_ranges(size_t *n)
+const struct range *ledger_first(void)
 {
-    *n = rn;
-    return rv;
+    struct rt_node *x = rt_first(&rt);
+    return x ? &x->r : NULL;
+}
+
+const struct range *ledger_next(const struct range *r)
+{
+    struct rt_node *x = rt_next(&rt, node_of(r));
+    return x ? &x->r : NULL;
 }
 
 struct thread_rec *ledger_threads(void) { return threads; }
 
 const struct range *ledger_find(uintptr_t addr)
 {
-    size_t i = first_ending_after(addr);
-    return (i < rn && rv[i].lo <= addr) ? &rv[i] : NULL;
+    struct rt_node *x = rt_ending_after(&rt, addr);
+    return x && x->r.lo <= addr ? &x->r : NULL;
 }
 
 void ledger_settle(uintptr_t lo, uintptr_t hi, int ac)
 {
-    for (size_t i = first_ending_after(lo); i < rn && rv[i].lo < hi; i++) {
-        struct range *r = &rv[i];
+    for (struct rt_node *x = rt_ending_after(&rt, lo); x && x->r.lo < hi; x = rt_next_below(&rt, x, hi)) {
+        struct range *r = &x->r;
         if (!r->uncertain || r->lo < lo || r->hi > hi) continue;
         r->uncertain = 0;
         if (r->acct == (uint8_t)ac) continue;
@@ -512,9 +491,9 @@ void ledger_settle(uintptr_t lo, uintptr_t hi, int ac)
 uint64_t ledger_charged_in(uintptr_t lo, uintptr_t hi)
 {
     uint64_t sum = 0;
-    for (size_t i = first_ending_after(lo); i < rn && rv[i].lo < hi; i++) {
-        if (!rv[i].acct) continue;
-        uintptr_t a = rv[i].lo > lo ? rv[i].lo : lo, b = rv[i].hi < hi ? rv[i].hi : hi;
+    for (struct rt_node *x = rt_ending_after(&rt, lo); x && x->r.lo < hi; x = rt_next_below(&rt, x, hi)) {
+        if (!x->r.acct) continue;
+        uintptr_t a = x->r.lo > lo ? x->r.lo : lo, b = x->r.hi < hi ? x->r.hi : hi;
         sum += b - a;
     }
     return sum;
@@ -524,11 +503,11 @@ uint64_t ledger_compute_touched(void)
 {
     for (struct thread_rec *t = threads; t; t = t->next) t->touched = 0;
     uint64_t total = 0;
-    for (size_t i = 0; i < rn; i++) {
-        if (!rv[i].acct) continue;
-        uint64_t b = touched_bytes(rv[i].lo, rv[i].hi);
+    for (struct rt_node *x = rt_first(&rt); x; x = rt_next(&rt, x)) {
+        if (!x->r.acct) continue;
+        uint64_t b = touched_bytes(x->r.lo, x->r.hi);
         total += b;
-        if (rv[i].owner) rv[i].owner->touched += b;
+        if (x->r.owner) x->r.owner->touched += b;
     }
     return total;
 }
@@ -538,7 +517,7 @@ void ledger_totals(struct ledger_totals *out)
     memset(out, 0, sizeof *out);
     out->committed = proc_committed;
     out->peak_committed = proc_peak;
-    out->nranges = rn;
+    out->nranges = rt.n;
     for (struct thread_rec *t = threads; t; t = t->next) {
         out->nthreads++;
         out->malloc_live += ledger_malloc_live(t);

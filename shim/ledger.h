@@ -1,7 +1,8 @@
 /* The ledger: every range mapped through the wrappers (address -> length, prot,
  * flags, whether the running kernel charges it, owner thread), and per-thread
- * counters. Its memory comes from the private jemalloc heap; one mutex, taken
- * only under os_guard and handed over across fork by atfork handlers. */
+ * counters. Its memory comes from static storage, then from the private jemalloc
+ * heap; one mutex, taken only under os_guard and handed over across fork by atfork
+ * handlers. */
 #ifndef OVERSHIM_LEDGER_H
 #define OVERSHIM_LEDGER_H
 
@@ -18,14 +19,16 @@ struct thread_rec;
 
 struct range {
     uintptr_t lo, hi;
-    int prot, flags;
+    struct thread_rec *owner;
+    int flags;
+    uint32_t origin;   /* the mmap it came from: splits and moves keep it (the kernel's anon_vma does) */
+    uint8_t prot;      /* PROT_READ|PROT_WRITE|PROT_EXEC (PROT_GROWS* only widen a call) */
     uint8_t acct;      /* VM_ACCOUNT in the running kernel's sense */
     uint8_t noreserve; /* VM_NORESERVE decided at map time */
     uint8_t kind;      /* enum range_kind */
     uint8_t anon;
     uint8_t uncertain; /* acct is a guess until smaps settles it (ledger_settle) */
-    uint32_t origin;   /* the mmap it came from: splits and moves keep it (the kernel's anon_vma does) */
-    struct thread_rec *owner;
+    uint8_t faulted;   /* a page was seen in it, or in what it was split from: it has an anon_vma (anonvma.c) */
 };
 
 struct thread_rec {
@@ -96,11 +99,13 @@ void ledger_record_brk(uintptr_t old_brk, uintptr_t new_brk);
 /* The folded exited threads (count in nmaps, malloc counters, peak): lock held. */
 const struct thread_rec *ledger_recycled(uint64_t *count);
 
-/* Read-side: run fn over every range / thread with the lock held. */
+/* Read-side, with the lock held: the ranges in address order (ledger_next(r) is
+ * the one after r, NULL after the last) and the threads. */
 void ledger_lock(void);
 void ledger_unlock(void);
-const struct range *ledger_ranges(size_t *n);     /* lock held */
-struct thread_rec *ledger_threads(void);           /* lock held */
+const struct range *ledger_first(void);
+const struct range *ledger_next(const struct range *r);
+struct thread_rec *ledger_threads(void);
 /* Find the range containing addr (lock held), or NULL. */
 const struct range *ledger_find(uintptr_t addr);
 /* Bytes the ledger has charged in [lo, hi) (lock held). */

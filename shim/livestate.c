@@ -11,7 +11,6 @@
 #include "rawsys.h"
 #include "sysstate.h"
 
-static char text[262144]; /* meminfo / zoneinfo / status; callers hold the report lock */
 
 static int64_t lim(int res, int64_t *max)
 {
@@ -91,13 +90,42 @@ static void pids_cgroup(struct live_state *s)
     s->pids_current = sys_read_long(path);
 }
 
+/* start_data, end_data and start_brk (/proc/self/stat fields 45-47, 3.5+) and the break
+ * itself (brk(0) returns it unchanged), for brk's heap-plus-data check. */
+static void brk_facts(struct live_state *s)
+{
+    size_t text_cap;
+    char *text = raw_scratch(&text_cap); /* report lock held */
+    if (raw_read_file("/proc/self/stat", text, text_cap) <= 0) return;
+    const char *p = strrchr(text, ')');
+    if (!p) return;
+    int64_t f[48] = {0};
+    int field = 2;
+    for (p++; *p && field < 47;) {
+        while (*p == ' ') p++;
+        if (!*p || *p == '\n') break;
+        field++;
+        int64_t v = 0;
+        while (*p >= '0' && *p <= '9') v = v * 10 + (*p++ - '0');
+        while (*p && *p != ' ' && *p != '\n') p++;
+        f[field] = v;
+    }
+    if (field < 47) return;
+    s->start_data = f[45];
+    s->end_data = f[46];
+    s->start_brk = f[47];
+    s->cur_brk = (int64_t)syscall(SYS_brk, 0);
+}
+
 void livestate_read(struct live_state *s, int full)
 {
+    size_t text_cap;
+    char *text = raw_scratch(&text_cap); /* report lock held */
     memset(s, 0, sizeof *s);
     sys_kernel_release(s->release, sizeof s->release);
     kmodel_parse_release(s->release, &s->k);
     s->in.page_kb = sysconf(_SC_PAGESIZE) / 1024;
-    if (raw_read_file("/proc/meminfo", text, sizeof text) > 0) livestate_meminfo(s, text);
+    if (raw_read_file("/proc/meminfo", text, text_cap) > 0) livestate_meminfo(s, text);
     s->in.overcommit_memory = (int)sys_read_long("/proc/sys/vm/overcommit_memory");
     s->in.overcommit_ratio = sys_read_long("/proc/sys/vm/overcommit_ratio");
     s->in.overcommit_kbytes = sys_read_long("/proc/sys/vm/overcommit_kbytes");
@@ -110,7 +138,7 @@ void livestate_read(struct live_state *s, int full)
     s->pid_max = sys_read_long("/proc/sys/kernel/pid_max");
     s->in.cap_sys_admin = sys_cap_sys_admin();
     s->in.ncpus = (int)sysconf(_SC_NPROCESSORS_CONF);
-    if (raw_read_file("/proc/zoneinfo", text, sizeof text) > 0) {
+    if (raw_read_file("/proc/zoneinfo", text, text_cap) > 0) {
         int64_t tr = zoneinfo_totalreserve(text);
         if (tr >= 0) {
             s->in.totalreserve = tr;
@@ -118,7 +146,7 @@ void livestate_read(struct live_state *s, int full)
             s->totalreserve_from_zoneinfo = 1;
         }
     }
-    if (raw_read_file("/proc/self/status", text, sizeof text) > 0) {
+    if (raw_read_file("/proc/self/status", text, text_cap) > 0) {
         s->vm_size_pages = meminfo_get(text, "VmSize") / (s->in.page_kb ? s->in.page_kb : 4);
         s->vm_data_pages = meminfo_get(text, "VmData") / (s->in.page_kb ? s->in.page_kb : 4);
         const char *c = strstr(text, "CapEff:");
@@ -148,6 +176,8 @@ void livestate_read(struct live_state *s, int full)
         }
     }
     s->user_tasks = -1;
+    s->proc_ac_pages = -1;
+    brk_facts(s);
     if (full) {
         count_tasks(s);
         pids_cgroup(s);

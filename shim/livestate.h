@@ -11,6 +11,24 @@
 
 #define LS_UNLIMITED INT64_MAX
 
+/* The program that was refused, so that remedies are in its own terms: JVM flags for a
+ * JVM only (libjvm is loaded), Python's and node's own knobs for them, generic words for
+ * everything else. Filled by the shim at report time (runtime.c); all zero (a native
+ * program outside systemd) in the command and in unit tests unless a test sets it. */
+enum prog_runtime { RT_NATIVE = 0, RT_JVM, RT_PYTHON, RT_NODE };
+
+struct prog_facts {
+    int runtime;            /* enum prog_runtime */
+    char service[96];       /* the systemd unit it runs in ("x.service", from /proc/self/cgroup), or "" */
+    /* HotSpot's sizes from its command line (/proc/self/cmdline), bytes; 0: not given */
+    int64_t xmx, xms, xss, code_cache, class_space, max_direct;
+    int tiered_off, share_off; /* -XX:-TieredCompilation (48 MiB code cache), -Xshare:off (no CDS archive) */
+    int jvm_starting;       /* the refused call is under JNI_CreateJavaVM: the JVM has not started yet */
+    int java_malloc;        /* a malloc libjvm made for Java code (Unsafe.allocateMemory: direct buffers) */
+    int64_t arena_max;      /* MALLOC_ARENA_MAX from the environment; 0: glibc's default (8 per CPU) */
+    int64_t malloc_live_bytes; /* what the process's mallocs hold (the ledger); -1: unknown */
+};
+
 struct live_state {
     char release[128];
     struct kmodel_kernel k;
@@ -30,6 +48,14 @@ struct live_state {
     /* The shim's own share of the process (footprint.h), when it reports a real
      * refusal; 0 elsewhere (the command, the simulator). */
     int64_t own_vm_pages, own_maps, own_commit_pages;
+    struct prog_facts prog;
+    int64_t proc_ac_pages;  /* the process's own share of Committed_AS (smaps `ac`, or the simulator's
+                               count of it); -1: unknown */
+    /* brk's first check, check_data_rlimit: (brk - start_brk) + (end_data - start_data) against
+     * RLIMIT_DATA; bytes from /proc/self/stat and brk(0); 0: unknown */
+    int64_t start_brk, cur_brk, start_data, end_data;
+    int model_exact;        /* Committed_AS is the count the check itself uses (the simulator's), so the
+                               per-cpu counter's error band does not apply */
 };
 
 /* Read the live system. `full`: also the costly parts (task counts). */

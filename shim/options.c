@@ -71,6 +71,7 @@ static const char *check_value(const struct os_options *o, const char *key)
     if (!strcmp(key, "dir") && o->dir[0] != '/') return "must be an absolute directory";
     if (!strcmp(key, "syslog") && strcmp(o->syslog, "0") && strcmp(o->syslog, "1") && o->syslog[0] != '/')
         return "must be 0, 1 or the absolute path of a datagram socket";
+    if (!strcmp(key, "journal") && o->journal[0] != '/') return "must be the absolute path of a datagram socket";
     if (!strcmp(key, "kernel") && o->kernel[0] == 0) return "must not be empty";
     if (!strcmp(key, "overcommit_memory") && (o->overcommit_memory < 0 || o->overcommit_memory > 2))
         return "must be 0, 1 or 2";

@@ -4,6 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "fmt.h"
 #include "rawsys.h"
@@ -21,12 +27,15 @@ void out_set_tmpdir(const char *dir)
     if (dir && dir[0] == '/' && strlen(dir) < sizeof tmpdir) memcpy(tmpdir, dir, strlen(dir) + 1);
 }
 
+static int is_null(const char *path) { return !strcmp(path, "none") || !strcmp(path, "/dev/null"); }
+
 void out_setup(struct out_stream *s, const char *spec)
 {
     s->spec = spec;
     s->pid = 0;
     s->path[0] = 0;
-    s->fd = !strcmp(spec, "none") ? -2 : -1;
+    s->owned = 0;
+    s->fd = is_null(spec) ? -2 : -1;
 }
 
 void out_expand(const char *spec, pid_t pid, char *dst, size_t cap)
@@ -47,6 +56,25 @@ void out_expand(const char *spec, pid_t pid, char *dst, size_t cap)
     fb_cstr(&fb);
 }
 
+/* The program's own descriptors, named: "stdout", "stderr", /dev/stdout, /dev/stderr,
+ * /dev/fd/N, /proc/self/fd/N. Written to as they are, never opened or closed (opening
+ * /dev/stdout would reopen the file behind fd 1, or fail for a socket). -1 otherwise. */
+int out_named_fd(const char *path)
+{
+    if (!strcmp(path, "stdout") || !strcmp(path, "/dev/stdout")) return 1;
+    if (!strcmp(path, "stderr") || !strcmp(path, "/dev/stderr")) return 2;
+    const char *n = NULL;
+    if (!strncmp(path, "/dev/fd/", 8)) n = path + 8;
+    else if (!strncmp(path, "/proc/self/fd/", 14)) n = path + 14;
+    if (!n || !*n) return -1;
+    long v = 0;
+    for (; *n; n++) {
+        if (*n < '0' || *n > '9' || v > 1000000) return -1;
+        v = v * 10 + (*n - '0');
+    }
+    return (int)v;
+}
+
 /* Create path exclusively; on EEXIST (a file, or a planted symlink) try .1 .. .99. */
 static int create_excl(char *path, size_t cap)
 {
@@ -61,24 +89,116 @@ static int create_excl(char *path, size_t cap)
     return -1;
 }
 
+/* A Unix socket bound at path: a stream connection, else a datagram one (connect
+ * answers EPROTOTYPE for the other kind). Non-blocking, so that a listener that never
+ * accepts or never reads cannot stop the program (raw_write_all waits a little). */
+static int connect_unix(const char *path)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    size_t n = strlen(path);
+    if (n >= sizeof a.sun_path) return -1;
+    memcpy(a.sun_path, path, n + 1);
+    static const int types[2] = {SOCK_STREAM, SOCK_DGRAM};
+    for (int i = 0; i < 2; i++) {
+        int fd = raw_socket(AF_UNIX, types[i] | SOCK_NONBLOCK, 0);
+        if (fd < 0) return -1;
+        long r;
+        do r = syscall(SYS_connect, fd, &a, (socklen_t)sizeof a); while (r < 0 && errno == EINTR);
+        if (r == 0) {
+            raw_note_socket(fd, 1);
+            return fd;
+        }
+        int e = errno;
+        raw_close(fd);
+        if (e != EPROTOTYPE) return -1;
+    }
+    return -1;
+}
+
+#define NOT_SPECIAL -1 /* no such path, a regular file, a symlink, a directory: create_excl's rules */
+#define UNUSABLE -3    /* special, but cannot be written now (a FIFO without reader): fall back */
+
+/* Paths that are not regular files are written to as they are: a character device
+ * (/dev/full, a tty) or a FIFO is opened for writing (never created, never truncated),
+ * a Unix socket is connected to; /dev/null (by device number too) is not written at
+ * all. The no-overwrite and no-symlink rules are for regular files: a symlink is never
+ * followed, whatever it points to, so a planted one still only moves the report to
+ * the next free name. Everything is opened O_NONBLOCK: a FIFO without a reader fails
+ * at once (ENXIO) instead of hanging the program in open, a tty or serial line that
+ * does not drain cannot hang it in write. Returns the fd, *null set for /dev/null, or
+ * NOT_SPECIAL / UNUSABLE. */
+static int open_special(const char *path, int *null, int *owned)
+{
+    struct stat st, got;
+    if (syscall(SYS_newfstatat, AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) != 0) return NOT_SPECIAL;
+    int fd;
+    if (S_ISCHR(st.st_mode)) {
+        if (major(st.st_rdev) == 1 && minor(st.st_rdev) == 3) {
+            *null = 1;
+            return UNUSABLE;
+        }
+        fd = raw_open(path, O_WRONLY | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK, 0);
+    } else if (S_ISFIFO(st.st_mode)) {
+        fd = raw_open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK, 0);
+    } else if (S_ISSOCK(st.st_mode)) {
+        fd = connect_unix(path);
+        if (fd >= 0) *owned = 1;
+        return fd >= 0 ? fd : UNUSABLE;
+    } else if (S_ISBLK(st.st_mode)) {
+        return UNUSABLE; /* a disk: never written */
+    } else {
+        return NOT_SPECIAL;
+    }
+    if (fd < 0) return UNUSABLE;
+    /* the same kind of file as the one looked at (it may have been replaced since) */
+    if (syscall(SYS_fstat, fd, &got) != 0 || (got.st_mode & S_IFMT) != (st.st_mode & S_IFMT) ||
+        got.st_rdev != st.st_rdev) {
+        raw_close(fd);
+        return UNUSABLE;
+    }
+    *owned = 1;
+    return fd;
+}
+
+static void drop(struct out_stream *s)
+{
+    if (s->fd >= 0 && s->owned) {
+        raw_note_socket(s->fd, 0);
+        raw_close(s->fd);
+    }
+    s->fd = -1;
+    s->owned = 0;
+}
+
 int out_fd(struct out_stream *s)
 {
     if (s->fd == -2) return -1;
     pid_t pid = raw_getpid();
     if (s->fd >= 0 && s->pid == pid) return s->fd;
-    if (s->fd >= 0 && s->fd != 2) raw_close(s->fd); /* inherited from the parent: not ours */
-    s->fd = -1;
+    drop(s); /* opened by the parent: its descriptor, not this process's stream */
     s->pid = pid;
-    if (!strcmp(s->spec, "stderr")) {
-        os_snprintf(s->path, sizeof s->path, "stderr");
-        return s->fd = 2;
+    int named = out_named_fd(s->spec);
+    if (named >= 0) {
+        os_snprintf(s->path, sizeof s->path, "%s", s->spec);
+        return s->fd = named;
     }
     char want[600], spec[1100];
     if (basedir[0] && s->spec[0] != '/') os_snprintf(spec, sizeof spec, "%s/%s", basedir, s->spec);
     else os_snprintf(spec, sizeof spec, "%s", s->spec);
     out_expand(spec, pid, want, sizeof want);
     os_snprintf(s->path, sizeof s->path, "%s", want);
-    int fd = create_excl(s->path, sizeof s->path);
+    if ((named = out_named_fd(want)) >= 0) return s->fd = named;
+    int null = 0, owned = 0;
+    int fd = is_null(want) ? (null = 1, UNUSABLE) : open_special(want, &null, &owned);
+    if (null) {
+        s->fd = -2;
+        return -1;
+    }
+    if (fd >= 0) {
+        s->owned = owned;
+        return s->fd = fd;
+    }
+    if (fd == NOT_SPECIAL) fd = create_excl(s->path, sizeof s->path);
     if (fd < 0) {
         const char *slash = strrchr(want, '/');
         const char *name = slash ? slash + 1 : want;
@@ -91,7 +211,8 @@ int out_fd(struct out_stream *s)
     }
     if (fd < 0) {
         os_snprintf(s->path, sizeof s->path, "stderr");
-        fd = 2;
+        return s->fd = 2;
     }
+    s->owned = 1;
     return s->fd = fd;
 }

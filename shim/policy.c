@@ -122,6 +122,9 @@ void policy_state(struct live_state *s)
     s->pids_max = s->pids_current = -1;
     s->user_tasks = -1;
     s->nr_tasks = 0;
+    s->model_exact = 1; /* the check is this very count: no per-cpu band */
+    s->proc_ac_pages = mine > 0 ? mine : 0;
+    s->start_brk = s->cur_brk = s->start_data = s->end_data = 0;
 }
 
 static int simulated_cause(const char *c)
@@ -190,7 +193,7 @@ static void sim_body(void *p)
                   : ENOMEM;
     fc->simulated = 1;
     j->err = fc->err;
-    failure_report_decided(fc, &s, &d);
+    failure_report_decided(fc, &s, &f, &d);
 }
 
 int policy_gate_model(struct failed_call *fc, int model)

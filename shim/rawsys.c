@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -23,44 +24,102 @@ int raw_madvise(void *addr, size_t len, int advice) { return (int)syscall(SYS_ma
 int raw_mincore(void *addr, size_t len, unsigned char *vec) { return (int)syscall(SYS_mincore, addr, len, vec); }
 
 /* Set at start when RLIMIT_FSIZE is finite: a write past it would raise SIGXFSZ and
- * kill the program, so the shim's writes block that signal and consume the one
- * they caused (losing the file, never the program). No handler is installed. */
+ * kill the program, so the shim's writes then block that signal too. */
 int raw_fsize_limited;
 
-static ssize_t write_all(int fd, const void *buf, size_t len);
+/* Descriptors the shim connected as sockets (report paths that are Unix sockets):
+ * written with send(MSG_NOSIGNAL) instead of write. At most a few report streams
+ * exist; they change under the report lock, readers only compare. */
+static int sock_fds[4] = {-1, -1, -1, -1};
 
-ssize_t raw_write_all(int fd, const void *buf, size_t len)
+void raw_note_socket(int fd, int is_socket)
 {
-    if (!raw_fsize_limited) return write_all(fd, buf, len);
-    sigset_t x, old, pending;
-    sigemptyset(&x);
-    sigaddset(&x, SIGXFSZ);
-    syscall(SYS_rt_sigprocmask, SIG_BLOCK, &x, &old, sizeof(long));
-    syscall(SYS_rt_sigpending, &pending, sizeof(long));
-    int was_pending = sigismember(&pending, SIGXFSZ);
-    ssize_t r = write_all(fd, buf, len);
-    if (!was_pending) {
-        struct timespec zero = {0, 0};
-        syscall(SYS_rt_sigtimedwait, &x, NULL, &zero, sizeof(long));
+    for (int i = 0; i < (int)(sizeof sock_fds / sizeof sock_fds[0]); i++) {
+        int cur = __atomic_load_n(&sock_fds[i], __ATOMIC_RELAXED);
+        if (is_socket ? cur == -1 : cur == fd) {
+            __atomic_store_n(&sock_fds[i], is_socket ? fd : -1, __ATOMIC_RELAXED);
+            return;
+        }
     }
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof(long));
-    return r;
 }
 
-static ssize_t write_all(int fd, const void *buf, size_t len)
+static int is_socket(int fd)
+{
+    for (int i = 0; i < (int)(sizeof sock_fds / sizeof sock_fds[0]); i++)
+        if (__atomic_load_n(&sock_fds[i], __ATOMIC_RELAXED) == fd) return 1;
+    return 0;
+}
+
+#define SEEN_EPIPE 1
+#define SEEN_EFBIG 2
+
+/* A descriptor opened O_NONBLOCK (a FIFO, a device, a socket, or a stdout the program
+ * made non-blocking) whose reader is slow: wait this long for room, then give up on
+ * the rest of this write (the report is cut short, the program goes on). A reader that
+ * let one wait run out is not waited for again until it takes a whole write, so that a
+ * storm of refusals is not slowed by a second per line. */
+#define STALL_MS 1000
+static int stalled_fd = -1;
+
+static int wait_writable(int fd)
+{
+    if (__atomic_load_n(&stalled_fd, __ATOMIC_RELAXED) == fd) return -1;
+    struct pollfd p = {.fd = fd, .events = POLLOUT};
+    long r;
+    do r = syscall(SYS_poll, &p, 1, STALL_MS); while (r < 0 && errno == EINTR);
+    if (r == 1 && !(p.revents & (POLLERR | POLLNVAL))) return 0;
+    __atomic_store_n(&stalled_fd, fd, __ATOMIC_RELAXED);
+    return -1;
+}
+
+static ssize_t write_all(int fd, const void *buf, size_t len, int sock, int *seen)
 {
     const char *p = buf;
     size_t done = 0;
     while (done < len) {
-        long r = syscall(SYS_write, fd, p + done, len - done);
+        long r = sock ? syscall(SYS_sendto, fd, p + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT, NULL, 0)
+                      : syscall(SYS_write, fd, p + done, len - done);
         if (r < 0) {
             if (errno == EINTR) continue;
-            return -1;
+            if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_writable(fd) == 0) continue;
+            if (errno == EPIPE) *seen |= SEEN_EPIPE;
+            if (errno == EFBIG) *seen |= SEEN_EFBIG;
+            return -1; /* ENOSPC (/dev/full, a full disk), EPIPE, EBADF...: never retried */
         }
         if (r == 0) return -1;
         done += (size_t)r;
     }
+    if (__atomic_load_n(&stalled_fd, __ATOMIC_RELAXED) == fd) __atomic_store_n(&stalled_fd, -1, __ATOMIC_RELAXED);
     return (ssize_t)done;
+}
+
+/* Writes must never kill the host. write(2) to a pipe, FIFO or socket whose reader
+ * is gone raises SIGPIPE (stderr is often one: a journald stream, `| head`), and past
+ * RLIMIT_FSIZE it raises SIGXFSZ; both kill by default. So the shim blocks them for
+ * its write and consumes the one its own failed write raised (EPIPE, EFBIG): the
+ * program never sees it. A signal the program had blocked and pending before is left
+ * pending. Sockets the shim connected itself use MSG_NOSIGNAL. No handler is
+ * installed. */
+ssize_t raw_write_all(int fd, const void *buf, size_t len)
+{
+    int seen = 0;
+    if (is_socket(fd)) return write_all(fd, buf, len, 1, &seen);
+    /* the kernel's signal sets, one word (glibc's sigset_t is 128 bytes of stack each) */
+    const unsigned long pipe = 1ul << (SIGPIPE - 1), xfsz = 1ul << (SIGXFSZ - 1);
+    unsigned long x = pipe | (raw_fsize_limited ? xfsz : 0), old = 0, before = 0, mine = 0;
+    syscall(SYS_rt_sigprocmask, SIG_BLOCK, &x, &old, sizeof x);
+    if (old & x) syscall(SYS_rt_sigpending, &before, sizeof before); /* the program blocks one: pending already? */
+    ssize_t r = write_all(fd, buf, len, 0, &seen);
+    if ((seen & SEEN_EPIPE) && !(before & pipe)) mine |= pipe;
+    if ((seen & SEEN_EFBIG) && !(before & xfsz)) mine |= xfsz;
+    for (int i = 0; i < 2 && mine; i++) {
+        struct timespec zero = {0, 0};
+        long sig = syscall(SYS_rt_sigtimedwait, &mine, NULL, &zero, sizeof mine);
+        if (sig <= 0) break;
+        mine &= ~(1ul << (sig - 1));
+    }
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof old);
+    return r;
 }
 
 ssize_t raw_read(int fd, void *buf, size_t len)
@@ -77,7 +136,30 @@ ssize_t raw_pread(int fd, void *buf, size_t len, off_t off)
     return r;
 }
 
-int raw_open(const char *path, int flags, int mode) { return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode); }
+/* The shim's own descriptors are >= 3 and close-on-exec. With 0-2 closed the kernel
+ * hands out the lowest free number: a report file at 2 would receive the SUMMARY line
+ * and everything else written to stderr, and a program it execs would inherit it as
+ * its stderr. A descriptor the kernel gave at 0-2 is moved up and the low one closed
+ * (leaving it free for the program, as if the shim had not opened anything). */
+int raw_fd_high(int fd)
+{
+    if (fd < 0 || fd > 2) return fd;
+    int hi = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
+    int e = errno;
+    syscall(SYS_close, fd);
+    errno = e;
+    return hi;
+}
+
+int raw_open(const char *path, int flags, int mode)
+{
+    return raw_fd_high((int)syscall(SYS_openat, AT_FDCWD, path, flags | O_CLOEXEC, mode));
+}
+
+int raw_socket(int domain, int type, int protocol)
+{
+    return raw_fd_high((int)syscall(SYS_socket, domain, type | SOCK_CLOEXEC, protocol));
+}
 int raw_close(int fd) { return (int)syscall(SYS_close, fd); }
 pid_t raw_getpid(void) { return (pid_t)syscall(SYS_getpid); }
 pid_t raw_getppid(void) { return (pid_t)syscall(SYS_getppid); }
@@ -116,7 +198,7 @@ ssize_t raw_read_file(const char *path, char *buf, size_t cap)
 void raw_syslog(const char *socket_path, const char *msg, pid_t pid)
 {
     if (strlen(socket_path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) return;
-    int fd = (int)syscall(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int fd = raw_socket(AF_UNIX, SOCK_DGRAM, 0);
     if (fd < 0) return;
     struct sockaddr_un a = {.sun_family = AF_UNIX};
     memcpy(a.sun_path, socket_path, strlen(socket_path) + 1);
@@ -132,4 +214,14 @@ void raw_syslog(const char *socket_path, const char *msg, pid_t pid)
     while (*msg && n < (int)sizeof buf - 1) buf[n++] = *msg++;
     syscall(SYS_sendto, fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL, &a, (socklen_t)sizeof a);
     raw_close(fd);
+}
+
+/* One buffer for the /proc text the report path reads (meminfo, zoneinfo, status,
+ * cmdline, environ, the smaps stream): each user reads, parses and is done before the
+ * next one starts, all under the report lock. Sized for a large machine's zoneinfo. */
+static char scratch[256 * 1024];
+char *raw_scratch(size_t *cap)
+{
+    *cap = sizeof scratch;
+    return scratch;
 }

@@ -13,11 +13,20 @@ int raw_munmap(void *addr, size_t len);
 int raw_mprotect(void *addr, size_t len, int prot);
 int raw_madvise(void *addr, size_t len, int advice);
 int raw_mincore(void *addr, size_t len, unsigned char *vec);
+/* Write everything or fail (-1); never raises SIGPIPE or SIGXFSZ in the program,
+ * never retries an error, waits at most a second for a reader that does not read. */
 ssize_t raw_write_all(int fd, const void *buf, size_t len);
 extern int raw_fsize_limited; /* RLIMIT_FSIZE is finite: writes guard against SIGXFSZ */
+/* fd (a connected socket of the shim's) is written with send(MSG_NOSIGNAL); is_socket
+ * 0 forgets it again (before closing it). */
+void raw_note_socket(int fd, int is_socket);
 ssize_t raw_read(int fd, void *buf, size_t len);
 ssize_t raw_pread(int fd, void *buf, size_t len, off_t off);
+/* Every descriptor the shim opens is >= 3 and O_CLOEXEC (raw_fd_high moves one the
+ * kernel gave at 0-2; -1 if it cannot). */
 int raw_open(const char *path, int flags, int mode);
+int raw_socket(int domain, int type, int protocol);
+int raw_fd_high(int fd);
 int raw_close(int fd);
 pid_t raw_getpid(void);
 pid_t raw_getppid(void);
@@ -30,5 +39,8 @@ uint64_t raw_realtime_s(void);      /* CLOCK_REALTIME seconds */
 void raw_syslog(const char *socket_path, const char *msg, pid_t pid);
 /* Read a whole small file into buf (NUL-terminated). Returns bytes read or -1. */
 ssize_t raw_read_file(const char *path, char *buf, size_t cap);
+
+/* The report path's one scratch buffer for /proc text (report lock held; users never nest). */
+char *raw_scratch(size_t *cap);
 
 #endif

@@ -94,14 +94,15 @@ static void feed_line(char *line, struct vma *cur, int *in_vma, void (*fn)(const
 /* Stream /proc/self/smaps, calling fn once per VMA with its VmFlags decoded. */
 static int smaps_each(void (*fn)(const struct vma *, void *), void *ctx)
 {
-    static char buf[65536]; /* callers are serialised by the report lock */
+    size_t buf_cap;
+    char *buf = raw_scratch(&buf_cap); /* callers are serialised by the report lock */
     int fd = raw_open("/proc/self/smaps", O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0) return -1;
     size_t have = 0;
     struct vma cur = {0};
     int in_vma = 0;
     for (;;) {
-        ssize_t r = raw_read(fd, buf + have, sizeof buf - 1 - have);
+        ssize_t r = raw_read(fd, buf + have, buf_cap - 1 - have);
         if (r <= 0) break;
         have += (size_t)r;
         buf[have] = 0;
@@ -114,7 +115,7 @@ static int smaps_each(void (*fn)(const struct vma *, void *), void *ctx)
         size_t rest = have - (size_t)(line - buf);
         memmove(buf, line, rest);
         have = rest;
-        if (have >= sizeof buf - 1) have = 0; /* an absurd line: drop it */
+        if (have >= buf_cap - 1) have = 0; /* an absurd line: drop it */
     }
     if (in_vma) fn(&cur, ctx);
     raw_close(fd);

@@ -7,10 +7,12 @@
 #include <sys/prctl.h>
 
 #include "common.h"
+#include "demangle.h"
 #include "diagnose.h"
 #include "failure.h"
 #include "fmt.h"
 #include "footprint.h"
+#include "journal.h"
 #include "ledger.h"
 #include "livestate.h"
 #include "rawsys.h"
@@ -19,6 +21,7 @@
 #include "report_call.h"
 #include "state.h"
 #include "rstack.h"
+#include "runtime.h"
 #include "unwind.h"
 
 static struct live_state ls;
@@ -36,6 +39,11 @@ static const char *mode_name(int m)
 
 static void mib(struct fmtbuf *fb, int64_t pages) { fb_ssize(fb, pages * ls.in.page_kb * 1024); }
 
+static const char *runtime_name(int rt)
+{
+    return rt == RT_JVM ? "jvm" : rt == RT_PYTHON ? "python" : rt == RT_NODE ? "node" : "native";
+}
+
 static void json_verdict(struct fmtbuf *j, const struct diagnosis *d)
 {
     fb_printf(j, "\"verdict\":{\"cause\":%J,\"kernel_model\":%J,\"overcommit_memory\":%d,\"units\":%J,", d->cause,
@@ -47,11 +55,16 @@ static void json_verdict(struct fmtbuf *j, const struct diagnosis *d)
     fb_printf(j, ",\"shortfall_pages\":%lld,\"charge_pages\":%lld,\"estimated\":%s,\"cap_sys_admin\":%s,",
               (long long)d->shortfall_pages, (long long)d->charge_pages, d->estimated ? "true" : "false",
               ls.in.cap_sys_admin ? "true" : "false");
+    fb_printf(j, "\"band_pages\":%lld,\"batch_pages\":%lld,\"within_band\":%s,\"runtime\":%J,",
+              (long long)d->band_pages, (long long)d->batch_pages, d->within_band ? "true" : "false",
+              runtime_name(ls.prog.runtime));
+    if (d->fork_bound_pages) fb_printf(j, "\"fork_parent_bound_pages\":%lld,", (long long)d->fork_bound_pages);
     if (d->kv.formula) fb_printf(j, "\"formula\":%J,", d->kv.formula);
     fb_puts(j, "\"terms\":[");
     for (int i = 0; i < d->kv.nterms; i++)
-        fb_printf(j, "%s{\"name\":%J,\"op\":\"%c\",\"pages\":%lld}", i ? "," : "", d->kv.terms[i].name,
-                  d->kv.terms[i].op, (long long)d->kv.terms[i].pages);
+        fb_printf(j, "%s{\"key\":%J,\"name\":%J,\"op\":\"%c\",\"pages\":%lld}", i ? "," : "",
+                  d->kv.terms[i].key ? d->kv.terms[i].key : "", d->kv.terms[i].name, d->kv.terms[i].op,
+                  (long long)d->kv.terms[i].pages);
     fb_printf(j, "],\"explanation\":%J,\"remedies\":[", d->explanation);
     for (int i = 0; i < d->nremedies; i++) fb_printf(j, "%s%J", i ? "," : "", d->remedies[i]);
     fb_puts(j, "]}");
@@ -107,8 +120,11 @@ static void json_stack(struct fmtbuf *j, const struct frame *fr, int n)
                   (unsigned long long)f->ip, f->module ? f->module : "", (unsigned long long)f->offset);
         for (int k = 0; k < f->build_id_len; k++) fb_printf(j, "%02x", f->build_id[k]);
         fb_puts(j, "\"");
-        if (f->symbol)
+        if (f->symbol) {
             fb_printf(j, ",\"symbol\":%J,\"symbol_offset\":%llu", f->symbol, (unsigned long long)f->symbol_offset);
+            char dm[1024];
+            if (os_demangle(f->symbol, dm, sizeof dm)) fb_printf(j, ",\"demangled\":%J", dm);
+        }
         fb_puts(j, "}");
     }
     fb_puts(j, "]");
@@ -122,25 +138,49 @@ static const char *basename_of(const char *p)
 
 static void text_arithmetic(struct fmtbuf *t, const struct diagnosis *d)
 {
-    fb_printf(t, "\nARITHMETIC (%s of %lld KiB", d->units, (long long)ls.in.page_kb);
+    if (d->unit_kb > 0)
+        fb_printf(t, "\nARITHMETIC (%s of %lld KiB", d->units, (long long)d->unit_kb);
+    else
+        fb_printf(t, "\nARITHMETIC (%s", d->units);
     if (d->kv.formula) fb_printf(t, "; %s", d->kv.formula);
+    else if (d->check) fb_printf(t, "; %s", d->check);
     fb_puts(t, ")\n");
+    int pages = !strcmp(d->units, "pages");
     for (int i = 0; i < d->kv.nterms; i++) {
         const struct kterm *k = &d->kv.terms[i];
-        fb_printf(t, "     %c %10lld  %-62s", k->op, (long long)k->pages, k->name);
-        if (!strcmp(d->units, "pages")) mib(t, k->pages);
+        fb_printf(t, pages ? "     %c %10lld  %-62s" : "     %c %10lld  %s", k->op, (long long)k->pages, k->name);
+        if (pages) mib(t, k->pages);
         fb_putc(t, '\n');
     }
+    /* "1 mapping", "2 mappings" */
+    char unit[24];
+    os_snprintf(unit, sizeof unit, "%s", d->units);
+    if (d->shortfall_pages == 1 && unit[0] && unit[strlen(unit) - 1] == 's') unit[strlen(unit) - 1] = 0;
     if (!strcmp(d->cause, "overcommit_never")) {
+        int64_t sum = d->committed_pages + d->charge_pages;
         fb_printf(t, "     = %10lld  allowed (CommitLimit after reserves)                              ",
                   (long long)d->limit_pages);
         mib(t, d->limit_pages);
-        fb_printf(t, "\n       %10lld  Committed_AS before the request + %lld requested = %lld, not below %lld  ->  %s\n",
-                  (long long)d->committed_pages, (long long)d->charge_pages,
-                  (long long)(d->committed_pages + d->charge_pages), (long long)d->limit_pages, "ENOMEM");
-        fb_printf(t, "       (Committed_AS as the kernel reads it may differ from the exact sum by up to %lld pages: "
-                     "the per-cpu batch)\n",
-                  (long long)d->kv.batch_error_pages);
+        if (d->within_band) {
+            fb_printf(t, "\n       %10lld  Committed_AS (the exact sum) + %lld requested = %lld: below %lld by %lld pages\n",
+                      (long long)d->committed_pages, (long long)d->charge_pages, (long long)sum,
+                      (long long)d->limit_pages, (long long)(d->limit_pages - sum));
+            fb_printf(t, "       %10lld  the per-cpu counter's error band (batch %lld x %d CPUs): the kernel's read was at "
+                         "least %lld pages higher  ->  ENOMEM\n",
+                      (long long)d->band_pages, (long long)d->batch_pages, ls.in.ncpus > 0 ? ls.in.ncpus : 1,
+                      (long long)(d->limit_pages - sum));
+            fb_printf(t, "       short by %lld pages to pass whatever the counter's error: %lld + %lld + %lld band + 1 - %lld\n",
+                      (long long)d->shortfall_pages, (long long)d->committed_pages, (long long)d->charge_pages,
+                      (long long)d->band_pages, (long long)d->limit_pages);
+        } else {
+            fb_printf(t, "\n       %10lld  Committed_AS before the request + %lld requested = %lld, not below %lld  ->  ENOMEM\n",
+                      (long long)d->committed_pages, (long long)d->charge_pages, (long long)sum,
+                      (long long)d->limit_pages);
+            if (d->band_pages)
+                fb_printf(t, "       (the kernel's read of Committed_AS may differ from the exact sum by up to %lld pages, "
+                             "batch %lld x %d CPUs; the remedies below clear that band)\n",
+                          (long long)d->band_pages, (long long)d->batch_pages, ls.in.ncpus > 0 ? ls.in.ncpus : 1);
+        }
     } else if (!strcmp(d->cause, "overcommit_guess")) {
         fb_printf(t, "     = %10lld  %-62s", (long long)d->limit_pages,
                   ls.k.era == KERA_5_2 ? "RAM + swap: the largest single request" : "available by the estimate");
@@ -150,13 +190,49 @@ static void text_arithmetic(struct fmtbuf *t, const struct diagnosis *d)
             fb_printf(t, "       (Committed_AS and CommitLimit play no part in mode 0 on this kernel.)\n");
         if (!ls.in.totalreserve_known && ls.k.era != KERA_5_2)
             fb_printf(t, "       (totalreserve_pages unknown: assumed 0)\n");
-    } else if (d->limit_pages || d->committed_pages >= 0) {
-        fb_printf(t, "     limit %lld %s", (long long)d->limit_pages, d->units);
-        if (d->committed_pages >= 0) fb_printf(t, "; in use %lld", (long long)d->committed_pages);
-        fb_printf(t, "; this request %lld", (long long)d->request_pages);
-        if (d->shortfall_pages > 0) fb_printf(t, "; short by %lld", (long long)d->shortfall_pages);
-        fb_putc(t, '\n');
+    } else if (d->kv.nterms) {
+        int64_t sum = 0;
+        for (int i = 0; i < d->kv.nterms; i++) sum += d->kv.terms[i].op == '-' ? -d->kv.terms[i].pages : d->kv.terms[i].pages;
+        const char *lim = !strcmp(d->cause, "max_map_count") ? "vm.max_map_count"
+                          : !strcmp(d->cause, "rlimit_as")   ? "RLIMIT_AS"
+                          : !strcmp(d->cause, "rlimit_data") ? "RLIMIT_DATA"
+                          : !strcmp(d->cause, "hugetlb")     ? "needed; free"
+                                                             : "the limit";
+        if (!strcmp(d->cause, "hugetlb"))
+            fb_printf(t, "       %10lld  needed, more than the %lld free  ->  ENOMEM; short by %lld %s\n",
+                      (long long)d->request_pages, (long long)d->limit_pages, (long long)d->shortfall_pages, unit);
+        else if (!strcmp(d->cause, "thread_limit"))
+            fb_printf(t, "     = %10lld  %s, at the limit of %lld  ->  EAGAIN; short by %lld\n", (long long)sum, d->units,
+                      (long long)d->limit_pages, (long long)d->shortfall_pages);
+        else
+            fb_printf(t, "     = %10lld  more than %s %lld  ->  ENOMEM; short by %lld %s\n", (long long)sum, lim,
+                      (long long)d->limit_pages, (long long)d->shortfall_pages, unit);
     }
+}
+
+/* What the refused call returned, as the caller sees it. */
+static const char *call_result(const struct failed_call *fc)
+{
+    static char b[64];
+    const char *e = errname(fc->err);
+    switch (fc->id) {
+    case CALL_MALLOC: case CALL_CALLOC: case CALL_REALLOC: case CALL_REALLOCARRAY: case CALL_ALIGNED_ALLOC:
+    case CALL_MEMALIGN: case CALL_VALLOC: case CALL_PVALLOC:
+        os_snprintf(b, sizeof b, "NULL (errno %s)", e);
+        break;
+    case CALL_POSIX_MEMALIGN: case CALL_PTHREAD_CREATE: case CALL_POSIX_SPAWN: case CALL_POSIX_SPAWNP:
+        os_snprintf(b, sizeof b, "%s (returned, errno untouched)", e);
+        break;
+    case CALL_MMAP: case CALL_MMAP64: case CALL_MREMAP:
+        os_snprintf(b, sizeof b, "MAP_FAILED (errno %s)", e);
+        break;
+    case CALL_SBRK:
+        os_snprintf(b, sizeof b, "(void *) -1 (errno %s)", e);
+        break;
+    default:
+        os_snprintf(b, sizeof b, "-1 (errno %s)", e);
+    }
+    return b;
 }
 
 /* Who is refused. A task that shares another's thread pointer (clone(CLONE_VM)
@@ -188,9 +264,13 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
     /* --- text --- */
     fb_printf(&t, "==%d== overshim: %s %s with %s by %s\n", (int)w->pid, name,
               fc->simulated ? "refused (simulated)" : "refused", errname(fc->err), d->headline);
-    fb_printf(&t, "==%d==   %s (pid %d, parent %d), thread %d \"%s\" (created by %d), %llu ms after start\n",
-              (int)w->pid, comm, (int)w->pid, (int)raw_getppid(), (int)tid, tname, self ? (int)self->parent_tid : 0,
-              (unsigned long long)ms);
+    if (tid == w->pid)
+        fb_printf(&t, "==%d==   %s (pid %d, parent %d), thread %d \"%s\" (the main thread), %llu ms after start\n",
+                  (int)w->pid, comm, (int)w->pid, (int)raw_getppid(), (int)tid, tname, (unsigned long long)ms);
+    else
+        fb_printf(&t, "==%d==   %s (pid %d, parent %d), thread %d \"%s\" (created by %d), %llu ms after start\n",
+                  (int)w->pid, comm, (int)w->pid, (int)raw_getppid(), (int)tid, tname,
+                  self ? (int)self->parent_tid : 0, (unsigned long long)ms);
     if (w->foreign)
         fb_printf(&t, "==%d==   a task that shares the memory and thread pointer of pid %d (clone(CLONE_VM) without "
                       "CLONE_SETTLS, or a vfork child): the ledger below is that process's\n",
@@ -205,16 +285,14 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
     fb_printf(&t, "         Linux %s (model %s), vm.overcommit_memory=%d (%s), caller %sCAP_SYS_ADMIN.\n", ls.release,
               ls.k.label, ls.in.overcommit_memory, mode_name(ls.in.overcommit_memory),
               ls.in.cap_sys_admin ? "" : "not ");
-    if (d->kv.nterms || d->limit_pages) text_arithmetic(&t, d);
+    if (d->kv.nterms) text_arithmetic(&t, d);
     if (d->nremedies) {
         fb_puts(&t, "\nWHAT WOULD PASS\n");
         for (int i = 0; i < d->nremedies; i++) fb_printf(&t, "     - %s\n", d->remedies[i]);
     }
     fb_printf(&t, "\nCALL     %s(", name);
     call_args(&t, fc, 0);
-    fb_printf(&t, ")\n         = %s %s\n", fc->id == CALL_PTHREAD_CREATE || fc->id == CALL_POSIX_SPAWN ||
-                                                 fc->id == CALL_POSIX_SPAWNP ? "error" : "-1",
-              errname(fc->err));
+    fb_printf(&t, ")\n         = %s\n", call_result(fc));
     fb_puts(&t, "\nSTACK    (module+offset [build-id]; a name only where an exported symbol covers the address;"
                 " `overshim symbolize` adds the rest)\n");
     for (int i = 0; i < nf; i++) {
@@ -226,7 +304,11 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
             for (int k = 0; k < f->build_id_len && k < 8; k++) fb_printf(&t, "%02x", f->build_id[k]);
             fb_puts(&t, "..]");
         }
-        if (f->symbol) fb_printf(&t, "  %s+0x%llx", f->symbol, (unsigned long long)f->symbol_offset);
+        if (f->symbol) {
+            static char dm[1024];
+            fb_printf(&t, "  %s+0x%llx", os_demangle(f->symbol, dm, sizeof dm) ? dm : f->symbol,
+                      (unsigned long long)f->symbol_offset);
+        }
         fb_putc(&t, '\n');
     }
     fb_putc(&t, '\n');
@@ -235,8 +317,8 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
     fb_printf(&j, "{\"schema\":1,\"event\":\"enomem\",\"pid\":%d,\"ppid\":%d,\"tid\":%d,\"ms_since_start\":%llu,",
               (int)w->pid, (int)raw_getppid(), (int)tid, (unsigned long long)ms);
     if (w->foreign) fb_printf(&j, "\"shares_memory_of\":%d,", (int)os_st.pid);
-    fb_printf(&j, "\"thread\":{\"tid\":%d,\"name\":%J,\"parent_tid\":%d},", (int)tid, tname,
-              self ? (int)self->parent_tid : 0);
+    fb_printf(&j, "\"thread\":{\"tid\":%d,\"name\":%J,\"parent_tid\":%d,\"main\":%s},", (int)tid, tname,
+              self ? (int)self->parent_tid : 0, tid == w->pid ? "true" : "false");
     fb_printf(&j, "\"call\":{\"name\":%J,\"args\":{", name);
     call_args(&j, fc, 1);
     fb_printf(&j, "},\"errno\":%J},\"simulated\":%s,", errname(fc->err), fc->simulated ? "true" : "false");
@@ -279,6 +361,12 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
 /* One line for stderr and syslog. */
 static void one_line(struct fmtbuf *fb, const struct failed_call *fc, const struct diagnosis *d)
 {
+    if (!strcmp(d->units, "tasks") && !strcmp(d->cause, "thread_limit")) {
+        fb_printf(fb, "SUMMARY: overshim: thread_limit %s: %lld tasks, the limit %s is %lld", call_name(fc->id),
+                  (long long)d->committed_pages, d->headline, (long long)d->limit_pages);
+        if (fc->simulated) fb_puts(fb, " (simulated)");
+        return;
+    }
     uint64_t bytes = call_request_bytes(fc);
     if (!bytes && d->charge_pages > 0) bytes = (uint64_t)d->charge_pages * (uint64_t)ls.in.page_kb * 1024;
     fb_printf(fb, "SUMMARY: overshim: %s %s %llu bytes", d->cause, call_name(fc->id), (unsigned long long)bytes);
@@ -308,15 +396,103 @@ static void say_stderr(const char *msg)
     fb_flush(&e);
 }
 
-/* A full report, on the report stack with the report lock held; ls and dg are set. */
-static void emit_full(struct failed_call *fc, const struct who *w)
+static struct frame fr[UNWIND_MAX];
+static int nf;
+
+/* The refused call's stack, from the registers rstack_run saved (on the report stack). */
+static void capture(void)
 {
-    static struct frame fr[UNWIND_MAX];
     int depth = (int)os_st.opt.stack_depth;
     if (depth < 1) depth = 1;
     if (depth > UNWIND_MAX) depth = UNWIND_MAX;
-    int nf = unwind_capture_from(rstack_context(), fr, depth);
-    if (!w->foreign) { /* a foreign task's report is not this process's */
+    nf = unwind_capture_from(rstack_context(), fr, depth);
+}
+
+/* What the program is (runtime.h) and what its mallocs hold, for remedies in its terms. */
+static void program_facts(struct live_state *st)
+{
+    runtime_facts(&st->prog, fr, nf);
+    struct ledger_totals tot;
+    ledger_lock();
+    ledger_totals(&tot);
+    ledger_unlock();
+    st->prog.malloc_live_bytes = tot.malloc_live;
+}
+
+/* syslog=1: the journal's native protocol with fields when its socket is there, else
+ * plain syslog through /dev/log; syslog=PATH: plain syslog to that socket. */
+static void to_syslog(const struct failed_call *fc, const struct who *w, const char *report, const char *json)
+{
+    char b[1024];
+    struct fmtbuf e;
+    fb_init(&e, b, sizeof b, -1);
+    one_line(&e, fc, &dg);
+    fb_printf(&e, " (pid %d, parent %d; report: %s)", (int)w->pid, (int)raw_getppid(), report);
+    const char *msg = fb_cstr(&e);
+    if (strcmp(os_st.opt.syslog, "1") != 0) {
+        raw_syslog(os_st.opt.syslog, msg, w->pid);
+        return;
+    }
+    char req[24], shortp[24], pid[16];
+    os_snprintf(req, sizeof req, "%lld", (long long)dg.request_pages);
+    os_snprintf(shortp, sizeof shortp, "%lld", (long long)dg.shortfall_pages);
+    os_snprintf(pid, sizeof pid, "%d", (int)w->pid);
+    const struct journal_field f[] = {
+        {"MESSAGE", msg},
+        {"MESSAGE_ID", OVERSHIM_JOURNAL_MESSAGE_ID},
+        {"PRIORITY", "4"},
+        {"SYSLOG_FACILITY", "1"},
+        {"SYSLOG_IDENTIFIER", "overshim"},
+        {"SYSLOG_PID", pid},
+        {"OVERSHIM_CAUSE", dg.cause},
+        {"OVERSHIM_CALL", call_name(fc->id)},
+        {"OVERSHIM_ERRNO", errname(fc->err)},
+        {"OVERSHIM_REQUEST_PAGES", req},
+        {"OVERSHIM_SHORTFALL_PAGES", shortp},
+        {"OVERSHIM_UNITS", dg.units},
+        {"OVERSHIM_SIMULATED", fc->simulated ? "1" : "0"},
+        {"OVERSHIM_REPORT", report},
+        {"OVERSHIM_JSON", json},
+    };
+    if (journal_send(os_st.opt.journal, f, (int)OS_ARRAY_LEN(f)) != 0) raw_syslog("/dev/log", msg, w->pid);
+}
+
+/* A refusal the program goes on from (diagnosis.note): one line in each file and on
+ * stderr instead of a full report, counted apart. */
+static void emit_note(struct failed_call *fc, const struct who *w, int jfd, int tfd)
+{
+    char b[2048];
+    struct fmtbuf f;
+    if (!w->foreign) os_st.nnotes++;
+    if (jfd >= 0) {
+        fb_init(&f, b, sizeof b, jfd);
+        fb_printf(&f, "{\"schema\":1,\"event\":\"note\",\"pid\":%d,\"tid\":%d,\"kind\":\"jvm_large_page_probe\","
+                      "\"call\":{\"name\":%J,\"args\":{",
+                  (int)w->pid, (int)w->tid, call_name(fc->id));
+        call_args(&f, fc, 1);
+        fb_printf(&f, "},\"errno\":%J},\"simulated\":%s,\"verdict\":{\"cause\":%J,\"units\":%J,\"request_pages\":%lld,"
+                      "\"limit_pages\":%lld,\"shortfall_pages\":%lld},\"text\":%J}\n",
+                  errname(fc->err), fc->simulated ? "true" : "false", dg.cause, dg.units, (long long)dg.request_pages,
+                  (long long)dg.limit_pages, (long long)dg.shortfall_pages, dg.explanation);
+        fb_flush(&f);
+    }
+    for (int k = 0; k < 2; k++) {
+        int fd = k == 0 ? tfd : (os_st.opt.verbosity >= 1 && tfd != 2 ? 2 : -1);
+        if (fd < 0) continue;
+        fb_init(&f, b, sizeof b, fd);
+        fb_printf(&f, "==%d== overshim: note: %s of ", (int)w->pid, call_name(fc->id));
+        fb_size(&f, call_request_bytes(fc));
+        fb_printf(&f, " refused with %s, thread %d: %s\n", errname(fc->err), (int)w->tid, dg.explanation);
+        fb_flush(&f);
+    }
+    if (!w->foreign && (jfd >= 0 || tfd >= 0)) os_st.wrote_events = 1;
+}
+
+/* A full report, on the report stack with the report lock held; ls, dg and the frames
+ * are set. */
+static void emit_full(struct failed_call *fc, const struct who *w)
+{
+    if (!dg.note && !w->foreign) { /* a foreign task's report is not this process's */
         os_st.nreports++;
         os_st.last_enomem_ns = fc->when_ns;
     }
@@ -329,18 +505,19 @@ static void emit_full(struct failed_call *fc, const struct who *w)
         lg = &fl;
     }
     int jfd = out_fd(js), tfd = out_fd(lg);
+    if (dg.note) {
+        emit_note(fc, w, jfd, tfd);
+        if (w->foreign) {
+            if (fj.fd > 2) raw_close(fj.fd);
+            if (fl.fd > 2) raw_close(fl.fd);
+        }
+        return;
+    }
     write_full(fc, fr, nf, &dg, w, jfd, tfd);
     if (!w->foreign && !os_st.first_report_us) os_st.first_report_us = (raw_now_ns() - fc->when_ns) / 1000 + 1;
     if (!w->foreign && (jfd >= 0 || tfd >= 0)) os_st.wrote_events = 1;
-    if (strcmp(os_st.opt.syslog, "0") != 0) {
-        char b[1024];
-        struct fmtbuf e;
-        fb_init(&e, b, sizeof b, -1);
-        one_line(&e, fc, &dg);
-        fb_printf(&e, " (pid %d, parent %d; report: %s)", (int)w->pid, (int)raw_getppid(),
-                  tfd >= 0 ? lg->path : jfd >= 0 ? js->path : "none");
-        raw_syslog(!strcmp(os_st.opt.syslog, "1") ? "/dev/log" : os_st.opt.syslog, fb_cstr(&e), w->pid);
-    }
+    if (strcmp(os_st.opt.syslog, "0") != 0)
+        to_syslog(fc, w, tfd >= 0 ? lg->path : jfd >= 0 ? js->path : "none", jfd >= 0 ? js->path : "none");
     if (os_st.opt.verbosity >= 1 && tfd != 2) {
         char b[1024];
         struct fmtbuf e;
@@ -489,10 +666,17 @@ static void kernel_body(void *p)
     diagnose_call_range(fc, &lo, &hi);
     int tasks = fc->id == CALL_PTHREAD_CREATE || fc->id == CALL_FORK || fc->id == CALL_CLONE ||
                 fc->id == CALL_POSIX_SPAWN || fc->id == CALL_POSIX_SPAWNP;
+    capture();
     livestate_read(&ls, tasks);
     own_footprint(&ls);
     smaps_facts(lo, hi, &sf);
+    ls.proc_ac_pages = sf.ok ? (int64_t)sf.ac_total_pages : -1;
+    program_facts(&ls);
     diagnose(fc, &ls, &sf, &dg);
+    if (dg.note) { /* not a full report: give the claim back */
+        if (w.foreign) __atomic_sub_fetch(&foreign_claimed, 1, __ATOMIC_RELAXED);
+        else __atomic_sub_fetch(&os_st.nclaimed, 1, __ATOMIC_RELAXED);
+    }
     emit_full(fc, &w);
 }
 
@@ -510,7 +694,8 @@ void failure_report(struct failed_call *fc)
     errno = saved;
 }
 
-void failure_report_decided(struct failed_call *fc, const struct live_state *st, const struct diagnosis *d)
+void failure_report_decided(struct failed_call *fc, const struct live_state *st, const struct smaps_facts *f,
+                            const struct diagnosis *d)
 {
     int saved = errno;
     fc->when_ns = raw_now_ns();
@@ -518,7 +703,10 @@ void failure_report_decided(struct failed_call *fc, const struct live_state *st,
         struct who w;
         who_am_i(&w, rstack_tid());
         ls = *st;
-        dg = *d;
+        capture();
+        program_facts(&ls);
+        diagnose(fc, &ls, f, &dg); /* the same state: the same verdict, remedies in the program's terms */
+        if (strcmp(dg.cause, d->cause) != 0) dg = *d;
         if (footprint_read(&fp, ls.in.overcommit_memory) != 0) memset(&fp, 0, sizeof fp);
         emit_full(fc, &w);
     } else {
@@ -538,6 +726,7 @@ void failure_report_claimed(struct failed_call *fc, const struct live_state *st,
     who_am_i(&w, rstack_tid());
     ls = *st;
     dg = *d;
+    capture();
     if (footprint_read(&fp, ls.in.overcommit_memory) != 0) memset(&fp, 0, sizeof fp);
     emit_full(fc, &w);
     errno = saved;

@@ -19,21 +19,42 @@ void report_unlock(void) { pthread_mutex_unlock(&os_fs->report_mu); }
 
 void report_prefix(struct fmtbuf *fb) { fb_printf(fb, "==%d== ", (int)os_st.pid); }
 
-static void text_thread_row(struct fmtbuf *t, const struct thread_rec *th)
+/* A thread's malloc counters: what it allocated and what it freed. A block freed by
+ * another thread counts as that thread's free, so one thread's balance can go negative;
+ * the process's sum is the live amount. */
+static void malloc_counts(const struct thread_rec *th, int64_t *in, int64_t *out)
+{
+    if (th->tls) {
+        *in = __atomic_load_n(&th->tls->malloc_in, __ATOMIC_RELAXED);
+        *out = __atomic_load_n(&th->tls->malloc_out, __ATOMIC_RELAXED);
+    } else {
+        *in = th->malloc_in;
+        *out = th->malloc_out;
+    }
+}
+
+static int text_thread_row(struct fmtbuf *t, const struct thread_rec *th)
 {
     fb_puts(t, "  ");
     struct fmtbuf col;
     char c[32];
-    const int64_t vals[3] = {th->committed, (int64_t)th->touched, ledger_malloc_live(th)};
+    int64_t net = ledger_malloc_live(th);
+    const int64_t vals[3] = {th->committed, (int64_t)th->touched, net};
     for (int i = 0; i < 3; i++) {
         fb_init(&col, c, sizeof c, -1);
         fb_ssize(&col, vals[i]);
+        if (i == 2 && net < 0) fb_putc(&col, '*');
         fb_printf(t, "%-13s", fb_cstr(&col));
     }
     fb_init(&col, c, sizeof c, -1);
     fb_ssize(&col, th->peak_committed);
-    fb_printf(t, "%-13s%d \"%s\" (parent %d)%s\n", fb_cstr(&col), (int)th->tid, th->name, (int)th->parent_tid,
-              th->alive ? "" : ", exited");
+    if (th->tid == os_st.pid)
+        fb_printf(t, "%-13s%d \"%s\" (the main thread)%s\n", fb_cstr(&col), (int)th->tid, th->name,
+                  th->alive ? "" : ", exited");
+    else
+        fb_printf(t, "%-13s%d \"%s\" (created by %d)%s\n", fb_cstr(&col), (int)th->tid, th->name,
+                  (int)th->parent_tid, th->alive ? "" : ", exited");
+    return net < 0;
 }
 
 void report_ledger(struct fmtbuf *j, struct fmtbuf *t)
@@ -61,13 +82,16 @@ void report_ledger(struct fmtbuf *j, struct fmtbuf *t)
                   (unsigned long long)tot.nranges);
         int first = 1;
         for (const struct thread_rec *th = ledger_threads(); th; th = th->next) {
+            int64_t in, out;
+            malloc_counts(th, &in, &out);
             fb_printf(j,
-                      "%s{\"tid\":%d,\"name\":%J,\"parent_tid\":%d,\"alive\":%s,\"committed_bytes\":%lld,"
-                      "\"peak_committed_bytes\":%lld,\"touched_bytes\":%llu,\"malloc_bytes\":%lld,\"maps\":%llu}",
-                      first ? "" : ",", (int)th->tid, th->name, (int)th->parent_tid, th->alive ? "true" : "false",
+                      "%s{\"tid\":%d,\"name\":%J,\"parent_tid\":%d,\"main\":%s,\"alive\":%s,\"committed_bytes\":%lld,"
+                      "\"peak_committed_bytes\":%lld,\"touched_bytes\":%llu,\"malloc_bytes\":%lld,"
+                      "\"malloc_allocated_bytes\":%lld,\"malloc_freed_bytes\":%lld,\"maps\":%llu}",
+                      first ? "" : ",", (int)th->tid, th->name, (int)th->parent_tid,
+                      th->tid == os_st.pid ? "true" : "false", th->alive ? "true" : "false",
                       (long long)th->committed, (long long)th->peak_committed, (unsigned long long)th->touched,
-                      (long long)ledger_malloc_live(th),
-                      (unsigned long long)th->nmaps);
+                      (long long)(in - out), (long long)in, (long long)out, (unsigned long long)th->nmaps);
             first = 0;
         }
         uint64_t nrec;
@@ -81,8 +105,12 @@ void report_ledger(struct fmtbuf *j, struct fmtbuf *t)
         fb_puts(j, "]");
     }
     if (t) {
-        fb_puts(t, "LEDGER   committed    touched      malloc live  peak committed  thread\n");
-        for (const struct thread_rec *th = ledger_threads(); th; th = th->next) text_thread_row(t, th);
+        fb_puts(t, "LEDGER   committed    touched      malloc net   peak committed  thread\n");
+        int negative = 0;
+        for (const struct thread_rec *th = ledger_threads(); th; th = th->next) negative |= text_thread_row(t, th);
+        if (negative)
+            fb_puts(t, "         (malloc net: what a thread allocated minus what it freed; * a thread that freed "
+                       "blocks others allocated; the process's sum below is what mallocs hold)\n");
         uint64_t nrec;
         const struct thread_rec *agg = ledger_recycled(&nrec);
         if (nrec) {
@@ -156,9 +184,10 @@ void report_summary(const char *via, int status, int have_status)
 /* "refusals":{...}: how every refusal was told (max_reports, max_brief). */
 void report_refusal_counts(struct fmtbuf *j)
 {
-    fb_printf(j, "\"refusals\":{\"total\":%d,\"reports\":%d,\"brief\":%d,\"unreported\":%d}",
+    fb_printf(j, "\"refusals\":{\"total\":%d,\"reports\":%d,\"brief\":%d,\"unreported\":%d,\"notes\":%d}",
               __atomic_load_n(&os_st.nfailures, __ATOMIC_RELAXED), os_st.nreports,
-              __atomic_load_n(&os_st.nbrief, __ATOMIC_RELAXED), __atomic_load_n(&os_st.nunreported, __ATOMIC_RELAXED));
+              __atomic_load_n(&os_st.nbrief, __ATOMIC_RELAXED), __atomic_load_n(&os_st.nunreported, __ATOMIC_RELAXED),
+              os_st.nnotes);
 }
 
 struct exit_job {

@@ -90,9 +90,13 @@ int resolve_all(void)
     _Static_assert(sizeof(struct os_real) / sizeof(void *) <= OS_MAX_SYMBOLS, "room for every symbol");
     if (self_known) elf_next_symbols(os_symbol_names, os_symbol_count, self.base, found, ifunc);
     for (size_t i = 0; i < os_symbol_count; i++) {
+        /* dlsym only where the lookup could not answer (an IFUNC, or a required name it
+         * did not find): a failing dlsym mallocs (twice), and inside another allocator's
+         * own start-up (a jemalloc preloaded ahead of the shim maps its first chunk, the
+         * mmap wrapper resolves) that malloc deadlocks it */
         void *f = found[i];
-        if ((!f || ifunc[i]) && dlsym) f = dlsym(RTLD_NEXT, os_symbol_names[i]);
-        else if (ifunc[i]) f = NULL;
+        if (ifunc[i]) f = dlsym ? dlsym(RTLD_NEXT, os_symbol_names[i]) : NULL;
+        else if (!f && os_symbol_required[i] && dlsym) f = dlsym(RTLD_NEXT, os_symbol_names[i]);
         /* Reject a resolution that returns our own wrapper (dlsym can: the lookup never does). */
         struct obj_info a;
         if (f && f != found[i] && self_known && obj_find(f, &a) && a.base == self.base) f = NULL;

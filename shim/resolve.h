@@ -12,6 +12,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+/* C23's sized frees, in glibc from 2.43; older headers do not declare them. */
+void free_sized(void *ptr, size_t size);
+void free_aligned_sized(void *ptr, size_t alignment, size_t size);
+
 #define REQUIRED 1
 #define OPTIONAL 0
 

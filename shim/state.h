@@ -43,6 +43,7 @@ struct os_state {
     int nbrief_claimed;      /* refusals that claimed a brief event (up to max_brief) */
     int nbrief;              /* brief events written */
     int nunreported;         /* refusals only counted: past max_brief, or no report stack */
+    int nnotes;              /* refusals the program goes on from (HotSpot's large-page probe): one line each */
     int exit_done;
     int wrote_events;        /* something went to the files: an exit event follows */
     uint64_t first_report_us; /* failure to first report written, microseconds (0: none) */

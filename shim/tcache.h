@@ -9,9 +9,14 @@
  *     the shadow (<= 7) cannot pass it;
  *   - malloc of that bin takes one when the shadow is above zero, so glibc's is too;
  *   - everything else glibc does to a tcache without the shim seeing it only adds
- *     (realloc's frees, the refills in _int_malloc), except calloc (2.41) and the
- *     memalign family (2.38), which may take one: the shim lowers the shadow by one
- *     for those before the call.
+ *     (realloc's frees, the refills in _int_malloc), except the calls that may take
+ *     one, for which the shim lowers the shadow by one before the call: a checked
+ *     malloc of 8 bytes or less (bin 0, counted in slot 1), realloc(NULL, n) and
+ *     reallocarray(NULL, ...) (glibc's malloc), the memalign family with an alignment
+ *     glibc gives anyway (<= 16: glibc's malloc, every version) or any alignment
+ *     (2.38+: a suitably aligned block of the bin, also for valloc and pvalloc(0)),
+ *     calloc (2.41). free_sized and free_aligned_sized (2.43) free as free does.
+ *     malloc_usable_size takes nothing.
  * A malloc whose bin has a shadow count is a tail call (no frame, no check); every
  * other malloc is called and its result checked. tcache_predictable() says when the
  * rules above hold: glibc's own malloc, a version from 2.26 to 2.41 on x86_64,
@@ -34,6 +39,10 @@
 
 /* csize2tidx(request2size(n)) + 1 for 9 <= n <= TC_MAX_REQ; 0 for n <= 8. */
 static inline size_t tc_slot_of_request(size_t n) { return (n + 7) >> 4; }
+
+/* The slot whose block glibc takes for a request of n <= TC_MAX_REQ: requests of 8
+ * bytes or less are bin 0 too (slot 1), not the uncounted slot 0. */
+static inline size_t tc_slot_taken(size_t n) { return n <= 8 ? 1 : tc_slot_of_request(n); }
 
 /* The slot of a heap chunk of chunksize cs (32, 48, ...): TC_SLOTS - 1 when it has no
  * bin (and for a size no glibc chunk has, so that slot 0 is never counted). */

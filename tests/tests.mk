@@ -3,40 +3,49 @@
 TEST_CFLAGS := $(CFLAGS_BASE) -Ishim -Iinclude
 UNIT_CORE   := shim/kmodel.c shim/fmt.c shim/options.c shim/sysstate.c shim/rawsys.c shim/diagnose.c \
                shim/livestate.c shim/report_call.c shim/snapshot.c shim/inject.c shim/reconcile.c shim/heap.c shim/elfsym.c \
-               tests/unit/ledger_stub.c
+               shim/output.c shim/rangetree.c shim/runtime.c shim/demangle.c tests/unit/ledger_stub.c
 UNIT_SRC    := $(filter-out tests/unit/ledger_stub.c,$(wildcard tests/unit/*.c))
 INTEG_SRC   := $(wildcard tests/integ/*.c) cli/json.c tests/lib/run.c
 PROGS       := $(BUILD)/tests/refuse $(BUILD)/tests/threads4 $(BUILD)/tests/forkstorm $(BUILD)/tests/stress \
                $(BUILD)/tests/spawny $(BUILD)/tests/nowipe $(BUILD)/tests/sigstorm $(BUILD)/tests/static_hello $(BUILD)/tests/churn \
-               $(BUILD)/tests/ledger_tsan $(BUILD)/tests/hostile \
-               $(BUILD)/tests/jemalloc_user $(BUILD)/tests/Workload.class
+               $(BUILD)/tests/ledger_tsan $(BUILD)/tests/hostile $(BUILD)/tests/guards \
+               $(BUILD)/tests/jemalloc_user $(BUILD)/tests/Workload.class $(BUILD)/tests/advice \
+               $(BUILD)/tests/Advice.class \
+               $(BUILD)/tests/host_fds $(BUILD)/tests/sized_free $(BUILD)/tests/own_malloc $(BUILD)/tests/plt_canonical
 SANITIZE    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
 $(BUILD)/tests/unit: $(UNIT_SRC) $(UNIT_CORE) shim/*.h shim/*.def | $(BUILD)/tests
-	$(CC) $(TEST_CFLAGS) $(UNIT_SRC) $(UNIT_CORE) -o $@ -lcriterion -lm -lpthread -ldl
+	$(CC) $(TEST_CFLAGS) $(UNIT_SRC) $(UNIT_CORE) -o $@ -lcriterion -lm $(LIBIBERTY) -lpthread -ldl
 
 $(BUILD)/tests/unit-asan: $(UNIT_SRC) $(UNIT_CORE) shim/*.h shim/*.def | $(BUILD)/tests
-	$(CC) $(TEST_CFLAGS) -O1 $(SANITIZE) $(UNIT_SRC) $(UNIT_CORE) -o $@ -lcriterion -lm -lpthread -ldl
+	$(CC) $(TEST_CFLAGS) -O1 $(SANITIZE) $(UNIT_SRC) $(UNIT_CORE) -o $@ -lcriterion -lm $(LIBIBERTY) -lpthread -ldl
 
 $(BUILD)/tests/integ: $(INTEG_SRC) tests/integ/*.h tests/lib/*.h cli/json.h shim/symbols.def | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) $(INTEG_SRC) -o $@ -lcriterion -lm
 
 # The ledger under ThreadSanitizer (tests/tsan); run by tests/integ/test_hardening.c.
-TSAN_SRC := tests/tsan/ledger_race.c shim/ledger.c shim/tid.c shim/touched.c shim/rawsys.c shim/fmt.c shim/kmodel.c \
-            shim/reconcile.c
+TSAN_SRC := tests/tsan/ledger_race.c shim/ledger.c shim/rangetree.c shim/anonvma.c shim/tid.c shim/touched.c shim/rawsys.c \
+            shim/fmt.c shim/kmodel.c shim/reconcile.c
 $(BUILD)/tests/ledger_tsan: $(TSAN_SRC) shim/*.h | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) -include shim/glibc_compat.h -O1 -fsanitize=thread $(TSAN_SRC) -o $@ -lpthread
 
 $(BUILD)/tests/%: tests/progs/%.c | $(BUILD)/tests
-	$(CC) $(CFLAGS_BASE) -O1 $< -o $@ -lpthread
+	$(CC) $(CFLAGS_BASE) -O1 $< -o $@ -lpthread -ldl
 
 $(BUILD)/tests/static_hello: tests/progs/static_hello.c | $(BUILD)/tests
 	$(CC) $(CFLAGS_BASE) -static $< -o $@
+
+# Non-PIE and taking malloc's address: a canonical PLT entry, as in Debian's python3 and node.
+$(BUILD)/tests/plt_canonical: tests/progs/plt_canonical.c | $(BUILD)/tests
+	$(CC) $(CFLAGS_BASE) -fno-pie -no-pie $< -o $@
 
 $(BUILD)/tests/jemalloc_user: tests/progs/jemalloc_user.c | $(BUILD)/tests
 	$(CC) $(CFLAGS_BASE) $< -o $@ -ljemalloc
 
 $(BUILD)/tests/Workload.class: tests/progs/Workload.java | $(BUILD)/tests
+	javac -d $(BUILD)/tests $<
+
+$(BUILD)/tests/Advice.class: tests/progs/Advice.java | $(BUILD)/tests
 	javac -d $(BUILD)/tests $<
 
 test: daemon-deps all $(BUILD)/tests/unit $(BUILD)/tests/unit-asan $(BUILD)/tests/integ $(PROGS) $(EXAMPLES)

@@ -6,11 +6,13 @@
 set -eu
 BUILD=${BUILD:-build}
 RUNS=${RUNS:-7}
+ONLY=${ONLY:-} # ONLY=scale: only the rows of the ledger at scale and of refusals (issue 11)
 SHIM=$(realpath "$BUILD/libovershim.so")
 BENCH=$(realpath "$BUILD/tests/bench")
 declare -A ITER=([malloc64]=20000000 [malloc_mixed_1t]=5000000 [malloc_mixed_4t]=8000000 [mmap4k]=400000
                  [mmap64k_touch]=100000 [mmap_8threads]=800000 [fork_wait]=2000 [pthread_create_join]=20000 [process_start]=300)
 ORDER="malloc64 malloc_mixed_1t malloc_mixed_4t mmap4k mmap64k_touch mmap_8threads fork_wait pthread_create_join process_start"
+[ "$ONLY" = scale ] && ORDER=""
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 # From the arrays bare, shim and ratios: the medians mb, ms, mr and the ratio's range lo..hi.
@@ -37,6 +39,81 @@ for w in $ORDER; do
   first=0
   json+="{\"name\":\"$w\",\"bare_ns_per_op\":$mb,\"shim_ns_per_op\":$ms,\"ratio_median\":$mr,\"ratio_min\":$lo,\"ratio_max\":$hi}"
 done
+
+# The ledger at scale and refusals, each row with its budget (the verdict is printed,
+# nothing fails). pair W ITER LIMIT OPTIONS: W bare and under the shim with
+# OVERSHIM_OPTIONS (may be empty), interleaved, into bare, shim and ratios; a shim run
+# still going after LIMIT seconds is killed and ends the row (dnf=1).
+pair() {
+  local w=$1 it=$2 limit=$3 opts=$4 b s
+  bare=() shim=() ratios=() dnf=0
+  for ((i = 0; i < RUNS; i++)); do
+    b=$("$BENCH" "$w" "$it")
+    if ! s=$(env ${opts:+OVERSHIM_OPTIONS=$opts} LD_PRELOAD="$SHIM" timeout "$limit" "$BENCH" "$w" "$it"); then
+      dnf=1 mb=$b; return
+    fi
+    bare+=("$b"); shim+=("$s"); ratios+=("$(ratio "$s" "$b")")
+  done
+  summarise
+}
+within() { awk -v a="$1" -v b="$2" 'BEGIN{print (a <= b) ? "within" : "OVER"}'; }
+row() { # name key budget-text verdict: one line as in the table above, and its JSON
+  printf '%-22s %12s %12s %7.3fx %7.3fx %7.3fx  %s: %s\n' "$1" "$mb" "$ms" "$mr" "$lo" "$hi" "$3" "$4"
+  [ $first = 1 ] || json+=","
+  first=0
+  json+="{\"name\":\"$2\",\"bare_ns_per_op\":$mb,\"shim_ns_per_op\":$ms,\"ratio_median\":$mr,"
+  json+="\"ratio_min\":$lo,\"ratio_max\":$hi,\"budget\":\"$3\",\"verdict\":\"$4\"}"
+}
+dnf_row() { # name key budget-text limit
+  printf '%-22s %12s %12s  %s: did not finish in %s s under the shim\n' "$1" "$mb" "-" "$3" "$4"
+  [ $first = 1 ] || json+=","
+  first=0
+  json+="{\"name\":\"$2\",\"budget\":\"$3\",\"verdict\":\"did not finish in $4 s\"}"
+}
+declare -A ITER_SCALE=([guards]=8000 [alternate]=32000 [mmap4k_among1000]=200000 [mmap4k_among60000]=200000
+                       [refused_mmap]=10000 [refusal_storm]=200000)
+echo "the ledger at scale, and refusals (ns per mprotect, mmap+munmap, refused call, refused malloc):"
+for w in guards alternate; do # 8000 guard pages in one untouched mapping; 32000 PROT_NONE/read-write flips
+  pair "$w" "${ITER_SCALE[$w]}" 120 ""
+  if [ $dnf = 1 ]; then dnf_row "$w${ITER_SCALE[$w]}" "$w" "budget 2x" 120; continue; fi
+  row "$w${ITER_SCALE[$w]}" "$w" "budget 2x" "$(within "$mr" 2)"
+done
+maxmap=$(cat /proc/sys/vm/max_map_count 2>/dev/null || echo 65530)
+declare -A among among_bare
+for n in 1000 60000; do # a 4 KiB mmap+munmap among that many tracked mappings (below vm.max_map_count)
+  w=mmap4k_among$n
+  if [ $((n + 1000)) -gt "$maxmap" ]; then echo "$w: skipped, vm.max_map_count is $maxmap"; continue; fi
+  pair "$w" "${ITER_SCALE[$w]}" 120 ""
+  among[$n]=$ms
+  among_bare[$n]=$mb
+  if [ $n = 60000 ] && [ -n "${among[1000]:-}" ]; then
+    g=$(ratio "$ms" "${among[1000]}"); gb=$(ratio "$mb" "${among_bare[1000]}")
+    row "mmap4k among $n" "$w" "budget 1.5x the shim among 1000, is ${g}x (bare ${gb}x)" "$(within "$g" 1.5)"
+  else
+    row "mmap4k among $n" "$w" "reference for the row below" "-"
+  fi
+done
+# a refused call past max_reports, its reports written to files: the cost per call
+tmp=$(mktemp -d)
+pair refused_mmap "${ITER_SCALE[refused_mmap]}" 60 "max_reports=0:verbosity=0:log=$tmp/r%p.log:json=$tmp/r%p.jsonl"
+if [ $dnf = 1 ]; then
+  dnf_row "refused mmap" refused_mmap "budget bare + 5 us" 60
+else
+  d=$(awk -v s="$ms" -v b="$mb" 'BEGIN{printf "%.1f", (s - b) / 1000}')
+  row "refused mmap" refused_mmap "budget bare + 5 us per call, is +$d us" "$(within "$d" 5)"
+fi
+rm -rf "$tmp"
+# refused mallocs in main while a 200 us timer's handler does a refused mmap
+tmp=$(mktemp -d)
+pair refusal_storm "${ITER_SCALE[refusal_storm]}" 20 "verbosity=0:log=$tmp/r%p.log:json=$tmp/r%p.jsonl"
+if [ $dnf = 1 ]; then dnf_row "refusal storm" refusal_storm "budget 2x" 20; else
+  row "refusal storm" refusal_storm "budget 2x" "$(within "$mr" 2)"; fi
+rm -rf "$tmp"
+if [ "$ONLY" = scale ]; then
+  echo "$json]}" > "$BUILD/bench.json"
+  echo "written: $BUILD/bench.json"
+  exit 0
+fi
 
 # whole programs: wall time, bare and under the shim, interleaved. wall NAME JSONNAME CMD...
 wall() {

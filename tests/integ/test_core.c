@@ -5,7 +5,8 @@
 
 #include "common.h"
 
-/* The same program with and without the shim: same stdout, same exit status. */
+/* The same program with and without the shim: same stdout, same stderr (the shim
+ * says nothing when nothing fails), same exit status. */
 static void same(char *const argv[], char *const env[], int timeout)
 {
     struct run a, b;
@@ -16,6 +17,7 @@ static void same(char *const argv[], char *const env[], int timeout)
     cr_expect_eq(a.status, b.status, "%s: exit %d bare, %d under the shim; stderr: %s", argv[0], a.status, b.status,
                  b.err);
     cr_expect_str_eq(a.out, b.out, "%s: stdout differs", argv[0]);
+    cr_expect_str_eq(a.err, b.err, "%s: stderr differs", argv[0]);
     cr_expect(find_file(dir, "overshim_pid", "") == NULL, "files written although nothing failed");
     run_free(&a);
     run_free(&b);
@@ -63,6 +65,42 @@ Test(core, threaded_python)
                     "import threading\nr=[0]*8\ndef f(i): r[i]=sum(range(i*100000))\n"
                     "t=[threading.Thread(target=f,args=(i,)) for i in range(8)]\n[x.start() for x in t]\n"
                     "[x.join() for x in t]\nprint(r)",
+                    NULL};
+    same(argv, NULL, 60);
+}
+
+/* Debian's python3 is a non-PIE program with a canonical PLT entry for malloc: it
+ * must start without a word from the shim. Threads, a fork pool, big and small
+ * allocations, output on both streams. */
+Test(core, debian_python3, .timeout = 90)
+{
+    char *argv[] = {"/usr/bin/python3", "-c",
+                    "import sys, threading, multiprocessing as mp\n"
+                    "def sq(x): return x * x\n"
+                    "r = [0] * 4\n"
+                    "def f(i): r[i] = len(bytearray(i * 1000000)) + sum(len(str(k)) for k in range(50000))\n"
+                    "t = [threading.Thread(target=f, args=(i,)) for i in range(4)]\n"
+                    "[x.start() for x in t]; [x.join() for x in t]\n"
+                    "print(r)\n"
+                    "with mp.get_context('fork').Pool(2) as p: print(sum(p.map(sq, range(1000))))\n"
+                    "print('to stderr', file=sys.stderr)\n"
+                    "sys.exit(4)",
+                    NULL};
+    same(argv, NULL, 60);
+}
+
+/* node (also non-PIE here): V8's heap reservations, Buffers, a worker thread, a child
+ * process, output on both streams. */
+Test(core, node, .timeout = 90)
+{
+    char *argv[] = {"node", "-e",
+                    "const { Worker } = require('worker_threads');\n"
+                    "const cp = require('child_process');\n"
+                    "const b = Buffer.alloc(32 << 20, 1); let s = 0; for (let i = 0; i < b.length; i += 4096) s += b[i];\n"
+                    "const a = []; for (let i = 0; i < 200000; i++) a.push({ i, s: 'x' + i });\n"
+                    "console.log(s, a.length, cp.execSync('echo child').toString().trim());\n"
+                    "const w = new Worker('require(\"worker_threads\").parentPort.postMessage(6 * 7)', { eval: true });\n"
+                    "w.on('message', (m) => { console.log('worker', m); console.error('to stderr'); process.exitCode = 3; });",
                     NULL};
     same(argv, NULL, 60);
 }

@@ -1,6 +1,7 @@
 /* Real refusals that are safe on a shared machine: per-process limits only.
  * Usage: refuse MODE [ARG]. Prints what happened; exits 0 when the call was
  * refused as intended, 3 when it unexpectedly succeeded. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -45,7 +46,12 @@ static int report(const char *what, void *p)
 
 static void *idle(void *a) { return a; }
 
+/* The first len characters of s are exactly name. */
+static int is(const char *s, size_t len, const char *name) { return strlen(name) == len && !strncmp(s, name, len); }
+
 static void *volatile sink; /* keeps the compiler from dropping a malloc whose block is unused */
+static void *volatile vnull; /* realloc(NULL, n) that gcc cannot turn into malloc(n) */
+void *__libc_malloc(size_t n); /* glibc's own entry: no wrapper sees it */
 
 /* mallinfo2 (size_t fields) is glibc 2.33's; before it, mallinfo (int fields, deprecated
  * from 2.33 on) says the same of a small heap. */
@@ -136,15 +142,59 @@ int main(int argc, char **argv)
          * other free chunk used up by 16-byte mallocs, the heap capped where it
          * stands, the top chunk used up. Then 64-byte mallocs until arg NULLs: 7
          * tcache hits, then no memory. A shim that believed more than 7 blocks were
-         * cached would let a NULL through unreported. */
+         * cached would let a NULL through unreported.
+         * With argv[3], a TAKER takes 7 blocks of the bin after the frees (malloc,
+         * realloc, reallocarray, calloc, posix_memalign, aligned_alloc, memalign,
+         * valloc, pvalloc, or libc: glibc's __libc_malloc, which no wrapper sees), and
+         * then the tcache is drained behind the shim's back, so that whatever this
+         * glibc did on the taking call, a shim that did not lower its count for it
+         * misses 7 NULLs. "-tiny" uses bin 0: 24-byte blocks, requests of 8 bytes (0
+         * for pvalloc, which glibc 2.38+ turns into 1). argv[4], a FREER for the 20
+         * frees: free, free_sized, free_aligned_sized (the shim's, found with dlsym:
+         * this glibc may lack them). */
+        const char *taker = argc > 3 ? argv[3] : NULL, *freer = argc > 4 ? argv[4] : "free";
+        int tiny = taker && strstr(taker, "-tiny") != NULL;
+        size_t S = tiny ? 24 : 64, T = tiny ? 8 : 64;
+        void (*sized)(void *, size_t) = NULL;
+        void (*aligned_sized)(void *, size_t, size_t) = NULL;
+        if (!strcmp(freer, "free_sized") && !(sized = (void (*)(void *, size_t))dlsym(RTLD_DEFAULT, freer))) return 2;
+        if (!strcmp(freer, "free_aligned_sized") &&
+            !(aligned_sized = (void (*)(void *, size_t, size_t))dlsym(RTLD_DEFAULT, freer)))
+            return 2;
         enum { K = 20 };
         void *b[K];
-        for (int i = 0; i < K; i++) b[i] = malloc(64);
-        for (int i = 0; i < K; i++) free(b[i]);
+        for (int i = 0; i < K; i++) b[i] = aligned_sized ? aligned_alloc(16, S) : malloc(S);
+        for (int i = 0; i < K; i++) {
+            if (sized) sized(b[i], S);
+            else if (aligned_sized) aligned_sized(b[i], 16, S);
+            else free(b[i]);
+        }
+        void *(*filler)(size_t) = malloc;
+        if (taker) {
+            size_t len = strcspn(taker, "-");
+            for (int i = 0; i < 7; i++) {
+                void *p = NULL;
+                if (is(taker, len, "malloc")) p = malloc(T);
+                else if (is(taker, len, "realloc")) p = realloc(vnull, T);
+                else if (is(taker, len, "reallocarray")) p = reallocarray(vnull, 1, T);
+                else if (is(taker, len, "calloc")) p = calloc(1, T);
+                else if (is(taker, len, "posix_memalign")) p = posix_memalign(&p, 16, T) ? NULL : p;
+                else if (is(taker, len, "aligned_alloc")) p = aligned_alloc(16, T);
+                else if (is(taker, len, "memalign")) p = memalign(16, T);
+                else if (is(taker, len, "valloc")) p = valloc(T);
+                else if (is(taker, len, "pvalloc")) p = pvalloc(tiny ? 0 : T);
+                else if (is(taker, len, "libc")) p = __libc_malloc(T);
+                else return 2;
+                if (!p) return 2;
+                sink = p; /* kept */
+            }
+            for (int i = 0; i < 7; i++) sink = __libc_malloc(S); /* whatever is left in the bin */
+            filler = __libc_malloc; /* a filler through the shim could lower the count itself */
+        }
         malloc_trim(0); /* merges the other bins' blocks into the top chunk */
         __typeof__(heap_info()) mi = heap_info();
         for (int i = 0; mi.fordblks > mi.keepcost && i < 1000000; i++) { /* free chunks besides the top */
-            sink = malloc(16);
+            sink = filler(16);
             mi = heap_info();
         }
         limit(RLIMIT_AS, (unsigned long long)status_kb("VmSize") * 1024);
@@ -153,7 +203,7 @@ int main(int argc, char **argv)
         if (top > 80) sink = malloc(top - 40); /* leaves the top chunk at its 32-byte minimum */
         unsigned long long ok = 0, refused = 0;
         for (size_t i = 0; refused < arg && i < 1000000; i++) {
-            sink = malloc(64); /* never freed; through sink, or gcc 16 deletes a malloc only tested */
+            sink = malloc(S); /* never freed; through sink, or gcc 16 deletes a malloc only tested */
             if (sink) ok++;
             else refused++;
         }
@@ -161,6 +211,6 @@ int main(int argc, char **argv)
         return refused == arg ? 0 : 3;
     }
     fprintf(stderr, "usage: refuse mmap-pages N | rlimit-as | rlimit-data | rlimit-data-fixed | map-count | "
-                    "nproc | sbrk-data | malloc-pages N | many N | small-heap N\n");
+                    "nproc | sbrk-data | malloc-pages N | many N | small-heap N [TAKER[-tiny] [FREER]]\n");
     return 2;
 }

@@ -1,6 +1,6 @@
 /* ThreadSanitizer over the ledger: 8 threads map, protect, detach/reattach, unmap and
- * start/stop thread records while 2 readers take totals and settle from smaps, the way
- * the wrappers and the reporters use it. The private jemalloc is replaced by calloc
+ * start/stop thread records while 2 readers take totals, walk the ranges and settle
+ * from smaps, the way the wrappers and the reporters use it. The private jemalloc is replaced by calloc
  * behind the same kind of lock (TSan cannot see into an uninstrumented allocator). */
 #include <pthread.h>
 #include <stdio.h>
@@ -44,6 +44,7 @@ void os_heap_free(void *p)
 void os_fork_fixup(void) {}
 
 static int stop; /* atomic */
+static int misordered; /* set by a reader, under the ledger lock */
 
 static void *writer(void *arg)
 {
@@ -94,6 +95,13 @@ static void *reader(void *arg)
         ledger_lock();
         ledger_totals(&t);
         reconcile_scan(&rc);
+        size_t seen = 0;
+        uintptr_t end = 0;
+        for (const struct range *r = ledger_first(); r; r = ledger_next(r), seen++) {
+            if (r->lo < end || r->hi <= r->lo) misordered = 1;
+            end = r->hi;
+        }
+        if (seen != t.nranges) misordered = 1;
         ledger_unlock();
         pthread_mutex_unlock(&os_fs->report_mu);
         usleep(20000); /* a report now and then, as in a real program */
@@ -114,6 +122,7 @@ int main(void)
     ledger_lock();
     ledger_totals(&t);
     ledger_unlock();
-    printf("ranges left %zu, committed %lld\n", t.nranges, (long long)t.committed);
-    return t.nranges == 0 && t.committed == 0 ? 0 : 1;
+    printf("ranges left %zu, committed %lld%s\n", t.nranges, (long long)t.committed,
+           misordered ? ", ranges out of order" : "");
+    return t.nranges == 0 && t.committed == 0 && !misordered ? 0 : 1;
 }

@@ -68,3 +68,15 @@ Test(heap, realloc_keeps_contents_and_large_blocks_are_given_back)
     cr_expect_null(os_heap_alloc((size_t)1 << 41));
     os_heap_free(NULL);
 }
+
+/* The largest small block comes from a chunk: no mapping of its own for it. */
+Test(heap, largest_small_block_takes_no_mapping)
+{
+    void *a = os_heap_alloc(OS_HEAP_SMALL_MAX); /* may start a chunk */
+    int64_t before = os_heap_mapped;
+    void *b = os_heap_alloc(OS_HEAP_SMALL_MAX);
+    cr_expect_eq(os_heap_mapped, before, "a %d-byte block mapped %lld bytes", OS_HEAP_SMALL_MAX,
+                 (long long)(os_heap_mapped - before));
+    os_heap_free(a);
+    os_heap_free(b);
+}

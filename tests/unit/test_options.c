@@ -68,6 +68,6 @@ Test(options, help_lists_every_key)
     options_help(buf, sizeof buf);
     const char *keys[] = {"log",       "json",     "report_at_exit", "max_reports", "stack_depth", "verbosity",
                           "help",      "simulate", "kernel",         "inject",      "dir",         "syslog",
-                          "follow_exec", "overcommit_memory", "max_map_count"};
+                          "follow_exec", "overcommit_memory", "max_map_count", "journal"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) cr_expect(strstr(buf, keys[i]) != NULL, "%s", keys[i]);
 }
