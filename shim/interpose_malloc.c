@@ -24,13 +24,16 @@ static inline int resolved(void)
     return os_resolved && REAL(malloc) != NULL;
 }
 
-/* glibc 2.36 musable(): chunksize - CHUNK_HDR_SZ for an mmapped chunk (IS_MMAPPED,
- * bit 1), chunksize - SIZE_SZ for an in-use heap chunk. */
+/* glibc's musable(): chunksize - SIZE_SZ for an in-use heap chunk; for an mmapped chunk
+ * (IS_MMAPPED, bit 1) chunksize - CHUNK_HDR_SZ up to 2.41 but chunksize - SIZE_SZ on
+ * 2.43, so for those glibc's own malloc_usable_size says (they are large blocks that
+ * glibc maps and unmaps with system calls: one call more is nothing). */
 static inline size_t glibc_usable(const void *p)
 {
     const size_t *q = p;
     __asm__("" : "+r"(q)); /* the header lies before the block: hide that from the bounds checker */
     size_t h = q[-1];
+    if (OS_UNLIKELY(h & 2) && REAL(malloc_usable_size)) return REAL(malloc_usable_size)((void *)p);
     return (h & ~(size_t)7) - ((h & 2) ? 2 * sizeof(size_t) : sizeof(size_t));
 }
 
@@ -241,20 +244,22 @@ static void sized_free_counts(void *p)
     ENSURE(free);
 }
 
+/* The block goes to the real free (the sizes are hints; free is always right), never to
+ * a real free_sized: glibc 2.43's sized frees are a jump to free@plt, which comes back
+ * into the shim's free and would count the block twice (so would any allocator whose
+ * sized free calls free through the PLT). */
 OS_EXPORT void free_sized(void *p, size_t size)
 {
     if (bootstrap_owns(p)) return;
     sized_free_counts(p);
-    if (REAL(free_sized)) REAL(free_sized)(p, size);
-    else if (REAL(free)) REAL(free)(p);
+    if (REAL(free)) REAL(free)(p);
 }
 
 OS_EXPORT void free_aligned_sized(void *p, size_t align, size_t size)
 {
     if (bootstrap_owns(p)) return;
     sized_free_counts(p);
-    if (REAL(free_aligned_sized)) REAL(free_aligned_sized)(p, align, size);
-    else if (REAL(free)) REAL(free)(p);
+    if (REAL(free)) REAL(free)(p);
 }
 
 /* A NULL from the allocator: reported unless the shim itself made the call. */

@@ -21,7 +21,7 @@ $(BUILD)/tests/unit-asan: $(UNIT_SRC) $(UNIT_CORE) shim/*.h shim/*.def | $(BUILD
 	$(CC) $(TEST_CFLAGS) -O1 $(SANITIZE) $(UNIT_SRC) $(UNIT_CORE) -o $@ -lcriterion -lm $(LIBIBERTY) -lpthread -ldl
 
 $(BUILD)/tests/integ: $(INTEG_SRC) tests/integ/*.h tests/lib/*.h cli/json.h shim/symbols.def | $(BUILD)/tests
-	$(CC) $(TEST_CFLAGS) $(INTEG_SRC) -o $@ -lcriterion -lm
+	$(CC) $(TEST_CFLAGS) $(INTEG_SRC) -o $@ -lcriterion -lm -lpthread -ldl
 
 # The ledger under ThreadSanitizer (tests/tsan); run by tests/integ/test_hardening.c.
 TSAN_SRC := tests/tsan/ledger_race.c shim/ledger.c shim/rangetree.c shim/anonvma.c shim/tid.c shim/touched.c shim/rawsys.c \

@@ -240,7 +240,11 @@ Test(advice, python_fork_thread_mmap_malloc, .timeout = 120)
     if (getuid() != 0) cr_skip_test("needs root to become uid 65534 for RLIMIT_NPROC");
     if (!mode0()) cr_skip_test("vm.overcommit_memory is not 0 here");
     char pages[32];
-    snprintf(pages, sizeof pages, "%lld", ram_swap_pages() + 1);
+    /* 256 MiB above RAM+swap, not one page: glibc falls back to brk when the mmap is refused,
+     * and asks brk for the request less the free top of its heap, which the 5.2+ heuristic
+     * accepts when that is at most RAM+swap (Python 3.14 on sid: a 24 GiB heap, zeroed by
+     * bytearray, and the OOM killer) */
+    snprintf(pages, sizeof pages, "%lld", ram_swap_pages() + 65536);
     static const char *const modes[] = {"fork", "thread", "mmap", "malloc"};
     static const char *const calls[] = {"fork", "pthread_create", "mmap", "malloc"};
     for (int i = 0; i < 4; i++) {
@@ -268,6 +272,7 @@ Test(advice, node_fork_thread_mmap_malloc, .timeout = 120)
     rep_run(&o, "node-fork", fork_argv, NULL, 1, 60);
     cr_expect(strstr(o.r.out, "spawn: EAGAIN"), "%s %s", o.r.out, o.r.err);
     const struct jval *e = event_for(&o, "fork");
+    if (!e) e = event_for(&o, "posix_spawn"); /* node 24's libuv (sid) starts children with posix_spawn */
     check_words(e, NODE, "node fork");
     cr_expect(has_remedy(e, "child_process"));
     rep_free(&o);
@@ -283,7 +288,10 @@ Test(advice, node_fork_thread_mmap_malloc, .timeout = 120)
     snprintf(wasm, sizeof wasm, "ulimit -v 4000000; exec /usr/bin/node '%s' wasm", js);
     char *mm_argv[] = {"sh", "-c", wasm, NULL};
     rep_run(&o, "node-wasm", mm_argv, NULL, 1, 60);
-    cr_expect(strstr(o.r.out, "wasm: WebAssembly.Memory(): could not allocate memory"), "%s", o.r.out);
+    /* node 24's V8 (sid) retries with smaller reservations until one fits: the refused ones
+     * are still reported */
+    cr_expect(strstr(o.r.out, "wasm: WebAssembly.Memory(): could not allocate memory") || strstr(o.r.out, "wasm: ok"),
+              "%s", o.r.out);
     e = event_for(&o, "mmap64") ? event_for(&o, "mmap64") : event_for(&o, "mmap");
     check_words(e, NODE, "node WebAssembly.Memory");
     cr_expect_str_eq(json_str(e, "verdict.cause"), "rlimit_as");
@@ -336,7 +344,11 @@ Test(advice, java_thread_direct_buffer_heap_fork, .timeout = 300)
     /* threads of -Xss8m under ulimit -v: -Xss */
     snprintf(cmd, sizeof cmd, "ulimit -v 4000000; exec java -Xmx64m -Xss8m -cp '%s' Advice threads", classes());
     char *thr[] = {"sh", "-c", cmd, NULL};
-    rep_run(&o, "java-threads", thr, NULL, 1, 120);
+    /* JDK 11 (bullseye) first has 8 reservations refused under this limit, as many as the
+     * default max_reports: the threads' refusals would be brief events only */
+    char many[] = "OVERSHIM_OPTIONS=max_reports=64";
+    char *many_env[] = {many, NULL};
+    rep_run(&o, "java-threads", thr, many_env, 1, 120);
     cr_expect(strstr(o.r.out, "threads started: "), "%s %s", o.r.out, o.r.err);
     const struct jval *e = event_for(&o, "pthread_create");
     check_words(e, JAVA, "java thread");

@@ -27,7 +27,9 @@ if (mode === 'fork') {
     }
 } else if (mode === 'buffer') {
     try {
-        Buffer.allocUnsafeSlow(Number(process.argv[3]) * 1024 * 1024);
+        // at most the largest Buffer this node makes (2 GiB - 1 on node 12, bullseye's)
+        const { constants } = require('buffer');
+        Buffer.allocUnsafeSlow(Math.min(Number(process.argv[3]) * 1024 * 1024, constants.MAX_LENGTH));
         console.log('buffer: ok');
     } catch (e) {
         console.log('buffer:', e.message);
