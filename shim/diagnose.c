@@ -597,11 +597,24 @@ static int check_hugetlb(struct diagnosis *d, const struct live_state *s, uint64
             (long long)need, (long long)hp, (long long)freep);
     if (jvm_large_page_probe(s, len)) {
         d->note = 1;
+        d->note_kind = "jvm_large_page_probe";
         explain(d, "HotSpot's -XX:+UseLargePages probe (one MAP_HUGETLB page of %lld KiB) found no free huge "
                    "page; the JVM goes on without large pages (-XX:-UseLargePages, or vm.nr_hugepages=N, silences "
                    "this)",
                 (long long)(len / 1024));
         remedy(d, "-XX:-UseLargePages, or vm.nr_hugepages large enough for the heap");
+        return 1;
+    }
+    if (s->prog.huge_fallback) { /* PostgreSQL: huge_pages = try goes on with normal pages */
+        d->note = 1;
+        d->note_kind = "hugetlb_fallback";
+        size_t n = strlen(d->explanation);
+        os_snprintf(d->explanation + n, sizeof d->explanation - n,
+                    "; PostgreSQL's huge_pages = try (the default) then goes on with normal pages: huge_pages = off "
+                    "in postgresql.conf, or vm.nr_hugepages of at least %lld more, silences this",
+                    (long long)(need - freep));
+        remedy(d, "huge_pages = off in postgresql.conf, or vm.nr_hugepages raised by at least %lld",
+               (long long)(need - freep));
         return 1;
     }
     remedy(d, "raise vm.nr_hugepages by at least %lld, or vm.nr_overcommit_hugepages", (long long)(need - freep));
