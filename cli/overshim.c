@@ -1,6 +1,7 @@
 /* The overshim command: run a program under the shim, snapshot this machine,
  * explain what the kernel would answer to a request. */
 #include <errno.h>
+#include <sys/resource.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,22 +256,27 @@ static int print_verdict_json(const struct live_state *s, const struct kverdict 
     fb_printf(&fb, "{\"schema\":1,\"event\":\"explain\",\"request_pages\":%lld,\"largest_pages\":%lld,"
                    "\"largest_certain_pages\":%lld,\"verdict\":{",
               (long long)v->request_pages, (long long)v->largest_pages, (long long)largest_certain);
+    /* refused by the shell's RLIMIT_AS/RLIMIT_DATA first: the diagnosis's check, its numbers */
+    int by_rlimit = v->refused && d->cause && !strncmp(d->cause, "rlimit_", 7);
     fb_printf(&fb, "\"refused\":%s,\"cause\":%J,\"kernel_model\":%J,\"overcommit_memory\":%d,\"request_pages\":%lld,"
                    "\"limit_pages\":%lld,\"committed_pages\":",
-              v->refused ? "true" : "false", v->refused ? v->cause : "", s->k.label, v->mode,
-              (long long)v->request_pages, (long long)v->limit_pages);
-    if (v->committed_pages >= 0) fb_printf(&fb, "%lld", (long long)v->committed_pages);
+              v->refused ? "true" : "false", by_rlimit ? d->cause : v->refused ? v->cause : "", s->k.label, v->mode,
+              (long long)v->request_pages, (long long)(by_rlimit ? d->limit_pages : v->limit_pages));
+    int64_t committed = by_rlimit ? d->committed_pages : v->committed_pages;
+    if (committed >= 0) fb_printf(&fb, "%lld", (long long)committed);
     else fb_puts(&fb, "null");
+    int refused = v->refused;
+    if (by_rlimit) v = &d->kv;
     fb_printf(&fb, ",\"shortfall_pages\":%lld,\"cap_sys_admin\":%s,\"own_pages_left_out\":%lld,\"band_pages\":%lld,"
                    "\"within_band\":%s,\"formula\":%J,\"terms\":[",
-              (long long)(v->refused || d->within_band ? d->shortfall_pages : 0), s->in.cap_sys_admin ? "true" : "false",
+              (long long)(refused || d->within_band ? d->shortfall_pages : 0), s->in.cap_sys_admin ? "true" : "false",
               (long long)own_left_out, (long long)d->band_pages, d->within_band ? "true" : "false",
               v->formula ? v->formula : "");
     for (int i = 0; i < v->nterms; i++)
         fb_printf(&fb, "%s{\"key\":%J,\"name\":%J,\"op\":\"%c\",\"pages\":%lld}", i ? "," : "",
                   v->terms[i].key ? v->terms[i].key : "", v->terms[i].name, v->terms[i].op,
                   (long long)v->terms[i].pages);
-    int said = v->refused || d->within_band;
+    int said = refused || d->within_band;
     fb_printf(&fb, "],\"explanation\":%J,\"remedies\":[", said ? d->explanation : "accepted");
     for (int i = 0; said && i < d->nremedies; i++) fb_printf(&fb, "%s%J", i ? "," : "", d->remedies[i]);
     fb_puts(&fb, "]}}\n");
@@ -361,12 +367,34 @@ static int cmd_explain(int argc, char **argv)
     s.map_count = 0;
     s.max_map_count = 65530;
     s.rlim_as = s.rlim_data = s.rlim_nproc = s.rlim_stack = s.rlim_data_max = LS_UNLIMITED;
+    /* On this box, a new process of this shell inherits its RLIMIT_AS and RLIMIT_DATA:
+     * they refuse first when the request and the new process's VmSize (--vm-size)
+     * exceed them. A snapshot describes the kernel only. */
+    int64_t lim_largest = INT64_MAX;
+    struct rlimit rl;
+    if (!snap && getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        s.rlim_as = (int64_t)rl.rlim_cur;
+        int64_t l = (int64_t)rl.rlim_cur / ps - s.vm_size_pages;
+        if (l < lim_largest) lim_largest = l;
+    }
+    if (!snap && getrlimit(RLIMIT_DATA, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        s.rlim_data = (int64_t)rl.rlim_cur;
+        s.rlim_data_max = rl.rlim_max == RLIM_INFINITY ? LS_UNLIMITED : (int64_t)rl.rlim_max;
+        s.vm_data_pages = s.vm_size_pages;
+        int64_t l = (int64_t)rl.rlim_cur / ps - s.vm_data_pages;
+        if (l < lim_largest) lim_largest = l;
+    }
+    if (lim_largest < 0) lim_largest = 0;
+    int by_limit = lim_largest < v.largest_pages || (v.mode == 1 && lim_largest != INT64_MAX);
+    if (by_limit) v.largest_pages = lim_largest;
+    if (pages > lim_largest) v.refused = 1;
     struct failed_call fc = {.id = CALL_MMAP, .a = {0, (uint64_t)pages * (uint64_t)ps, 3, 0x22, (uint64_t)-1, 0}};
     struct diagnosis d;
     diagnose(&fc, &s, NULL, &d);
     /* mode 2 on 5.9+: the check reads an approximate counter (KERNEL.md §7) */
     int64_t band = v.mode == 2 ? kmodel_band_pages(&s.k, &s.in) : 0;
     int64_t sure = v.mode == 2 ? v.limit_pages - v.committed_pages - band - 1 : v.largest_pages;
+    if (sure > lim_largest) sure = lim_largest;
     if (sure < 0) sure = 0;
     largest_certain = sure;
     if (json) {
@@ -388,8 +416,10 @@ static int cmd_explain(int argc, char **argv)
         printf("short by %lld pages: %s\n", (long long)d.shortfall_pages, d.explanation);
         for (int i = 0; i < d.nremedies; i++) printf("  - %s\n", d.remedies[i]);
     }
-    if (v.mode != 1) printf("largest request that would pass: %lld pages (%lld MiB)\n", (long long)v.largest_pages,
-                            (long long)(v.largest_pages * s.in.page_kb / 1024));
+    if (v.mode != 1 || by_limit)
+        printf("largest request that would pass: %lld pages (%lld MiB)%s\n", (long long)v.largest_pages,
+               (long long)(v.largest_pages * s.in.page_kb / 1024),
+               by_limit ? ", by this shell's RLIMIT_AS/RLIMIT_DATA (ulimit -v/-d) less --vm-size" : "");
     if (band) printf("largest request certain to pass whatever the per-cpu counter's error (%lld pages): %lld pages "
                      "(%lld MiB)\n",
                      (long long)band, (long long)sure, (long long)(sure * s.in.page_kb / 1024));

@@ -474,8 +474,15 @@ static void overcommit_remedies(struct diagnosis *d, const struct live_state *s,
             stack_size_remedy(d, s, sure * pk);
     } else if (is_mmap(d->call) && jvm(s) && (flags & MAP_FIXED) && s->prog.xms > 0 &&
                (uint64_t)d->charge_pages * (uint64_t)pk * 1024 >= (uint64_t)s->prog.xms / 2) {
-        remedy(d, "this request at most %lld MiB: for the Java heap, -Xms%lldm or less (-Xmx may stay)",
-               (long long)mib_down(s, sure), (long long)mib_down(s, sure));
+        /* The refused commit is the heap (G1, Serial) or a share of it (Parallel's old
+         * generation, two thirds): -Xms scales with it. HotSpot rounds the heap up to its
+         * alignment (G1's region, up to 32 MiB), so the advice is a multiple of 32 MiB:
+         * -Xms24105m became a 24112 MiB commit and failed again. */
+        double scale = (double)s->prog.xms / ((double)d->charge_pages * (double)pk * 1024.0);
+        int64_t xms_mib = (int64_t)((double)mib_down(s, sure) * (scale < 1.0 ? 1.0 : scale)) / 32 * 32;
+        remedy(d, "this request at most %lld MiB: for the Java heap, -Xms%lldm or less (-Xmx may stay; a multiple "
+                  "of 32 MiB, as HotSpot rounds the heap up to its alignment)",
+               (long long)mib_down(s, sure), (long long)xms_mib);
     } else {
         remedy(d, "this request at most %lld MiB", (long long)mib_down(s, sure));
         direct_memory_remedy(d, s, sure);
@@ -597,11 +604,24 @@ static int check_hugetlb(struct diagnosis *d, const struct live_state *s, uint64
             (long long)need, (long long)hp, (long long)freep);
     if (jvm_large_page_probe(s, len)) {
         d->note = 1;
+        d->note_kind = "jvm_large_page_probe";
         explain(d, "HotSpot's -XX:+UseLargePages probe (one MAP_HUGETLB page of %lld KiB) found no free huge "
                    "page; the JVM goes on without large pages (-XX:-UseLargePages, or vm.nr_hugepages=N, silences "
                    "this)",
                 (long long)(len / 1024));
         remedy(d, "-XX:-UseLargePages, or vm.nr_hugepages large enough for the heap");
+        return 1;
+    }
+    if (s->prog.huge_fallback) { /* PostgreSQL: huge_pages = try goes on with normal pages */
+        d->note = 1;
+        d->note_kind = "hugetlb_fallback";
+        size_t n = strlen(d->explanation);
+        os_snprintf(d->explanation + n, sizeof d->explanation - n,
+                    "; PostgreSQL's huge_pages = try (the default) then goes on with normal pages: huge_pages = off "
+                    "in postgresql.conf, or vm.nr_hugepages of at least %lld more, silences this",
+                    (long long)(need - freep));
+        remedy(d, "huge_pages = off in postgresql.conf, or vm.nr_hugepages raised by at least %lld",
+               (long long)(need - freep));
         return 1;
     }
     remedy(d, "raise vm.nr_hugepages by at least %lld, or vm.nr_overcommit_hugepages", (long long)(need - freep));

@@ -31,7 +31,8 @@ struct diagnosis {
     struct kverdict kv;     /* terms (also used for non-overcommit causes) */
     /* Not a failure the program suffers from (HotSpot's large-page probe, which it survives):
      * the report is one line, this text, instead of a full report. */
-    int note;
+    int note;               /* a refusal programs go on from: a one-line note, not a report */
+    const char *note_kind;  /* jvm_large_page_probe, hugetlb_fallback */
     char explanation[1536];
     char remedies[DIAG_MAX_REMEDIES][DIAG_REMEDY_LEN];
     int nremedies;

@@ -129,6 +129,7 @@ static void step_aside(const char *what, const char *detail)
 static int start(void)
 {
     char err[400];
+    raw_std_init();
     if (resolve_all() != 0) return step_aside("cannot resolve ", resolve_missing()), -1;
     options_defaults(&os_st.opt);
     os_st.secure = getauxval(AT_SECURE) != 0;

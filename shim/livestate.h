@@ -27,6 +27,7 @@ struct prog_facts {
     int java_malloc;        /* a malloc libjvm made for Java code (Unsafe.allocateMemory: direct buffers) */
     int64_t arena_max;      /* MALLOC_ARENA_MAX from the environment; 0: glibc's default (8 per CPU) */
     int64_t malloc_live_bytes; /* what the process's mallocs hold (the ledger); -1: unknown */
+    int huge_fallback;      /* a program known to go on with normal pages when MAP_HUGETLB fails (PostgreSQL) */
 };
 
 struct live_state {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -100,9 +101,42 @@ static ssize_t write_all(int fd, const void *buf, size_t len, int sock, int *see
  * program never sees it. A signal the program had blocked and pending before is left
  * pending. Sockets the shim connected itself use MSG_NOSIGNAL. No handler is
  * installed. */
+/* The program's stdout and stderr as they were at start (device and inode), so that
+ * the shim writes to fd 1 or 2 only while it is still that file: a program started
+ * with 2>&- whose next open() got fd 2, or a daemon that closed 0-2 and opened its
+ * data files, must not find the shim's lines in them. */
+static struct {
+    int known;
+    uint64_t dev, ino;
+} std_at_start[3];
+static int std_checked; /* only the shim checks: the command writes where it is told */
+
+void raw_std_init(void)
+{
+    std_checked = 1;
+    for (int fd = 1; fd <= 2; fd++) {
+        struct stat st;
+        if (syscall(SYS_fstat, fd, &st) == 0) {
+            std_at_start[fd].known = 1;
+            std_at_start[fd].dev = (uint64_t)st.st_dev;
+            std_at_start[fd].ino = (uint64_t)st.st_ino;
+        }
+    }
+}
+
+int raw_std_ok(int fd)
+{
+    if (!std_checked) return 1;
+    if (fd < 1 || fd > 2 || !std_at_start[fd].known) return 0;
+    struct stat st;
+    return syscall(SYS_fstat, fd, &st) == 0 && (uint64_t)st.st_dev == std_at_start[fd].dev &&
+           (uint64_t)st.st_ino == std_at_start[fd].ino;
+}
+
 ssize_t raw_write_all(int fd, const void *buf, size_t len)
 {
     int seen = 0;
+    if (fd >= 0 && fd <= 2 && !raw_std_ok(fd)) return (ssize_t)len; /* not the stream the program started with */
     if (is_socket(fd)) return write_all(fd, buf, len, 1, &seen);
     /* the kernel's signal sets, one word (glibc's sigset_t is 128 bytes of stack each) */
     const unsigned long pipe = 1ul << (SIGPIPE - 1), xfsz = 1ul << (SIGXFSZ - 1);

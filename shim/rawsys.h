@@ -40,6 +40,10 @@ void raw_syslog(const char *socket_path, const char *msg, pid_t pid);
 /* Read a whole small file into buf (NUL-terminated). Returns bytes read or -1. */
 ssize_t raw_read_file(const char *path, char *buf, size_t cap);
 
+/* Record fds 1 and 2 as the program started with them (constructor); raw_std_ok: fd
+ * is still that file. raw_write_all drops writes to 0-2 otherwise. */
+void raw_std_init(void);
+int raw_std_ok(int fd);
 /* The report path's one scratch buffer for /proc text (report lock held; users never nest). */
 char *raw_scratch(size_t *cap);
 

@@ -466,9 +466,9 @@ static void emit_note(struct failed_call *fc, const struct who *w, int jfd, int 
     if (!w->foreign) os_st.nnotes++;
     if (jfd >= 0) {
         fb_init(&f, b, sizeof b, jfd);
-        fb_printf(&f, "{\"schema\":1,\"event\":\"note\",\"pid\":%d,\"tid\":%d,\"kind\":\"jvm_large_page_probe\","
+        fb_printf(&f, "{\"schema\":1,\"event\":\"note\",\"pid\":%d,\"tid\":%d,\"kind\":%J,"
                       "\"call\":{\"name\":%J,\"args\":{",
-                  (int)w->pid, (int)w->tid, call_name(fc->id));
+                  (int)w->pid, (int)w->tid, dg.note_kind ? dg.note_kind : "note", call_name(fc->id));
         call_args(&f, fc, 1);
         fb_printf(&f, "},\"errno\":%J},\"simulated\":%s,\"verdict\":{\"cause\":%J,\"units\":%J,\"request_pages\":%lld,"
                       "\"limit_pages\":%lld,\"shortfall_pages\":%lld},\"text\":%J}\n",

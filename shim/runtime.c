@@ -129,6 +129,8 @@ void runtime_facts(struct prog_facts *p, const struct frame *fr, int nf)
         b = b ? b + 1 : exe;
         if (!strncmp(b, "python", 6)) rt = RT_PYTHON;
         else if (!strcmp(b, "node") || !strcmp(b, "nodejs")) rt = RT_NODE;
+        /* PostgreSQL's default huge_pages = try: a refused MAP_HUGETLB, then normal pages */
+        p->huge_fallback = !strcmp(b, "postgres") || !strcmp(b, "postmaster");
     }
     p->runtime = rt;
     ssize_t n;

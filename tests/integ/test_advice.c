@@ -772,3 +772,26 @@ Test(advice, demangler_has_no_allocator)
     cr_expect_eq(pclose(p), 0);
     cr_expect_gt(undefined, 0, "nm read the object");
 }
+
+/* explain on this box answers for a new process of the shell it runs in: its
+ * RLIMIT_AS (ulimit -v) refuses first, and the largest request is the limit less the
+ * new process's VmSize (--vm-size). */
+Test(advice, explain_counts_the_shells_rlimit_as)
+{
+    char cmd[4600];
+    snprintf(cmd, sizeof cmd, "ulimit -v 500000; exec '%s/overshim' explain --json --vm-size 10M 1G", build_dir());
+    char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+    struct run r;
+    run_cmd(&r, argv, NULL, NULL, 0, 30);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    char err[256];
+    struct jval *j = json_parse(r.out, err, sizeof err);
+    cr_assert(j, "%s: %s", err, r.out);
+    cr_expect(json_at(j, "verdict.refused") && json_at(j, "verdict.refused")->boolean, "1 GiB under ulimit -v 500000");
+    cr_expect_str_eq(json_str(j, "verdict.cause"), "rlimit_as");
+    cr_expect_eq(json_int(j, "largest_pages", -1), 500000 / 4 - 10 * 256);
+    cr_expect_eq(json_int(j, "verdict.shortfall_pages", -1), 262144 + 10 * 256 - 500000 / 4);
+    cr_expect(json_at(j, "verdict.remedies.0"), "no remedy for a refused request");
+    json_free(j);
+    run_free(&r);
+}

@@ -62,3 +62,43 @@ Test(java, xms_above_ram_plus_swap, .timeout = 120)
     run_free(&r);
     free(dir);
 }
+
+/* The -Xms the heap refusal offers starts the JVM when followed, for G1 (the commit is
+ * the heap, rounded up to its region) and Parallel (the commit is the old generation,
+ * two thirds of it). */
+Test(java, offered_xms_starts_the_jvm, .timeout = 180)
+{
+    FILE *f = fopen("/proc/sys/vm/overcommit_memory", "r");
+    int mode = f ? fgetc(f) - '0' : -1;
+    if (f) fclose(f);
+    if (mode != 0) cr_skip_test("vm.overcommit_memory is %d here, not 0", mode);
+    long long mib = (meminfo_kb("MemTotal") + meminfo_kb("SwapTotal")) / 1024 * 2; /* Parallel: 2/3 of it is still too much */
+    const char *gcs[] = {"-XX:+UseG1GC", "-XX:+UseParallelGC"};
+    for (int g = 0; g < 2; g++) {
+        char xms[64];
+        snprintf(xms, sizeof xms, "-Xms%lldm", mib);
+        char *dir = test_dir("java-xms");
+        char *argv[] = {"java", xms, (char *)gcs[g], "-version", NULL};
+        struct run r;
+        run_cmd(&r, argv, NULL, dir, 1, 100);
+        cr_expect_eq(r.status, 1, "%s %s starts: %s", gcs[g], xms, r.err);
+        struct jval *ev[MAX_EVENTS];
+        int n = events_in(dir, ev);
+        const struct jval *e = json_event(ev, n, "enomem");
+        cr_assert(e);
+        long long offered = -1;
+        const struct jval *rem = json_at(e, "verdict.remedies");
+        for (size_t i = 0; rem && i < rem->n; i++) {
+            const char *x = strstr(rem->items[i]->str, "-Xms");
+            if (x && sscanf(x, "-Xms%lldm", &offered) == 1) break;
+        }
+        cr_assert_gt(offered, 0, "%s: no -Xms offered", gcs[g]);
+        for (int i = 0; i < n; i++) json_free(ev[i]);
+        run_free(&r);
+        snprintf(xms, sizeof xms, "-Xms%lldm", offered);
+        run_cmd(&r, argv, NULL, dir, 0, 100);
+        cr_expect_eq(r.status, 0, "%s with the offered %s does not start: %s", gcs[g], xms, r.err);
+        run_free(&r);
+        free(dir);
+    }
+}

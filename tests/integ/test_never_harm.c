@@ -257,3 +257,26 @@ Test(never_harm, footprint_in_report_matches_what_the_shim_adds)
     run_free(&shim);
     free(dir);
 }
+
+/* A program started with stderr closed whose next open() is fd 2: the shim's SUMMARY
+ * line must not land in the program's file (it writes to fd 1 and 2 only while they
+ * are the files the program started with). */
+Test(never_harm, no_line_into_a_file_that_took_fd_2)
+{
+    char *dir = test_dir("reopened");
+    char data[4200], cmd[8600];
+    snprintf(data, sizeof data, "%s/data.bin", dir);
+    snprintf(cmd, sizeof cmd, "exec '%s' reopened-stderr '%s' 2>&-", prog("hostile"), data);
+    char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+    struct run r;
+    run_cmd(&r, argv, NULL, dir, 1, 30);
+    cr_expect_eq(r.status, 0, "%s", r.out);
+    cr_expect_str_eq(r.out, "data file was fd 2\n");
+    char *got = read_all(data);
+    cr_assert(got);
+    cr_expect_str_eq(got, "DATA\n", "the program's file holds: %s", got);
+    free(got);
+    cr_expect(find_file(dir, "overshim_pid", ".log"), "the report itself is still written");
+    run_free(&r);
+    free(dir);
+}

@@ -33,9 +33,10 @@ elif mode == 'mmap':  # a private writable mapping through ctypes, as a reservat
     p = libc.mmap(None, int(sys.argv[2]) * 4096, mmap.PROT_READ | mmap.PROT_WRITE,
                   mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, -1, 0)
     print('mmap:', 'refused' if p in (None, ctypes.c_void_p(-1).value) else 'ok')
-elif mode == 'malloc':
-    try:
-        b = bytearray(int(sys.argv[2]) * 4096)
-        print('malloc: ok')
-    except MemoryError:
-        print('malloc: MemoryError')
+elif mode == 'malloc':  # libc's malloc from Python (ctypes): never touches what it gets, unlike
+    # bytearray(n), which older Pythons fill with memset (a request that passes then takes the RAM)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.malloc.restype = ctypes.c_void_p
+    libc.malloc.argtypes = [ctypes.c_size_t]
+    p = libc.malloc(int(sys.argv[2]) * 4096)
+    print('malloc:', 'ok' if p else 'MemoryError')

@@ -4,6 +4,7 @@
  * shared machine without harm: a request of twice RAM+swap (mode 0 refuses it), or a
  * thread stack of that size. Usage: hostile MODE [ARGS]; prints what happened. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -219,6 +220,19 @@ static int footprint(void)
     return refused_mmap() ? 0 : 1;
 }
 
+/* Started with fd 2 closed (2>&-), so that the data file it opens becomes fd 2, then
+ * refused: the file must hold only what the program wrote. */
+static int reopened_stderr(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) return 2;
+    int ok = refused_mmap();
+    if (write(fd, "DATA\n", 5) != 5) return 2;
+    close(fd);
+    printf("data file was fd %d\n", fd);
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -240,6 +254,7 @@ int main(int argc, char **argv)
     }
     if (!strcmp(mode, "clonevm")) return clonevm();
     if (!strcmp(mode, "footprint")) return footprint();
+    if (!strcmp(mode, "reopened-stderr") && argc > 2) return reopened_stderr(argv[2]);
     if (!strcmp(mode, "simultaneous")) /* simultaneous N [BYTES] */
         return simultaneous(argc > 2 ? atoi(argv[2]) : 8, argc > 3 ? strtoull(argv[3], NULL, 0) : 0);
     if (!strcmp(mode, "storm")) return storm(argc > 2 ? atol(argv[2]) : 1000, 0);

@@ -298,6 +298,15 @@ Test(jvm, heap_commit_direct_buffers_and_the_large_page_probe)
     s.prog.runtime = RT_NATIVE; /* a C program's MAP_HUGETLB: a real refusal */
     diagnose(&hp, &s, NULL, &d);
     cr_expect(!d.note);
+    s.prog.huge_fallback = 1; /* PostgreSQL's huge_pages = try goes on with normal pages: a note */
+    struct failed_call pg = mmap_call(150994944, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_HUGETLB);
+    diagnose(&pg, &s, NULL, &d);
+    cr_expect_str_eq(d.cause, "hugetlb");
+    cr_expect(d.note);
+    cr_expect_str_eq(d.note_kind, "hugetlb_fallback");
+    cr_expect(any_remedy(&d, "huge_pages = off") && !any_remedy(&d, "MAP_NORESERVE"), "%s", d.remedies[0]);
+    s.prog.huge_fallback = 0;
+    diagnose(&hp, &s, NULL, &d);
     cr_expect(any_remedy(&d, "MAP_NORESERVE"));
 }
 
