@@ -242,8 +242,8 @@ Test(advice, python_fork_thread_mmap_malloc, .timeout = 120)
     char pages[32];
     /* 256 MiB above RAM+swap, not one page: glibc falls back to brk when the mmap is refused,
      * and asks brk for the request less the free top of its heap, which the 5.2+ heuristic
-     * accepts when that is at most RAM+swap (Python 3.14 on sid: a 24 GiB heap, zeroed by
-     * bytearray, and the OOM killer) */
+     * accepts when that is at most RAM+swap (Python 3.14 on sid got a 24 GiB heap; with
+     * bytearray, which filled it, the OOM killer came) */
     snprintf(pages, sizeof pages, "%lld", ram_swap_pages() + 65536);
     static const char *const modes[] = {"fork", "thread", "mmap", "malloc"};
     static const char *const calls[] = {"fork", "pthread_create", "mmap", "malloc"};
