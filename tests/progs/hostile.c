@@ -155,7 +155,13 @@ static int simultaneous(int n, size_t len)
     pthread_t t[64];
     if (n > 64) n = 64;
     pthread_barrier_init(&bar, NULL, (unsigned)n);
-    for (int i = 0; i < n; i++) pthread_create(&t[i], NULL, at_once, NULL);
+    for (int i = 0; i < n; i++) {
+        int e = pthread_create(&t[i], NULL, at_once, NULL);
+        if (e) { /* the barrier would never open: say so instead of waiting or joining garbage */
+            printf("pthread_create %d of %d: %s\n", i + 1, n, strerror(e));
+            return 1;
+        }
+    }
     int refused = 0;
     for (int i = 0; i < n; i++) {
         void *ok;
