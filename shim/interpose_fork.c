@@ -42,11 +42,17 @@ OS_EXPORT OS_FORK_TEXT __attribute__((aligned(4096))) pid_t fork(void)
     return r;
 }
 
+/* The report lock is waited for a second at most: a reporter holds it while the
+ * unwinder takes the loader lock, and a fork from a library constructor (dlopen holds
+ * the loader lock) would otherwise wait for it forever. Without it the child starts
+ * with the lock free all the same (the MADV_WIPEONFORK page, or postfork_child). */
+static int report_locked_for_fork;
+
 OS_FORK_TEXT static void prefork(void)
 {
     if (!os_active) return;
     os_enter();
-    report_lock();
+    report_locked_for_fork = report_lock_for(1) == 0;
     ledger_prefork();
     heap_prefork();
 }
@@ -56,7 +62,7 @@ OS_FORK_TEXT static void postfork_parent(void)
     if (!os_active) return;
     heap_postfork_parent();
     ledger_postfork_parent();
-    report_unlock();
+    if (report_locked_for_fork) report_unlock();
     os_leave();
 }
 

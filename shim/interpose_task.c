@@ -23,10 +23,14 @@
 
 int os_shared_tls;
 
+/* A task that shares this memory but is another process: a clone(CLONE_VM) child or a
+ * vfork child (os_st, shared, holds the process's pid). A fork child, even one made
+ * with a raw system call, has done its fix-up (os_process_check) and holds its own; the
+ * tid in glibc's descriptor is no test, since glibc rewrites it only in its own fork. */
 int os_foreign_task(void)
 {
-    pid_t d = tid_descriptor();
-    return d > 0 ? d != raw_gettid() : raw_getpid() != os_st.pid;
+    os_process_check();
+    return raw_getpid() != os_st.pid;
 }
 
 /* Simulation and injection: 0, or the errno policy refused the call with. */

@@ -39,7 +39,7 @@ int journal_send(const char *path, const struct journal_field *f, int nf)
         bad |= add(buf, sizeof buf, &n, "\n", 1);
         if (bad) return -1;
     }
-    int fd = (int)syscall(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int fd = raw_socket(AF_UNIX, SOCK_DGRAM, 0); /* above fd 2, close-on-exec */
     if (fd < 0) return -1;
     struct sockaddr_un a = {.sun_family = AF_UNIX};
     memcpy(a.sun_path, path, strlen(path) + 1);

@@ -23,6 +23,8 @@ struct out_stream {
 };
 
 void out_setup(struct out_stream *s, const char *spec);
+/* Close what out_fd opened for s, if the shim owns it (never the program's fds). */
+void out_release(struct out_stream *s);
 /* fd to write to for this process, opening on first use; -1 when disabled or
  * every fallback failed. */
 int out_fd(struct out_stream *s);

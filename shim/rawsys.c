@@ -78,8 +78,15 @@ static ssize_t write_all(int fd, const void *buf, size_t len, int sock, int *see
     const char *p = buf;
     size_t done = 0;
     while (done < len) {
-        long r = sock ? syscall(SYS_sendto, fd, p + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT, NULL, 0)
-                      : syscall(SYS_write, fd, p + done, len - done);
+        /* the program's own stdout and stderr may be blocking pipes nobody drains: wait for
+         * room at most a while, and write no more than fits once there is (PIPE_BUF) */
+        size_t chunk = len - done;
+        if (fd <= 2 && !sock) {
+            if (wait_writable(fd) != 0) return -1;
+            if (chunk > 4096) chunk = 4096;
+        }
+        long r = sock ? syscall(SYS_sendto, fd, p + done, chunk, MSG_NOSIGNAL | MSG_DONTWAIT, NULL, 0)
+                      : syscall(SYS_write, fd, p + done, chunk);
         if (r < 0) {
             if (errno == EINTR) continue;
             if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_writable(fd) == 0) continue;
@@ -140,7 +147,7 @@ ssize_t raw_write_all(int fd, const void *buf, size_t len)
     if (is_socket(fd)) return write_all(fd, buf, len, 1, &seen);
     /* the kernel's signal sets, one word (glibc's sigset_t is 128 bytes of stack each) */
     const unsigned long pipe = 1ul << (SIGPIPE - 1), xfsz = 1ul << (SIGXFSZ - 1);
-    unsigned long x = pipe | (raw_fsize_limited ? xfsz : 0), old = 0, before = 0, mine = 0;
+    unsigned long x = pipe | xfsz, old = 0, before = 0, mine = 0; /* RLIMIT_FSIZE may be set later */
     syscall(SYS_rt_sigprocmask, SIG_BLOCK, &x, &old, sizeof x);
     if (old & x) syscall(SYS_rt_sigpending, &before, sizeof before); /* the program blocks one: pending already? */
     ssize_t r = write_all(fd, buf, len, 0, &seen);

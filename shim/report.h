@@ -17,6 +17,8 @@ int report_summary_now(void);
 void report_refusal_counts(struct fmtbuf *j);
 
 void report_lock(void);
+/* The report lock within a deadline: 0, or an error (not taken). */
+int report_lock_for(int seconds);
 void report_unlock(void);
 
 /* Shared pieces for renderers. */

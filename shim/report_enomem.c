@@ -381,8 +381,7 @@ static void who_am_i(struct who *w, pid_t tid)
 {
     w->tid = tid;
     w->pid = raw_getpid();
-    pid_t d = tid_descriptor();
-    w->foreign = d > 0 ? d != tid : w->pid != os_st.pid;
+    w->foreign = os_foreign_task();
     w->self = w->foreign ? NULL : ledger_self();
 }
 
@@ -508,8 +507,8 @@ static void emit_full(struct failed_call *fc, const struct who *w)
     if (dg.note) {
         emit_note(fc, w, jfd, tfd);
         if (w->foreign) {
-            if (fj.fd > 2) raw_close(fj.fd);
-            if (fl.fd > 2) raw_close(fl.fd);
+            out_release(&fj);
+            out_release(&fl);
         }
         return;
     }
@@ -531,8 +530,8 @@ static void emit_full(struct failed_call *fc, const struct who *w)
         fb_flush(&e);
     }
     if (w->foreign) {
-        if (fj.fd > 2) raw_close(fj.fd);
-        if (fl.fd > 2) raw_close(fl.fd);
+        out_release(&fj);
+        out_release(&fl);
     }
 }
 
@@ -591,37 +590,40 @@ static void brief_body(void *p)
     struct brief_job *b = p;
     os_process_check();
     struct who w;
-    who_am_i(&w, b->tid);
+    who_am_i(&w, b->tid ? b->tid : rstack_tid());
     if (w.foreign) { /* its own files, for one line */
         struct out_stream fj, fl;
         out_setup(&fj, os_st.opt.json);
         out_setup(&fl, os_st.opt.log);
         brief_write(b->fc, b->v, w.tid, out_fd(&fj), out_fd(&fl));
-        if (fj.fd > 2) raw_close(fj.fd);
-        if (fl.fd > 2) raw_close(fl.fd);
+        out_release(&fj);
+        out_release(&fl);
         return;
     }
     brief_write(b->fc, b->v, w.tid, out_fd(&os_st.json), out_fd(&os_st.log));
 }
 
-static int open_for(const struct out_stream *s) { return s->fd == -2 || (s->fd >= 0 && s->pid == os_st.pid); }
 
 /* Past max_reports. locked: already on the report stack (policy's decisions). */
+/* A budget claimed with an atomic add that never wraps: past max it stays put. */
+static int claim(int *counter, long max)
+{
+    if (__atomic_load_n(counter, __ATOMIC_RELAXED) >= max) return 0;
+    return __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED) < max;
+}
+
+/* Past max_reports. The line is written on the report stack under the report lock
+ * (the caller's stack may be a few hundred bytes from its end, and a full report being
+ * written in pieces must not have lines cut into it); with both files off there is
+ * nothing to write. locked: already on the report stack (policy's decisions). */
 static void brief(const struct failed_call *fc, const struct brief_verdict *v, int locked)
 {
-    if (__atomic_fetch_add(&os_st.nbrief_claimed, 1, __ATOMIC_RELAXED) >= os_st.opt.max_brief) {
+    if (!claim(&os_st.nbrief_claimed, os_st.opt.max_brief) || (os_st.log.fd == -2 && os_st.json.fd == -2)) {
         __atomic_add_fetch(&os_st.nunreported, 1, __ATOMIC_RELAXED);
         return;
     }
-    struct brief_job b = {fc, v, locked ? rstack_tid() : raw_gettid()};
+    struct brief_job b = {fc, v, locked ? rstack_tid() : 0};
     if (locked) return brief_body(&b);
-    os_process_check();
-    pid_t d = tid_descriptor();
-    int foreign = d > 0 ? d != b.tid : 0;
-    if (!foreign && open_for(&os_st.json) && open_for(&os_st.log)) {
-        brief_write(fc, v, b.tid, os_st.json.fd >= 0 ? os_st.json.fd : -1, os_st.log.fd >= 0 ? os_st.log.fd : -1);
-        return;
-    }
     if (rstack_run(brief_body, &b) != 0) __atomic_add_fetch(&os_st.nunreported, 1, __ATOMIC_RELAXED);
 }
 
@@ -633,19 +635,15 @@ static int claim_full_as(int foreign)
 {
     if (foreign) {
         __atomic_add_fetch(&foreign_failures, 1, __ATOMIC_RELAXED);
-        return __atomic_fetch_add(&foreign_claimed, 1, __ATOMIC_RELAXED) < os_st.opt.max_reports;
+        return claim(&foreign_claimed, os_st.opt.max_reports);
     }
     __atomic_add_fetch(&os_st.nfailures, 1, __ATOMIC_RELAXED);
-    return __atomic_fetch_add(&os_st.nclaimed, 1, __ATOMIC_RELAXED) < os_st.opt.max_reports;
+    return claim(&os_st.nclaimed, os_st.opt.max_reports);
 }
 
 static int claim_full(void) { return claim_full_as(0); }
 
-static int caller_is_foreign(void)
-{
-    pid_t d = tid_descriptor();
-    return d > 0 ? d != raw_gettid() : raw_getpid() != os_st.pid;
-}
+static int caller_is_foreign(void) { return os_foreign_task(); }
 
 static void own_footprint(struct live_state *st)
 {

@@ -15,6 +15,15 @@
 static char jbuf[16384], tbuf[16384]; /* flushed to the files as they fill */
 
 void report_lock(void) { pthread_mutex_lock(&os_fs->report_mu); }
+
+int report_lock_for(int seconds)
+{
+    if (!pthread_mutex_timedlock) return pthread_mutex_lock(&os_fs->report_mu); /* glibc < 2.34 without libpthread */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += seconds;
+    return pthread_mutex_timedlock(&os_fs->report_mu, &until);
+}
 void report_unlock(void) { pthread_mutex_unlock(&os_fs->report_mu); }
 
 void report_prefix(struct fmtbuf *fb) { fb_printf(fb, "==%d== ", (int)os_st.pid); }
@@ -253,6 +262,7 @@ static void exit_body(void *p)
 void report_exit(const char *via, int status, int have_status)
 {
     struct exit_job x = {via, status, have_status};
+    if (os_foreign_task()) return; /* a vfork child or CLONE_VM task: takes no lock of the process's */
     rstack_run(exit_body, &x);
 }
 

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "rawsys.h"
+#include "report.h"
 #include "state.h"
 
 /* Enough for the deepest report path (unwinding through DWARF, the diagnosis,
@@ -94,20 +95,14 @@ int rstack_run(void (*fn)(void *), void *arg)
     pid_t me = raw_gettid();
     if (__atomic_load_n(&owner, __ATOMIC_ACQUIRE) == me) return -1;
     uint64_t old = 0;
-    syscall(SYS_rt_sigprocmask, SIG_BLOCK, &async_signals, &old, sizeof old);
     /* The report lock, but not forever: the unwinder takes the loader lock under it,
      * so a thread that holds the loader lock (a dl_iterate_phdr callback) and is
      * refused waits here for a reporter that waits for it. It gives up after a few
      * seconds and returns the errno without a report. */
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += RSTACK_WAIT_S;
-    int locked = pthread_mutex_timedlock ? pthread_mutex_timedlock(&os_fs->report_mu, &until)
-                                         : pthread_mutex_lock(&os_fs->report_mu); /* glibc < 2.34 without libpthread */
-    if (locked != 0) {
-        syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof old);
-        return -1;
-    }
+    if (report_lock_for(RSTACK_WAIT_S) != 0) return -1;
+    /* signals are blocked once the lock is held, not while waiting for it (a SIGTERM
+     * must still end a program whose report waits) */
+    syscall(SYS_rt_sigprocmask, SIG_BLOCK, &async_signals, &old, sizeof old);
     __atomic_store_n(&owner, me, __ATOMIC_RELEASE);
     unw_getcontext(&ctx);
 #if HAVE_SWITCH

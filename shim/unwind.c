@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <libunwind.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -32,6 +33,14 @@ void os_unw_free(void *p) { (void)p; }
 int os_unw_stat(const char *path, struct stat *st);
 int os_unw_fstat(int fd, struct stat *st);
 int os_unw_pipe2(int fds[2], int flags);
+int os_unw_sigprocmask(int how, const sigset_t *set, sigset_t *old);
+/* libunwind masks signals around its caches with sigprocmask; glibc's would take
+ * SIGCANCEL and SIGSETXID out of the mask the report stack set (rstack.c), so that a
+ * pthread_cancel could end a thread holding the report lock. The kernel's, 64 bits. */
+int os_unw_sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+    return (int)syscall(SYS_rt_sigprocmask, how, set, old, 8);
+}
 int os_unw_stat(const char *path, struct stat *st) { return (int)syscall(SYS_stat, path, st); }
 int os_unw_fstat(int fd, struct stat *st) { return (int)syscall(SYS_fstat, fd, st); }
 int os_unw_pipe2(int fds[2], int flags)

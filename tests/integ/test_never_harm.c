@@ -94,6 +94,17 @@ Test(never_harm, refusals_on_small_stacks, .timeout = 120)
     char *all16[] = {"smallstack", "16", "all", NULL};
     n = bare_and_shimmed("smallstack-quiet", all16, "log=none:json=none:verbosity=0", NULL, &r);
     run_free(&r);
+    /* past max_reports (one-line events, and only counting with the files off) */
+    char *rec1500[] = {"recurse", "1500b", NULL};
+    n = bare_and_shimmed("recurse-brief", rec1500, "max_reports=0:verbosity=0", ev, &r);
+    cr_expect_eq(events_of(ev, n, "enomem_brief"), 2, "recursion past max_reports: %d brief events",
+                 events_of(ev, n, "enomem_brief"));
+    free_events(ev, n);
+    run_free(&r);
+    n = bare_and_shimmed("recurse-quiet", rec1500, "max_reports=0:log=none:json=none:verbosity=0", NULL, &r);
+    run_free(&r);
+    n = bare_and_shimmed("smallstack-brief", all16, "max_reports=0:verbosity=0", NULL, &r);
+    run_free(&r);
 }
 
 /* clone(CLONE_VM) without CLONE_SETTLS: the child's refusal is reported under its own
@@ -283,6 +294,39 @@ Test(never_harm, no_line_into_a_file_that_took_fd_2)
     cr_expect_str_eq(got, "DATA\n", "the program's file holds: %s", got);
     free(got);
     cr_expect(find_file(dir, "overshim_pid", ".log"), "the report itself is still written");
+    run_free(&r);
+    free(dir);
+}
+
+/* Full reports (larger than the shim's buffer: written in pieces) and one-line events
+ * from 8 threads at once, 200 more threads idle: every line of the JSON file parses. */
+Test(never_harm, full_and_brief_events_never_interleave, .timeout = 180)
+{
+    char *dir = test_dir("mixed");
+    char *argv[] = {(char *)prog("hostile"), "mixedstorm", "500", NULL};
+    char opt[] = "OVERSHIM_OPTIONS=max_reports=8:max_brief=100000:verbosity=0";
+    char *env[] = {opt, NULL};
+    struct run r;
+    run_cmd(&r, argv, env, dir, 1, 150);
+    cr_assert_eq(r.status, 0, "%s %s", r.out, r.err);
+    char *text = read_all(find_file(dir, "overshim_pid", ".jsonl"));
+    cr_assert(text);
+    int lines = 0, full = 0, brief = 0;
+    for (char *l = text, *nl; *l; l = nl + 1) {
+        nl = strchr(l, '\n');
+        cr_assert(nl, "the file ends inside a line");
+        *nl = 0;
+        char err[256];
+        struct jval *v = json_parse(l, err, sizeof err);
+        cr_assert(v, "line %d does not parse (%s): %.200s", lines + 1, err, l);
+        full += !strcmp(json_str(v, "event"), "enomem");
+        brief += !strcmp(json_str(v, "event"), "enomem_brief");
+        json_free(v);
+        lines++;
+    }
+    cr_expect_eq(full, 8);
+    cr_expect_eq(brief, 8 * 500 - 8);
+    free(text);
     run_free(&r);
     free(dir);
 }
