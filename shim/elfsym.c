@@ -18,6 +18,7 @@ struct query {
     int started;
     void *found;
     int ifunc; /* the definition is an IFUNC: its resolver must be run (dlsym does) */
+    int any;   /* any definition the loader would bind to, whatever its type and version */
 };
 
 static uint32_t gnu_hash(const char *s)
@@ -77,8 +78,15 @@ static int read_dynamic(const struct dl_phdr_info *info, struct dyn *d)
 static int usable(const struct dyn *d, uint32_t ix, const char *name, struct query *q)
 {
     const ElfW(Sym) *s = &d->symtab[ix];
-    if (s->st_shndx == SHN_UNDEF || s->st_value == 0) return 0;
     int type = ELF64_ST_TYPE(s->st_info), bind = ELF64_ST_BIND(s->st_info);
+    if (q->any) { /* not SHN_UNDEF: a non-PIE program's canonical PLT entry is an undefined symbol with a value */
+        if (s->st_shndx == SHN_UNDEF || (bind != STB_GLOBAL && bind != STB_WEAK)) return 0;
+        if (type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_OBJECT && type != STT_NOTYPE) return 0;
+        if (strcmp(d->strtab + s->st_name, name) != 0) return 0;
+        q->found = (void *)(d->base + s->st_value);
+        return 1;
+    }
+    if (s->st_shndx == SHN_UNDEF || s->st_value == 0) return 0;
     if (type != STT_FUNC && type != STT_GNU_IFUNC) return 0;
     if (bind != STB_GLOBAL && bind != STB_WEAK && bind != STB_GNU_UNIQUE) return 0;
     if (d->versym && ((d->versym[ix] & 0x8000) || d->versym[ix] == 0)) return 0;
@@ -121,6 +129,14 @@ static int find_sysv(const struct dyn *d, struct query *q)
     return 0;
 }
 
+int elf_object_defines(const struct dl_phdr_info *info, const char *name)
+{
+    struct dyn d;
+    if (read_dynamic(info, &d) != 0) return -1;
+    struct query q = {name, gnu_hash(name), sysv_hash(name), 0, 1, NULL, 0, 1};
+    return d.gnu ? find_gnu(&d, &q) : find_sysv(&d, &q);
+}
+
 /* One pass over the objects for a whole table of names (process start pays for
  * each dl_iterate_phdr: it takes the loader lock and walks every object). */
 struct batch {
@@ -145,7 +161,7 @@ static int visit(struct dl_phdr_info *info, size_t size, void *p)
     if (read_dynamic(info, &d) != 0) return 0;
     for (size_t i = 0; i < b->n; i++) {
         if (b->out[i]) continue;
-        struct query q = {b->names[i], gnu_hash(b->names[i]), sysv_hash(b->names[i]), 0, 1, NULL, 0};
+        struct query q = {b->names[i], gnu_hash(b->names[i]), sysv_hash(b->names[i]), 0, 1, NULL, 0, 0};
         if (d.gnu ? find_gnu(&d, &q) : find_sysv(&d, &q)) {
             b->out[i] = q.found;
             if (b->ifunc) b->ifunc[i] = q.ifunc;

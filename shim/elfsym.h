@@ -13,6 +13,11 @@ void *elf_next_symbol(const char *name, uintptr_t after_base, int *ifunc);
  * ifunc is not NULL) for names[i]. */
 #include <stddef.h>
 void elf_next_symbols(const char *const *names, size_t n, uintptr_t after_base, void **out, int *ifunc);
+/* 1 when the object's dynamic symbol table defines name (any definition the loader
+ * would bind a reference to: a canonical PLT entry, an undefined symbol with a value,
+ * is none), 0 when not, -1 when the table cannot be read. One hash lookup. */
+struct dl_phdr_info;
+int elf_object_defines(const struct dl_phdr_info *info, const char *name);
 /* after_base for a search of every loaded object */
 #define ELFSYM_ANY UINTPTR_MAX
 
