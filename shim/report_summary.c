@@ -245,8 +245,9 @@ static void exit_body(void *p)
         if (os_st.last_enomem_ns)
             fb_printf(&j, ", %llu ms after the last refusal",
                       (unsigned long long)((raw_now_ns() - os_st.last_enomem_ns) / 1000000));
-        fb_printf(&j, "; %d refusals: %d full reports, %d one-line, %d only counted\n", os_st.nfailures,
-                  os_st.nreports, os_st.nbrief, os_st.nunreported);
+        fb_printf(&j, "; %d refusal%s: %d full report%s, %d one-line, %d only counted\n", os_st.nfailures,
+                  os_st.nfailures == 1 ? "" : "s", os_st.nreports, os_st.nreports == 1 ? "" : "s", os_st.nbrief,
+                  os_st.nunreported);
         if (tfd >= 0) fb_flush(&j);
         if (os_st.nunreported && os_st.opt.verbosity >= 1 && tfd != 2) {
             fb_init(&j, b, sizeof b, 2);
