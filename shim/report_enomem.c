@@ -643,8 +643,6 @@ static int claim_full_as(int foreign)
 
 static int claim_full(void) { return claim_full_as(0); }
 
-static int caller_is_foreign(void) { return os_foreign_task(); }
-
 static void own_footprint(struct live_state *st)
 {
     int64_t pb = (st->in.page_kb ? st->in.page_kb : 4) * 1024;
@@ -682,7 +680,7 @@ void failure_report(struct failed_call *fc)
 {
     int saved = errno;
     fc->when_ns = raw_now_ns();
-    int foreign = caller_is_foreign();
+    int foreign = os_foreign_task();
     if (claim_full_as(foreign)) {
         if (rstack_run(kernel_body, fc) != 0) __atomic_add_fetch(&os_st.nunreported, 1, __ATOMIC_RELAXED);
     } else if (!foreign) {
@@ -705,7 +703,7 @@ void failure_report_decided(struct failed_call *fc, const struct live_state *st,
         program_facts(&ls);
         diagnose(fc, &ls, f, &dg); /* the same state: the same verdict, remedies in the program's terms */
         if (strcmp(dg.cause, d->cause) != 0) dg = *d;
-        if (footprint_read(&fp, ls.in.overcommit_memory) != 0) memset(&fp, 0, sizeof fp);
+        own_footprint(&ls);
         emit_full(fc, &w);
     } else {
         struct brief_verdict v = {d->cause, d->request_pages, d->shortfall_pages};
@@ -725,7 +723,7 @@ void failure_report_claimed(struct failed_call *fc, const struct live_state *st,
     ls = *st;
     dg = *d;
     capture();
-    if (footprint_read(&fp, ls.in.overcommit_memory) != 0) memset(&fp, 0, sizeof fp);
+    own_footprint(&ls);
     emit_full(fc, &w);
     errno = saved;
 }

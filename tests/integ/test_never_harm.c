@@ -248,7 +248,6 @@ Test(never_harm, timer_storm_makes_progress, .timeout = 180)
  * and mapping count bare and under the shim differ by it. */
 Test(never_harm, footprint_in_report_matches_what_the_shim_adds)
 {
-    char *args[] = {"footprint", NULL};
     struct jval *ev[MAX_EVENTS];
     char *dir = test_dir("footprint");
     char *argv[] = {(char *)prog("hostile"), "footprint", NULL};
@@ -257,7 +256,6 @@ Test(never_harm, footprint_in_report_matches_what_the_shim_adds)
     char opt[] = "OVERSHIM_OPTIONS=verbosity=0";
     char *env[] = {opt, NULL};
     run_cmd(&shim, argv, env, dir, 1, 30);
-    (void)args;
     long bvm, bmaps, svm, smaps;
     cr_assert(sscanf(bare.out, "vmsize_kb %ld maps %ld", &bvm, &bmaps) == 2, "%s", bare.out);
     cr_assert(sscanf(shim.out, "vmsize_kb %ld maps %ld", &svm, &smaps) == 2, "%s", shim.out);
