@@ -5,14 +5,18 @@ CC      ?= gcc
 BUILD   := build
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS_BASE := -std=gnu11 -D_GNU_SOURCE -g -O2 $(WARN) -I/usr/include/x86_64-linux-gnu
+# Three folders (README, Layout): core/ is pure (no I/O, no runtime globals), sys/ the
+# system calls, /proc readers and the private heap, shim/ the LD_PRELOAD runtime. Each
+# may include its own headers and those of the folders before it.
+INC     := -Icore -Isys -Ishim -Iinclude
 SHIM_CFLAGS := $(CFLAGS_BASE) -fPIC -fvisibility=hidden -ftls-model=initial-exec -fno-builtin-malloc \
-               -fno-builtin-free -fno-builtin-calloc -fno-builtin-realloc -fno-stack-protector -Iinclude \
+               -fno-builtin-free -fno-builtin-calloc -fno-builtin-realloc -fno-stack-protector $(INC) \
                -include shim/glibc_compat.h
+CORE_SRC := $(wildcard core/*.c)
+SYS_SRC  := $(wildcard sys/*.c)
 SHIM_SRC := $(wildcard shim/*.c)
-SHIM_OBJ := $(patsubst shim/%.c,$(BUILD)/shim/%.o,$(SHIM_SRC))
-# The kernel-model core that the command and the unit tests link directly (no interposition).
-CORE_SRC := shim/kmodel.c shim/fmt.c shim/options.c shim/sysstate.c shim/rawsys.c shim/livestate.c \
-            shim/diagnose.c shim/report_call.c shim/snapshot.c shim/inject.c
+HDRS     := $(wildcard core/*.h core/*.def sys/*.h shim/*.h shim/*.def)
+SHIM_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(SYS_SRC) $(SHIM_SRC))
 LIB     := $(BUILD)/libovershim.so
 CLI     := $(BUILD)/overshim
 
@@ -22,7 +26,7 @@ all: deps $(LIB) $(CLI)
 deps:
 	@bash scripts/deps.sh
 
-$(BUILD) $(BUILD)/shim $(BUILD)/tests $(BUILD)/core $(BUILD)/asan:
+$(BUILD) $(BUILD)/core $(BUILD)/sys $(BUILD)/shim $(BUILD)/tests $(BUILD)/asan:
 	@mkdir -p $@
 
 # The shim's private libunwind (scripts/libunwind.sh): Debian's source package of this
@@ -40,23 +44,27 @@ $(BUILD)/exports.map: shim/symbols.def | $(BUILD)/shim
 	@{ echo '{ global:'; $(CC) -E -P -x c -D'OS_SYM(r,n)=n;' shim/symbols.def; echo '  overshim_*;'; \
 	   echo 'local: *; };'; } > $@
 
-$(BUILD)/shim/%.o: shim/%.c shim/*.h shim/*.def | $(BUILD)/shim
+$(BUILD)/core/%.o: core/%.c $(HDRS) | $(BUILD)/core
+	$(CC) $(SHIM_CFLAGS) -c $< -o $@
+$(BUILD)/sys/%.o: sys/%.c $(HDRS) | $(BUILD)/sys
+	$(CC) $(SHIM_CFLAGS) -c $< -o $@
+$(BUILD)/shim/%.o: shim/%.c $(HDRS) | $(BUILD)/shim
 	$(CC) $(SHIM_CFLAGS) -c $< -o $@
 
 # The two users of libunwind's API, against its built headers (ahead of any in /usr/include).
-$(BUILD)/shim/unwind.o $(BUILD)/shim/rstack.o: $(BUILD)/shim/%.o: shim/%.c shim/*.h shim/*.def $(UNW)/lib/libunwind.a | $(BUILD)/shim
+$(BUILD)/shim/unwind.o $(BUILD)/shim/rstack.o: $(BUILD)/shim/%.o: shim/%.c $(HDRS) $(UNW)/lib/libunwind.a | $(BUILD)/shim
 	$(CC) -I$(UNW)/include $(SHIM_CFLAGS) -c $< -o $@
 
-# The demangler (shim/demangle.h): libiberty's cp-demangle.o (libiberty-dev; PIC), with its
-# malloc, realloc and free renamed to stubs that fail, joined with shim/demangle.c into one
+# The demangler (core/demangle.h): libiberty's cp-demangle.o (libiberty-dev; PIC), with its
+# malloc, realloc and free renamed to stubs that fail and its sprintf to the formatter, joined with core/demangle.c into one
 # object; the version script keeps all of it local.
 # (expanded when used, after deps has installed libiberty-dev)
 LIBIBERTY = $(shell $(CC) -print-file-name=libiberty.a)
-$(BUILD)/shim/demangle.o: shim/demangle.c shim/demangle.h | $(BUILD)/shim
+$(BUILD)/core/demangle.o: core/demangle.c core/demangle.h | $(BUILD)/core
 	$(CC) $(SHIM_CFLAGS) -c $< -o $@.own.o
 	ar p $(LIBIBERTY) cp-demangle.o > $@.cpd.o
 	objcopy --redefine-sym malloc=os_demangle_no_malloc --redefine-sym realloc=os_demangle_no_realloc \
-	  --redefine-sym free=os_demangle_no_free $@.cpd.o
+	  --redefine-sym free=os_demangle_no_free --redefine-sym __sprintf_chk=os_demangle_sprintf_chk $@.cpd.o
 	ld -r $@.own.o $@.cpd.o -o $@
 
 # The fork path keeps source order, so that its code shares one page (interpose_fork.c).
@@ -84,8 +92,10 @@ $(BUILD)/cli/libeucompat.a: cli/compat/eu_search.c | deps
 	$(CC) $(CFLAGS_BASE) -c $< -o $(BUILD)/cli/eu_search.o
 	rm -f $@ && ar rcs $@ $(BUILD)/cli/eu_search.o
 
-$(CLI): cli/*.c cli/*.h $(CORE_SRC) shim/*.h $(BUILD)/cli/libdw.a $(BUILD)/cli/libeucompat.a | $(BUILD)
-	$(CC) $(CFLAGS_BASE) -Ishim -Iinclude -Icli -static-pie cli/*.c $(CORE_SRC) -o $@ $(BUILD)/cli/libdw.a \
+# It links core/ and sys/ as they are (the demangler's libiberty part as the library has it).
+$(CLI): cli/*.c cli/*.h $(CORE_SRC) $(SYS_SRC) $(HDRS) $(BUILD)/core/demangle.o $(BUILD)/cli/libdw.a $(BUILD)/cli/libeucompat.a | $(BUILD)
+	$(CC) $(CFLAGS_BASE) $(INC) -Icli -static-pie cli/*.c $(filter-out core/demangle.c,$(CORE_SRC)) $(SYS_SRC) \
+	  $(BUILD)/core/demangle.o -o $@ $(BUILD)/cli/libdw.a \
 	  $$(pkg-config --static --libs libdw | tr ' ' '\n' | grep -vxE -- '-ldw|-pthread|-lpthread') \
 	  $(BUILD)/cli/libeucompat.a -lstdc++ -lm -Wl,--whole-archive -lpthread -Wl,--no-whole-archive
 

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "diagnose.h"
-#include "fmt.h"
+#include "fmt_fd.h"
 #include "inject.h"
 #include "kmodel.h"
 #include "livestate.h"
@@ -88,7 +88,8 @@ static int validate_options(const char *text)
         fprintf(stderr, "overshim: run: %s; nothing was run\n", err);
         return -1;
     }
-    if (o.inject[0] && inject_parse(o.inject, err, sizeof err) != 0) {
+    static struct inject_set rules; /* checked here; the shim parses its own copy */
+    if (o.inject[0] && inject_parse(&rules, o.inject, err, sizeof err) != 0) {
         fprintf(stderr, "overshim: run: inject=%s: %s; nothing was run\n", o.inject, err);
         return -1;
     }
@@ -121,7 +122,7 @@ static int cmd_run(int argc, char **argv)
 {
     char opts[4096] = "";
     struct fmtbuf fb;
-    fb_init(&fb, opts, sizeof opts, -1);
+    fb_init_str(&fb, opts, sizeof opts);
     const char *prev = getenv("OVERSHIM_OPTIONS");
     if (prev && *prev) fb_puts(&fb, prev);
     int i = 0;
@@ -257,10 +258,10 @@ static int print_verdict_json(const struct live_state *s, const struct kverdict 
                    "\"largest_certain_pages\":%lld,\"verdict\":{",
               (long long)v->request_pages, (long long)v->largest_pages, (long long)largest_certain);
     /* refused by the shell's RLIMIT_AS/RLIMIT_DATA first: the diagnosis's check, its numbers */
-    int by_rlimit = v->refused && d->cause && !strncmp(d->cause, "rlimit_", 7);
-    fb_printf(&fb, "\"refused\":%s,\"cause\":%J,\"kernel_model\":%J,\"overcommit_memory\":%d,\"request_pages\":%lld,"
+    int by_rlimit = v->refused && cause_is_rlimit(d->cause);
+    fb_printf(&fb, "\"refused\":%s,\"cause\":%pJ,\"kernel_model\":%pJ,\"overcommit_memory\":%d,\"request_pages\":%lld,"
                    "\"limit_pages\":%lld,\"committed_pages\":",
-              v->refused ? "true" : "false", by_rlimit ? d->cause : v->refused ? v->cause : "", s->k.label, v->mode,
+              v->refused ? "true" : "false", cause_name(by_rlimit ? d->cause : v->refused ? v->cause : CAUSE_NONE), s->k.label, v->mode,
               (long long)v->request_pages, (long long)(by_rlimit ? d->limit_pages : v->limit_pages));
     int64_t committed = by_rlimit ? d->committed_pages : v->committed_pages;
     if (committed >= 0) fb_printf(&fb, "%lld", (long long)committed);
@@ -268,17 +269,17 @@ static int print_verdict_json(const struct live_state *s, const struct kverdict 
     int refused = v->refused;
     if (by_rlimit) v = &d->kv;
     fb_printf(&fb, ",\"shortfall_pages\":%lld,\"cap_sys_admin\":%s,\"own_pages_left_out\":%lld,\"band_pages\":%lld,"
-                   "\"within_band\":%s,\"formula\":%J,\"terms\":[",
+                   "\"within_band\":%s,\"formula\":%pJ,\"terms\":[",
               (long long)(refused || d->within_band ? d->shortfall_pages : 0), s->in.cap_sys_admin ? "true" : "false",
               (long long)own_left_out, (long long)d->band_pages, d->within_band ? "true" : "false",
               v->formula ? v->formula : "");
     for (int i = 0; i < v->nterms; i++)
-        fb_printf(&fb, "%s{\"key\":%J,\"name\":%J,\"op\":\"%c\",\"pages\":%lld}", i ? "," : "",
+        fb_printf(&fb, "%s{\"key\":%pJ,\"name\":%pJ,\"op\":\"%c\",\"pages\":%lld}", i ? "," : "",
                   v->terms[i].key ? v->terms[i].key : "", v->terms[i].name, v->terms[i].op,
                   (long long)v->terms[i].pages);
     int said = refused || d->within_band;
-    fb_printf(&fb, "],\"explanation\":%J,\"remedies\":[", said ? d->explanation : "accepted");
-    for (int i = 0; said && i < d->nremedies; i++) fb_printf(&fb, "%s%J", i ? "," : "", d->remedies[i]);
+    fb_printf(&fb, "],\"explanation\":%pJ,\"remedies\":[", said ? d->explanation : "accepted");
+    for (int i = 0; said && i < d->nremedies; i++) fb_printf(&fb, "%s%pJ", i ? "," : "", d->remedies[i]);
     fb_puts(&fb, "]}}\n");
     fb_flush(&fb);
     return fb.failed ? -1 : 0;

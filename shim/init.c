@@ -38,14 +38,16 @@ static void fork_page_init(void)
 {
     _Static_assert(sizeof(struct os_forkstate) <= 4096, "one page");
     void *p = raw_mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return;
-    if (raw_madvise(p, 4096, MADV_WIPEONFORK) != 0) { /* before 4.14: keep the static copy */
+    if (p != MAP_FAILED && raw_madvise(p, 4096, MADV_WIPEONFORK) != 0) { /* before 4.14: keep the static copy */
         raw_munmap(p, 4096);
-        return;
+        p = MAP_FAILED;
     }
-    memcpy(p, &fs_static, sizeof fs_static);
-    __atomic_store_n(&os_fs, (struct os_forkstate *)p, __ATOMIC_RELEASE);
-    os_st.fork_wiped = 1;
+    if (p != MAP_FAILED) {
+        memcpy(p, &fs_static, sizeof fs_static);
+        __atomic_store_n(&os_fs, (struct os_forkstate *)p, __ATOMIC_RELEASE);
+        os_st.fork_wiped = 1;
+    }
+    heap_use_lock(&os_fs->heap_mu);
 }
 
 void fork_init(void);

@@ -129,7 +129,7 @@ static int gate(enum call_id id, size_t a0, size_t a1, size_t size)
 {
     if (OS_LIKELY(!os_policy) || !READY()) return 0;
     int model = size >= (128u << 10);
-    if (!model && !inject_active()) return 0;
+    if (!model && !inject_active(&os_inject)) return 0;
     return os_gate(id, model, a0, a1, 0, 0, 0, 0);
 }
 #define GATE(id, a0, a1, size)                                                                      \

@@ -22,6 +22,7 @@
 
 int os_policy;
 static int sim_on;
+struct inject_set os_inject;
 static struct live_state base;         /* the modelled box without the program */
 static int64_t start_ac_pages;         /* the program's accountable pages at start */
 static int64_t start_rss_pages;        /* its touched anonymous pages at start */
@@ -44,7 +45,7 @@ static int sim_requested(const struct os_options *o)
 int policy_init(char *err, size_t errcap)
 {
     const struct os_options *o = &os_st.opt;
-    if (o->inject[0] && inject_parse(o->inject, err, errcap) != 0) return -1;
+    if (o->inject[0] && inject_parse(&os_inject, o->inject, err, errcap) != 0) return -1;
     if (sim_requested(o)) {
         memset(&base, 0, sizeof base);
         if (o->simulate[0]) {
@@ -98,7 +99,7 @@ int policy_init(char *err, size_t errcap)
         start_rss_pages = status_get_kb("RssAnon") / (base.in.page_kb ? base.in.page_kb : 4);
         sim_on = 1;
     }
-    os_policy = sim_on || inject_active();
+    os_policy = sim_on || inject_active(&os_inject);
     return 0;
 }
 
@@ -127,9 +128,9 @@ void policy_state(struct live_state *s)
     s->start_brk = s->cur_brk = s->start_data = s->end_data = 0;
 }
 
-static int simulated_cause(const char *c)
+static int simulated_cause(enum cause c)
 {
-    return !strcmp(c, "overcommit_guess") || !strcmp(c, "overcommit_never") || !strcmp(c, "max_map_count");
+    return c == CAUSE_OVERCOMMIT_GUESS || c == CAUSE_OVERCOMMIT_NEVER || c == CAUSE_MAX_MAP_COUNT;
 }
 
 /* An injected refusal with a full report (on the report stack). */
@@ -146,7 +147,7 @@ static void injected_body(void *p)
     static struct diagnosis d;
     static struct live_state s;
     memset(&d, 0, sizeof d);
-    d.cause = "injected";
+    d.cause = CAUSE_INJECTED;
     d.headline = "an injected fault (inject=)";
     d.units = "pages";
     d.committed_pages = -1;
@@ -198,12 +199,12 @@ static void sim_body(void *p)
 
 int policy_gate_model(struct failed_call *fc, int model)
 {
-    if (inject_active()) {
+    if (inject_active(&os_inject)) {
         char tname[17] = {0};
         prctl(PR_GET_NAME, tname, 0, 0, 0);
         const char *rule;
         unsigned long nth;
-        int e = inject_match(fc, tname, &rule, &nth);
+        int e = inject_match(&os_inject, fc, tname, &rule, &nth);
         if (e) {
             fc->err = e;
             fc->simulated = 1;

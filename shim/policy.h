@@ -12,8 +12,11 @@
 #include <stddef.h>
 
 #include "failure.h"
+#include "inject.h"
 #include "livestate.h"
 
+/* The injection rules (inject=), parsed at start. */
+extern struct inject_set os_inject;
 /* Non-zero when simulation or injection is on: the wrappers then ask policy_gate. */
 extern int os_policy;
 /* The overcommit mode the ledger should charge by (the modelled one when simulating). */

@@ -6,6 +6,8 @@
 
 #include <stdint.h>
 
+#include "smaps_read.h"
+
 struct reconcile {
     uint64_t kernel_accountable; /* Σ Size of `ac` VMAs */
     uint64_t tracked;            /* the part of it inside ranges the ledger charged */
@@ -22,21 +24,5 @@ struct reconcile {
 
 /* Scan /proc/self/smaps. Call with the ledger lock held. */
 void reconcile_scan(struct reconcile *out);
-
-/* What the kernel has mapped in [lo, hi), and the process's accountable VMAs,
- * from /proc/self/smaps (no ledger involved: usable from any thread). */
-struct smaps_facts {
-    uint64_t mapped_pages;     /* pages of [lo, hi) inside some VMA */
-    uint64_t accounted_pages;  /* ... inside `ac` VMAs (what a MAP_FIXED on 6.12+ nets out) */
-    uint64_t data_pages;       /* ... inside private writable non-stack VMAs (RLIMIT_DATA's data_vm) */
-    uint64_t ac_total_pages;   /* the whole process: Σ `ac` VMA sizes (what fork charges the child) */
-    uint64_t ac_largest_pages; /* the largest `ac` VMA */
-    uint64_t ac_vmas;
-    uint64_t vm_size_pages, map_count;
-    int ok;
-};
-void smaps_facts(uintptr_t lo, uintptr_t hi, struct smaps_facts *out);
-/* The same from smaps text (modified in place): for tests and the fuzzer. */
-void smaps_facts_text(char *text, uintptr_t lo, uintptr_t hi, struct smaps_facts *out);
 
 #endif

@@ -10,8 +10,9 @@
 #include "demangle.h"
 #include "diagnose.h"
 #include "failure.h"
-#include "fmt.h"
+#include "fmt_fd.h"
 #include "footprint.h"
+#include "smaps_read.h"
 #include "journal.h"
 #include "ledger.h"
 #include "livestate.h"
@@ -46,7 +47,7 @@ static const char *runtime_name(int rt)
 
 static void json_verdict(struct fmtbuf *j, const struct diagnosis *d)
 {
-    fb_printf(j, "\"verdict\":{\"cause\":%J,\"kernel_model\":%J,\"overcommit_memory\":%d,\"units\":%J,", d->cause,
+    fb_printf(j, "\"verdict\":{\"cause\":%pJ,\"kernel_model\":%pJ,\"overcommit_memory\":%d,\"units\":%pJ,", cause_name(d->cause),
               ls.k.label, ls.in.overcommit_memory, d->units);
     fb_printf(j, "\"request_pages\":%lld,\"limit_pages\":%lld,\"committed_pages\":", (long long)d->request_pages,
               (long long)d->limit_pages);
@@ -55,18 +56,18 @@ static void json_verdict(struct fmtbuf *j, const struct diagnosis *d)
     fb_printf(j, ",\"shortfall_pages\":%lld,\"charge_pages\":%lld,\"estimated\":%s,\"cap_sys_admin\":%s,",
               (long long)d->shortfall_pages, (long long)d->charge_pages, d->estimated ? "true" : "false",
               ls.in.cap_sys_admin ? "true" : "false");
-    fb_printf(j, "\"band_pages\":%lld,\"batch_pages\":%lld,\"within_band\":%s,\"runtime\":%J,",
+    fb_printf(j, "\"band_pages\":%lld,\"batch_pages\":%lld,\"within_band\":%s,\"runtime\":%pJ,",
               (long long)d->band_pages, (long long)d->batch_pages, d->within_band ? "true" : "false",
               runtime_name(ls.prog.runtime));
     if (d->fork_bound_pages) fb_printf(j, "\"fork_parent_bound_pages\":%lld,", (long long)d->fork_bound_pages);
-    if (d->kv.formula) fb_printf(j, "\"formula\":%J,", d->kv.formula);
+    if (d->kv.formula) fb_printf(j, "\"formula\":%pJ,", d->kv.formula);
     fb_puts(j, "\"terms\":[");
     for (int i = 0; i < d->kv.nterms; i++)
-        fb_printf(j, "%s{\"key\":%J,\"name\":%J,\"op\":\"%c\",\"pages\":%lld}", i ? "," : "",
+        fb_printf(j, "%s{\"key\":%pJ,\"name\":%pJ,\"op\":\"%c\",\"pages\":%lld}", i ? "," : "",
                   d->kv.terms[i].key ? d->kv.terms[i].key : "", d->kv.terms[i].name, d->kv.terms[i].op,
                   (long long)d->kv.terms[i].pages);
-    fb_printf(j, "],\"explanation\":%J,\"remedies\":[", d->explanation);
-    for (int i = 0; i < d->nremedies; i++) fb_printf(j, "%s%J", i ? "," : "", d->remedies[i]);
+    fb_printf(j, "],\"explanation\":%pJ,\"remedies\":[", d->explanation);
+    for (int i = 0; i < d->nremedies; i++) fb_printf(j, "%s%pJ", i ? "," : "", d->remedies[i]);
     fb_puts(j, "]}");
 }
 
@@ -76,7 +77,7 @@ static void json_system(struct fmtbuf *j)
     fb_puts(j, "\"system\":{\"simulated_from\":");
     if (os_st.opt.simulate[0]) fb_json_str(j, os_st.opt.simulate);
     else fb_puts(j, "null");
-    fb_printf(j, ",\"kernel_release\":%J,\"page_size\":%lld,\"meminfo\":{", ls.release,
+    fb_printf(j, ",\"kernel_release\":%pJ,\"page_size\":%lld,\"meminfo\":{", ls.release,
               (long long)ls.in.page_kb * 1024);
     const struct {
         const char *k;
@@ -95,7 +96,7 @@ static void json_system(struct fmtbuf *j)
     fb_printf(j,
               "},\"vm\":{\"overcommit_memory\":%d,\"overcommit_ratio\":%lld,\"overcommit_kbytes\":%lld,"
               "\"admin_reserve_kbytes\":%lld,\"user_reserve_kbytes\":%lld,\"max_map_count\":%lld,"
-              "\"min_free_kbytes\":%lld},\"totalreserve_pages\":%lld,\"totalreserve_source\":%J,"
+              "\"min_free_kbytes\":%lld},\"totalreserve_pages\":%lld,\"totalreserve_source\":%pJ,"
               "\"rlimits\":{\"as\":",
               ls.in.overcommit_memory, (long long)ls.in.overcommit_ratio, (long long)ls.in.overcommit_kbytes,
               (long long)ls.in.admin_reserve_kbytes, (long long)ls.in.user_reserve_kbytes, (long long)ls.max_map_count,
@@ -116,14 +117,14 @@ static void json_stack(struct fmtbuf *j, const struct frame *fr, int n)
     fb_puts(j, "\"stack\":[");
     for (int i = 0; i < n; i++) {
         const struct frame *f = &fr[i];
-        fb_printf(j, "%s{\"ip\":%llu,\"module\":%J,\"offset\":%llu,\"build_id\":\"", i ? "," : "",
+        fb_printf(j, "%s{\"ip\":%llu,\"module\":%pJ,\"offset\":%llu,\"build_id\":\"", i ? "," : "",
                   (unsigned long long)f->ip, f->module ? f->module : "", (unsigned long long)f->offset);
         for (int k = 0; k < f->build_id_len; k++) fb_printf(j, "%02x", f->build_id[k]);
         fb_puts(j, "\"");
         if (f->symbol) {
-            fb_printf(j, ",\"symbol\":%J,\"symbol_offset\":%llu", f->symbol, (unsigned long long)f->symbol_offset);
+            fb_printf(j, ",\"symbol\":%pJ,\"symbol_offset\":%llu", f->symbol, (unsigned long long)f->symbol_offset);
             char dm[1024];
-            if (os_demangle(f->symbol, dm, sizeof dm)) fb_printf(j, ",\"demangled\":%J", dm);
+            if (os_demangle(f->symbol, dm, sizeof dm)) fb_printf(j, ",\"demangled\":%pJ", dm);
         }
         fb_puts(j, "}");
     }
@@ -156,7 +157,7 @@ static void text_arithmetic(struct fmtbuf *t, const struct diagnosis *d)
     char unit[24];
     os_snprintf(unit, sizeof unit, "%s", d->units);
     if (d->shortfall_pages == 1 && unit[0] && unit[strlen(unit) - 1] == 's') unit[strlen(unit) - 1] = 0;
-    if (!strcmp(d->cause, "overcommit_never")) {
+    if (d->cause == CAUSE_OVERCOMMIT_NEVER) {
         int64_t sum = d->committed_pages + d->charge_pages;
         fb_printf(t, "     = %10lld  allowed (CommitLimit after reserves)                              ",
                   (long long)d->limit_pages);
@@ -181,7 +182,7 @@ static void text_arithmetic(struct fmtbuf *t, const struct diagnosis *d)
                              "batch %lld x %d CPUs; the remedies below clear that band)\n",
                           (long long)d->band_pages, (long long)d->batch_pages, ls.in.ncpus > 0 ? ls.in.ncpus : 1);
         }
-    } else if (!strcmp(d->cause, "overcommit_guess")) {
+    } else if (d->cause == CAUSE_OVERCOMMIT_GUESS) {
         fb_printf(t, "     = %10lld  %-62s", (long long)d->limit_pages,
                   ls.k.era == KERA_5_2 ? "RAM + swap: the largest single request" : "available by the estimate");
         mib(t, d->limit_pages);
@@ -193,15 +194,15 @@ static void text_arithmetic(struct fmtbuf *t, const struct diagnosis *d)
     } else if (d->kv.nterms) {
         int64_t sum = 0;
         for (int i = 0; i < d->kv.nterms; i++) sum += d->kv.terms[i].op == '-' ? -d->kv.terms[i].pages : d->kv.terms[i].pages;
-        const char *lim = !strcmp(d->cause, "max_map_count") ? "vm.max_map_count"
-                          : !strcmp(d->cause, "rlimit_as")   ? "RLIMIT_AS"
-                          : !strcmp(d->cause, "rlimit_data") ? "RLIMIT_DATA"
-                          : !strcmp(d->cause, "hugetlb")     ? "needed; free"
+        const char *lim = d->cause == CAUSE_MAX_MAP_COUNT ? "vm.max_map_count"
+                          : d->cause == CAUSE_RLIMIT_AS   ? "RLIMIT_AS"
+                          : d->cause == CAUSE_RLIMIT_DATA ? "RLIMIT_DATA"
+                          : d->cause == CAUSE_HUGETLB     ? "needed; free"
                                                              : "the limit";
-        if (!strcmp(d->cause, "hugetlb"))
+        if (d->cause == CAUSE_HUGETLB)
             fb_printf(t, "       %10lld  needed, more than the %lld free  ->  ENOMEM; short by %lld %s\n",
                       (long long)d->request_pages, (long long)d->limit_pages, (long long)d->shortfall_pages, unit);
-        else if (!strcmp(d->cause, "thread_limit"))
+        else if (d->cause == CAUSE_THREAD_LIMIT)
             fb_printf(t, "     = %10lld  %s, at the limit of %lld  ->  EAGAIN; short by %lld\n", (long long)sum, d->units,
                       (long long)d->limit_pages, (long long)d->shortfall_pages);
         else
@@ -275,9 +276,9 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
         fb_printf(&t, "==%d==   a task that shares the memory and thread pointer of pid %d (clone(CLONE_VM) without "
                       "CLONE_SETTLS, or a vfork child): the ledger below is that process's\n",
                   (int)w->pid, (int)os_st.pid);
-    fb_printf(&t, "\nVERDICT  %s: %s%s.\n", d->cause, d->explanation,
+    fb_printf(&t, "\nVERDICT  %s: %s%s.\n", cause_name(d->cause), d->explanation,
               d->estimated ? " (estimated: the request glibc would have made for this allocation)" : "");
-    if (fc->simulated && strcmp(d->cause, "injected") != 0)
+    if (fc->simulated && d->cause != CAUSE_INJECTED)
         fb_printf(&t, "SIMULATED: the kernel and memory of %s%s, with this program's own pages added; the real kernel "
                       "was not asked.\n",
                   os_st.opt.simulate[0] ? "the snapshot " : "this machine with the overrides in OVERSHIM_OPTIONS",
@@ -317,11 +318,11 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
     fb_printf(&j, "{\"schema\":1,\"event\":\"enomem\",\"pid\":%d,\"ppid\":%d,\"tid\":%d,\"ms_since_start\":%llu,",
               (int)w->pid, (int)raw_getppid(), (int)tid, (unsigned long long)ms);
     if (w->foreign) fb_printf(&j, "\"shares_memory_of\":%d,", (int)os_st.pid);
-    fb_printf(&j, "\"thread\":{\"tid\":%d,\"name\":%J,\"parent_tid\":%d,\"main\":%s},", (int)tid, tname,
+    fb_printf(&j, "\"thread\":{\"tid\":%d,\"name\":%pJ,\"parent_tid\":%d,\"main\":%s},", (int)tid, tname,
               self ? (int)self->parent_tid : 0, tid == w->pid ? "true" : "false");
-    fb_printf(&j, "\"call\":{\"name\":%J,\"args\":{", name);
+    fb_printf(&j, "\"call\":{\"name\":%pJ,\"args\":{", name);
     call_args(&j, fc, 1);
-    fb_printf(&j, "},\"errno\":%J},\"simulated\":%s,", errname(fc->err), fc->simulated ? "true" : "false");
+    fb_printf(&j, "},\"errno\":%pJ},\"simulated\":%s,", errname(fc->err), fc->simulated ? "true" : "false");
     json_verdict(&j, d);
     fb_putc(&j, ',');
     json_stack(&j, fr, nf);
@@ -361,7 +362,7 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
 /* One line for stderr and syslog. */
 static void one_line(struct fmtbuf *fb, const struct failed_call *fc, const struct diagnosis *d)
 {
-    if (!strcmp(d->units, "tasks") && !strcmp(d->cause, "thread_limit")) {
+    if (!strcmp(d->units, "tasks") && d->cause == CAUSE_THREAD_LIMIT) {
         fb_printf(fb, "SUMMARY: overshim: thread_limit %s: %lld tasks, the limit %s is %lld", call_name(fc->id),
                   (long long)d->committed_pages, d->headline, (long long)d->limit_pages);
         if (fc->simulated) fb_puts(fb, " (simulated)");
@@ -369,7 +370,7 @@ static void one_line(struct fmtbuf *fb, const struct failed_call *fc, const stru
     }
     uint64_t bytes = call_request_bytes(fc);
     if (!bytes && d->charge_pages > 0) bytes = (uint64_t)d->charge_pages * (uint64_t)ls.in.page_kb * 1024;
-    fb_printf(fb, "SUMMARY: overshim: %s %s %llu bytes", d->cause, call_name(fc->id), (unsigned long long)bytes);
+    fb_printf(fb, "SUMMARY: overshim: %s %s %llu bytes", cause_name(d->cause), call_name(fc->id), (unsigned long long)bytes);
     if (d->shortfall_pages > 0 && !strcmp(d->units, "pages")) {
         fb_puts(fb, ", short by ");
         mib(fb, d->shortfall_pages);
@@ -424,7 +425,7 @@ static void to_syslog(const struct failed_call *fc, const struct who *w, const c
 {
     char b[1024];
     struct fmtbuf e;
-    fb_init(&e, b, sizeof b, -1);
+    fb_init_str(&e, b, sizeof b);
     one_line(&e, fc, &dg);
     fb_printf(&e, " (pid %d, parent %d; report: %s)", (int)w->pid, (int)raw_getppid(), report);
     const char *msg = fb_cstr(&e);
@@ -443,7 +444,7 @@ static void to_syslog(const struct failed_call *fc, const struct who *w, const c
         {"SYSLOG_FACILITY", "1"},
         {"SYSLOG_IDENTIFIER", "overshim"},
         {"SYSLOG_PID", pid},
-        {"OVERSHIM_CAUSE", dg.cause},
+        {"OVERSHIM_CAUSE", cause_name(dg.cause)},
         {"OVERSHIM_CALL", call_name(fc->id)},
         {"OVERSHIM_ERRNO", errname(fc->err)},
         {"OVERSHIM_REQUEST_PAGES", req},
@@ -465,13 +466,13 @@ static void emit_note(struct failed_call *fc, const struct who *w, int jfd, int 
     if (!w->foreign) os_st.nnotes++;
     if (jfd >= 0) {
         fb_init(&f, b, sizeof b, jfd);
-        fb_printf(&f, "{\"schema\":1,\"event\":\"note\",\"pid\":%d,\"tid\":%d,\"kind\":%J,"
-                      "\"call\":{\"name\":%J,\"args\":{",
+        fb_printf(&f, "{\"schema\":1,\"event\":\"note\",\"pid\":%d,\"tid\":%d,\"kind\":%pJ,"
+                      "\"call\":{\"name\":%pJ,\"args\":{",
                   (int)w->pid, (int)w->tid, dg.note_kind ? dg.note_kind : "note", call_name(fc->id));
         call_args(&f, fc, 1);
-        fb_printf(&f, "},\"errno\":%J},\"simulated\":%s,\"verdict\":{\"cause\":%J,\"units\":%J,\"request_pages\":%lld,"
-                      "\"limit_pages\":%lld,\"shortfall_pages\":%lld},\"text\":%J}\n",
-                  errname(fc->err), fc->simulated ? "true" : "false", dg.cause, dg.units, (long long)dg.request_pages,
+        fb_printf(&f, "},\"errno\":%pJ},\"simulated\":%s,\"verdict\":{\"cause\":%pJ,\"units\":%pJ,\"request_pages\":%lld,"
+                      "\"limit_pages\":%lld,\"shortfall_pages\":%lld},\"text\":%pJ}\n",
+                  errname(fc->err), fc->simulated ? "true" : "false", cause_name(dg.cause), dg.units, (long long)dg.request_pages,
                   (long long)dg.limit_pages, (long long)dg.shortfall_pages, dg.explanation);
         fb_flush(&f);
     }
@@ -553,12 +554,12 @@ static void brief_write(const struct failed_call *fc, const struct brief_verdict
     int nfail = __atomic_load_n(&os_st.nfailures, __ATOMIC_RELAXED);
     if (jfd >= 0) {
         fb_init(&f, b, sizeof b, jfd);
-        fb_printf(&f, "{\"schema\":1,\"event\":\"enomem_brief\",\"pid\":%d,\"tid\":%d,\"call\":{\"name\":%J,\"args\":{",
+        fb_printf(&f, "{\"schema\":1,\"event\":\"enomem_brief\",\"pid\":%d,\"tid\":%d,\"call\":{\"name\":%pJ,\"args\":{",
                   (int)os_st.pid, (int)tid, call_name(fc->id));
         call_args(&f, fc, 1);
-        fb_printf(&f, "},\"errno\":%J},\"simulated\":%s,", errname(fc->err), fc->simulated ? "true" : "false");
+        fb_printf(&f, "},\"errno\":%pJ},\"simulated\":%s,", errname(fc->err), fc->simulated ? "true" : "false");
         if (v->cause)
-            fb_printf(&f, "\"diagnosed\":true,\"verdict\":{\"cause\":%J,\"request_pages\":%lld,\"shortfall_pages\":%lld}",
+            fb_printf(&f, "\"diagnosed\":true,\"verdict\":{\"cause\":%pJ,\"request_pages\":%lld,\"shortfall_pages\":%lld}",
                       v->cause, (long long)v->request_pages, (long long)v->shortfall_pages);
         else
             fb_printf(&f, "\"diagnosed\":false,\"verdict\":null,\"request_pages\":%lld", (long long)v->request_pages);
@@ -702,11 +703,11 @@ void failure_report_decided(struct failed_call *fc, const struct live_state *st,
         capture();
         program_facts(&ls);
         diagnose(fc, &ls, f, &dg); /* the same state: the same verdict, remedies in the program's terms */
-        if (strcmp(dg.cause, d->cause) != 0) dg = *d;
+        if (dg.cause != d->cause) dg = *d;
         own_footprint(&ls);
         emit_full(fc, &w);
     } else {
-        struct brief_verdict v = {d->cause, d->request_pages, d->shortfall_pages};
+        struct brief_verdict v = {cause_name(d->cause), d->request_pages, d->shortfall_pages};
         brief(fc, &v, 1);
     }
     errno = saved;

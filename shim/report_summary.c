@@ -4,6 +4,7 @@
 #include <pthread.h>
 
 #include "common.h"
+#include "fmt_fd.h"
 #include "ledger.h"
 #include "rawsys.h"
 #include "reconcile.h"
@@ -50,12 +51,12 @@ static int text_thread_row(struct fmtbuf *t, const struct thread_rec *th)
     int64_t net = ledger_malloc_live(th);
     const int64_t vals[3] = {th->committed, (int64_t)th->touched, net};
     for (int i = 0; i < 3; i++) {
-        fb_init(&col, c, sizeof c, -1);
+        fb_init_str(&col, c, sizeof c);
         fb_ssize(&col, vals[i]);
         if (i == 2 && net < 0) fb_putc(&col, '*');
         fb_printf(t, "%-13s", fb_cstr(&col));
     }
-    fb_init(&col, c, sizeof c, -1);
+    fb_init_str(&col, c, sizeof c);
     fb_ssize(&col, th->peak_committed);
     if (th->tid == os_st.pid)
         fb_printf(t, "%-13s%d \"%s\" (the main thread)%s\n", fb_cstr(&col), (int)th->tid, th->name,
@@ -94,7 +95,7 @@ void report_ledger(struct fmtbuf *j, struct fmtbuf *t)
             int64_t in, out;
             malloc_counts(th, &in, &out);
             fb_printf(j,
-                      "%s{\"tid\":%d,\"name\":%J,\"parent_tid\":%d,\"main\":%s,\"alive\":%s,\"committed_bytes\":%lld,"
+                      "%s{\"tid\":%d,\"name\":%pJ,\"parent_tid\":%d,\"main\":%s,\"alive\":%s,\"committed_bytes\":%lld,"
                       "\"peak_committed_bytes\":%lld,\"touched_bytes\":%llu,\"malloc_bytes\":%lld,"
                       "\"malloc_allocated_bytes\":%lld,\"malloc_freed_bytes\":%lld,\"maps\":%llu}",
                       first ? "" : ",", (int)th->tid, th->name, (int)th->parent_tid,
@@ -168,7 +169,7 @@ void report_summary(const char *via, int status, int have_status)
     fb_init(&j, jbuf, sizeof jbuf, jfd);
     fb_init(&t, tbuf, sizeof tbuf, tfd);
     uint64_t ms = (raw_now_ns() - os_st.start_ns) / 1000000;
-    fb_printf(&j, "{\"schema\":1,\"event\":\"summary\",\"pid\":%d,\"ppid\":%d,\"via\":%J,\"status\":", (int)os_st.pid,
+    fb_printf(&j, "{\"schema\":1,\"event\":\"summary\",\"pid\":%d,\"ppid\":%d,\"via\":%pJ,\"status\":", (int)os_st.pid,
               (int)raw_getppid(), via);
     if (have_status) fb_printf(&j, "%d", status);
     else fb_puts(&j, "null");
@@ -219,7 +220,7 @@ static void exit_body(void *p)
     char b[640];
     int fd = out_fd(&os_st.json);
     fb_init(&j, b, sizeof b, fd);
-    fb_printf(&j, "{\"schema\":1,\"event\":\"exit\",\"pid\":%d,\"via\":%J,\"status\":", (int)os_st.pid, via);
+    fb_printf(&j, "{\"schema\":1,\"event\":\"exit\",\"pid\":%d,\"via\":%pJ,\"status\":", (int)os_st.pid, via);
     if (have_status) fb_printf(&j, "%d", status);
     else fb_puts(&j, "null");
     if (os_st.first_report_us)

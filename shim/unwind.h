@@ -9,17 +9,9 @@
 
 #include <stdint.h>
 
-struct frame {
-    uintptr_t ip;
-    const char *module;      /* path of the loaded object, NULL for anonymous code (JIT) */
-    uintptr_t offset;        /* ip - load base (or ip when module is NULL) */
-    const uint8_t *build_id; /* in the object's PT_NOTE, mapped */
-    int build_id_len;
-    const char *symbol;      /* exported name covering ip, or NULL */
-    uintptr_t symbol_offset;
-};
+#include "frame.h"
 
-#define UNWIND_MAX 256
+
 
 /* Capture up to max frames above a libunwind context (rstack_context()). Returns
  * the count. */

@@ -1,10 +1,9 @@
 # Tests: Criterion unit tests (also under ASan+UBSan), integration tests that run
 # programs under the shim, the helper programs they run, and the benchmarks.
-TEST_CFLAGS := $(CFLAGS_BASE) -Ishim -Iinclude
-UNIT_CORE   := shim/kmodel.c shim/fmt.c shim/options.c shim/sysstate.c shim/rawsys.c shim/diagnose.c \
-               shim/livestate.c shim/report_call.c shim/snapshot.c shim/inject.c shim/reconcile.c shim/heap.c shim/elfsym.c \
-               shim/output.c shim/rangetree.c shim/runtime.c shim/demangle.c tests/unit/ledger_stub.c
-UNIT_SRC    := $(filter-out tests/unit/ledger_stub.c,$(wildcard tests/unit/*.c))
+TEST_CFLAGS := $(CFLAGS_BASE) $(INC)
+# Unit tests link core/ and sys/ as they are.
+UNIT_CORE   := $(CORE_SRC) $(SYS_SRC)
+UNIT_SRC    := $(wildcard tests/unit/*.c)
 INTEG_SRC   := $(wildcard tests/integ/*.c) cli/json.c tests/lib/run.c
 PROGS       := $(BUILD)/tests/refuse $(BUILD)/tests/threads4 $(BUILD)/tests/forkstorm $(BUILD)/tests/stress \
                $(BUILD)/tests/spawny $(BUILD)/tests/nowipe $(BUILD)/tests/sigstorm $(BUILD)/tests/static_hello $(BUILD)/tests/churn \
@@ -14,20 +13,19 @@ PROGS       := $(BUILD)/tests/refuse $(BUILD)/tests/threads4 $(BUILD)/tests/fork
                $(BUILD)/tests/host_fds $(BUILD)/tests/sized_free $(BUILD)/tests/own_malloc $(BUILD)/tests/plt_canonical
 SANITIZE    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
-$(BUILD)/tests/unit: $(UNIT_SRC) $(UNIT_CORE) shim/*.h shim/*.def | $(BUILD)/tests
+$(BUILD)/tests/unit: $(UNIT_SRC) $(UNIT_CORE) $(HDRS) | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) $(UNIT_SRC) $(UNIT_CORE) -o $@ -lcriterion -lm $(LIBIBERTY) -lpthread -ldl
 
-$(BUILD)/tests/unit-asan: $(UNIT_SRC) $(UNIT_CORE) shim/*.h shim/*.def | $(BUILD)/tests
+$(BUILD)/tests/unit-asan: $(UNIT_SRC) $(UNIT_CORE) $(HDRS) | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) -O1 $(SANITIZE) $(UNIT_SRC) $(UNIT_CORE) -o $@ -lcriterion -lm $(LIBIBERTY) -lpthread -ldl
 
-$(BUILD)/tests/integ: $(INTEG_SRC) tests/integ/*.h tests/lib/*.h cli/json.h shim/symbols.def | $(BUILD)/tests
+$(BUILD)/tests/integ: $(INTEG_SRC) tests/integ/*.h tests/lib/*.h cli/json.h $(HDRS) | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) $(INTEG_SRC) -o $@ -lcriterion -lm -lpthread -ldl
 
 # The ledger under ThreadSanitizer (tests/tsan); run by tests/integ/test_hardening.c.
-TSAN_SRC := tests/tsan/ledger_race.c shim/ledger.c shim/rangetree.c shim/anonvma.c shim/tid.c shim/touched.c shim/rawsys.c \
-            shim/fmt.c shim/kmodel.c shim/reconcile.c
-$(BUILD)/tests/ledger_tsan: $(TSAN_SRC) shim/*.h | $(BUILD)/tests
-	$(CC) $(TEST_CFLAGS) -include shim/glibc_compat.h -O1 -fsanitize=thread $(TSAN_SRC) -o $@ -lpthread
+TSAN_SRC := tests/tsan/ledger_race.c shim/ledger.c shim/reconcile.c $(CORE_SRC) $(SYS_SRC)
+$(BUILD)/tests/ledger_tsan: $(TSAN_SRC) $(HDRS) | $(BUILD)/tests
+	$(CC) $(TEST_CFLAGS) -include shim/glibc_compat.h -O1 -fsanitize=thread $(TSAN_SRC) -o $@ -lpthread $(LIBIBERTY)
 
 $(BUILD)/tests/%: tests/progs/%.c | $(BUILD)/tests
 	$(CC) $(CFLAGS_BASE) -O1 $< -o $@ -lpthread -ldl
@@ -77,16 +75,14 @@ bench: all $(BUILD)/tests/bench
 
 # libFuzzer targets for every parser (clang). make fuzz runs each FUZZ_SECONDS (default 300)
 # on its corpus in tests/fuzz/corpus; a crash leaves crash-* files in build/fuzz.
-FUZZ_CORE := shim/options.c shim/fmt.c shim/snapshot.c shim/kmodel.c shim/sysstate.c shim/rawsys.c \
-             shim/inject.c shim/report_call.c
+FUZZ_CORE := $(CORE_SRC) $(SYS_SRC)
 FUZZ_TARGETS := options snapshot procfs inject smaps
 FUZZ_SECONDS ?= 300
 FUZZ_CC ?= $(shell command -v clang-14 || command -v clang)
 $(BUILD)/fuzz:
 	@mkdir -p $@
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_CORE) shim/*.h | $(BUILD)/fuzz
-	$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Ishim $< $(FUZZ_CORE) $(FUZZ_EXTRA) -o $@
-$(BUILD)/fuzz/fuzz_smaps: FUZZ_EXTRA = shim/reconcile.c
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_CORE) $(HDRS) | $(BUILD)/fuzz
+	$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined $(INC) $< $(FUZZ_CORE) -o $@ $(LIBIBERTY) -lpthread
 fuzz-deps:
 	@bash scripts/deps.sh fuzz
 fuzz: fuzz-deps $(foreach t,$(FUZZ_TARGETS),$(BUILD)/fuzz/fuzz_$(t))

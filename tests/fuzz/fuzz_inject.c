@@ -5,6 +5,8 @@
 
 #include "inject.h"
 
+static struct inject_set set;
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char text[1024];
@@ -12,8 +14,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(text, data, size);
     text[size] = 0;
     char err[300];
-    if (inject_parse(text, err, sizeof err) != 0) {
-        if (strchr(err, '\n') || inject_active()) __builtin_trap();
+    if (inject_parse(&set, text, err, sizeof err) != 0) {
+        if (strchr(err, '\n') || inject_active(&set)) __builtin_trap();
         return 0;
     }
     struct failed_call calls[] = {
@@ -23,6 +25,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     };
     const char *rule;
     unsigned long nth;
-    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) (void)inject_match(&calls[i], "main", &rule, &nth);
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) (void)inject_match(&set, &calls[i], "main", &rule, &nth);
     return 0;
 }

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reconcile.h"
+#include "smaps.h"
 
 int64_t os_heap_mapped;
 void ledger_settle(uintptr_t lo, uintptr_t hi, int ac);

@@ -1,7 +1,7 @@
 /* ThreadSanitizer over the ledger: 8 threads map, protect, detach/reattach, unmap and
  * start/stop thread records while 2 readers take totals, walk the ranges and settle
- * from smaps, the way the wrappers and the reporters use it. The private jemalloc is replaced by calloc
- * behind the same kind of lock (TSan cannot see into an uninstrumented allocator). */
+ * from smaps, the way the wrappers and the reporters use it. The shim's own heap
+ * (sys/heap.c) is the real one, instrumented like the rest. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,31 +16,10 @@
 
 OS_TLS struct os_tls os_t;
 int os_active = 1;
-int64_t os_heap_mapped;
 struct os_state os_st;
 static struct os_forkstate fs = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, 1};
 struct os_forkstate *os_fs = &fs;
 
-void *os_heap_alloc(size_t n)
-{
-    pthread_mutex_lock(&os_fs->heap_mu);
-    void *p = calloc(1, n);
-    pthread_mutex_unlock(&os_fs->heap_mu);
-    return p;
-}
-void *os_heap_realloc(void *p, size_t n)
-{
-    pthread_mutex_lock(&os_fs->heap_mu);
-    void *q = realloc(p, n);
-    pthread_mutex_unlock(&os_fs->heap_mu);
-    return q;
-}
-void os_heap_free(void *p)
-{
-    pthread_mutex_lock(&os_fs->heap_mu);
-    free(p);
-    pthread_mutex_unlock(&os_fs->heap_mu);
-}
 void os_fork_fixup(void) {}
 
 static int stop; /* atomic */

@@ -9,7 +9,7 @@ static const char *f(const char *fmt, ...)
 {
     static char buf[512];
     struct fmtbuf fb;
-    fb_init(&fb, buf, sizeof buf, -1);
+    fb_init_str(&fb, buf, sizeof buf);
     va_list ap;
     va_start(ap, fmt);
     fb_vprintf(&fb, fmt, ap);
@@ -34,8 +34,8 @@ Test(fmt, printf_subset)
 
 Test(fmt, json_strings)
 {
-    cr_expect_str_eq(f("%J", "a\"b\\c\nd\te\x01"), "\"a\\\"b\\\\c\\nd\\te\\u0001\"");
-    cr_expect_str_eq(f("%J", (char *)NULL), "\"\"");
+    cr_expect_str_eq(f("%pJ", "a\"b\\c\nd\te\x01"), "\"a\\\"b\\\\c\\nd\\te\\u0001\"");
+    cr_expect_str_eq(f("%pJ", (char *)NULL), "\"\"");
 }
 
 Test(fmt, sizes)
@@ -48,11 +48,11 @@ Test(fmt, sizes)
     } c[] = {{100, "100 B"}, {1024, "1.0 KiB"}, {536870912, "512.0 MiB"}, {253671424, "241.9 MiB"},
              {32212254720ull, "30.0 GiB"}};
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
-        fb_init(&fb, buf, sizeof buf, -1);
+        fb_init_str(&fb, buf, sizeof buf);
         fb_size(&fb, c[i].v);
         cr_expect_str_eq(fb_cstr(&fb), c[i].s);
     }
-    fb_init(&fb, buf, sizeof buf, -1);
+    fb_init_str(&fb, buf, sizeof buf);
     fb_ssize(&fb, -2048);
     cr_expect_str_eq(fb_cstr(&fb), "-2.0 KiB");
 }
@@ -61,7 +61,7 @@ Test(fmt, truncation_is_safe)
 {
     char buf[8];
     struct fmtbuf fb;
-    fb_init(&fb, buf, sizeof buf, -1);
+    fb_init_str(&fb, buf, sizeof buf);
     fb_puts(&fb, "0123456789abcdef");
     cr_expect(fb.truncated);
     cr_expect_str_eq(fb_cstr(&fb), "0123456");

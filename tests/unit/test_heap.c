@@ -1,4 +1,4 @@
-/* The shim's own heap (shim/heap.c): zeroed, aligned, disjoint blocks of every size
+/* The shim's own heap (sys/heap.c): zeroed, aligned, disjoint blocks of every size
  * class and beyond, reuse after free, realloc keeping the contents, the large blocks
  * given back, and extents that cover every block (the footprint counts them). */
 #include <criterion/criterion.h>
@@ -8,10 +8,6 @@
 #include <string.h>
 
 #include "heap.h"
-#include "state.h"
-
-static struct os_forkstate fs = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, 1};
-struct os_forkstate *os_fs = &fs;
 
 static int covered(const void *p, size_t n)
 {

@@ -98,7 +98,7 @@ Test(kmodel, seed000_centos7_heuristic)
     struct kverdict v;
     kmodel_vm_enough_memory(&k, &in, 131072, 0, &v); /* 512 MiB */
     cr_expect(v.refused);
-    cr_expect_str_eq(v.cause, "overcommit_guess");
+    cr_expect_str_eq(cause_name(v.cause), "overcommit_guess");
     cr_expect_eq(v.limit_pages, 69142);
     cr_expect_eq(v.largest_pages, 69141);
     cr_expect_eq(v.shortfall_pages, 131072 - 69141); /* 61931 pages = 241.9 MiB */
@@ -138,7 +138,7 @@ Test(kmodel, seed002_mode2_fork)
     struct kverdict v;
     kmodel_vm_enough_memory(&k, &in, 786432, 27000, &v); /* a 3 GiB process forks */
     cr_expect(v.refused);
-    cr_expect_str_eq(v.cause, "overcommit_never");
+    cr_expect_str_eq(cause_name(v.cause), "overcommit_never");
     cr_expect_eq(v.limit_pages, 2920389);
     cr_expect_eq(v.committed_pages, 2156340);
     cr_expect_eq(v.largest_pages, 764048);
@@ -281,7 +281,7 @@ Test(kmodel, era_5_2_and_mode_1)
     in.overcommit_memory = 1;
     kmodel_vm_enough_memory(&k, &in, 1ll << 40, 0, &v);
     cr_expect(!v.refused);
-    cr_expect_str_eq(v.cause, "");
+    cr_expect_str_eq(cause_name(v.cause), "");
 }
 
 /* KERNEL.md §7: this VM (2 cpus, 6170905 pages): mode 0/1 batch 771363, mode 2 12052. */

@@ -2,8 +2,8 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 
-#include "reconcile.h"
-#include "sysstate.h"
+#include "smaps.h"
+#include "procparse.h"
 
 Test(parsers, meminfo)
 {

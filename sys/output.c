@@ -41,7 +41,7 @@ void out_setup(struct out_stream *s, const char *spec)
 void out_expand(const char *spec, pid_t pid, char *dst, size_t cap)
 {
     struct fmtbuf fb;
-    fb_init(&fb, dst, cap, -1);
+    fb_init_str(&fb, dst, cap);
     for (const char *p = spec; *p; p++) {
         if (p[0] == '%' && p[1] == 'p') {
             fb_printf(&fb, "%d", (int)pid);

@@ -20,19 +20,6 @@ static int64_t lim(int res, int64_t *max)
     return r.rlim_cur == RLIM_INFINITY ? LS_UNLIMITED : (int64_t)r.rlim_cur;
 }
 
-void livestate_meminfo(struct live_state *s, const char *t)
-{
-    struct kmodel_meminfo *m = &s->mi;
-#define MI(k) m->k = meminfo_get(t, #k);
-    MI(MemTotal) MI(MemFree) MI(Buffers) MI(Cached) MI(SwapCached) MI(Shmem) MI(SwapTotal) MI(SwapFree)
-    MI(SReclaimable) MI(KReclaimable) MI(Hugetlb) MI(HugePages_Total) MI(Hugepagesize) MI(Committed_AS)
-    MI(CommitLimit) MI(MemAvailable)
-#undef MI
-    s->hugepages_free = meminfo_get(t, "HugePages_Free");
-    s->hugepagesize_kb = m->Hugepagesize;
-    kmodel_input_from_meminfo(&s->in, m);
-}
-
 /* Tasks (threads) of real uid `uid` and of the whole system, from /proc. */
 static void count_tasks(struct live_state *s)
 {

@@ -2,7 +2,10 @@
 #include "demangle.h"
 
 #include <libiberty/demangle.h>
+#include <stdarg.h>
 #include <string.h>
+
+#include "fmt.h"
 
 struct sink {
     char *out;
@@ -48,3 +51,19 @@ __attribute__((visibility("hidden"))) void os_demangle_no_free(void *p);
 void *os_demangle_no_malloc(size_t n) { (void)n; return NULL; }
 void *os_demangle_no_realloc(void *p, size_t n) { (void)p, (void)n; return NULL; }
 void os_demangle_no_free(void *p) { (void)p; }
+
+/* ... and this instead of sprintf (the fortified __sprintf_chk: a number into its
+ * small buffer, d_append_num's "%d"): the formatter, bounded by the buffer's size. */
+__attribute__((visibility("hidden"))) int os_demangle_sprintf_chk(char *s, int flag, size_t slen, const char *fmt, ...);
+int os_demangle_sprintf_chk(char *s, int flag, size_t slen, const char *fmt, ...)
+{
+    (void)flag;
+    struct fmtbuf fb;
+    fb_init_str(&fb, s, slen);
+    va_list ap;
+    va_start(ap, fmt);
+    fb_vprintf(&fb, fmt, ap);
+    va_end(ap);
+    fb_cstr(&fb);
+    return (int)fb.len;
+}

@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include "cause.h"
+
 enum kera {
     KERA_2_6_32 = 0, /* <= 3.0: two-stage heuristic, 3% root reserve */
     KERA_RHEL6,      /* 2.6.32-*.el6 hybrid: admin_reserve + overcommit_kbytes backported */
@@ -62,7 +64,7 @@ struct kterm {
 
 struct kverdict {
     int refused;
-    const char *cause;      /* overcommit_guess, overcommit_never, or "" (mode 1: no check) */
+    enum cause cause;       /* CAUSE_OVERCOMMIT_GUESS, _NEVER, or CAUSE_NONE (mode 1: no check) */
     const char *formula;    /* where the arithmetic comes from */
     int mode;
     int admin;

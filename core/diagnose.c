@@ -34,11 +34,12 @@ static int64_t mib_up(const struct live_state *s, int64_t pages)
 }
 
 static void remedy(struct diagnosis *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+__attribute__((format(printf, 2, 3)))
 static void remedy(struct diagnosis *d, const char *fmt, ...)
 {
     if (d->nremedies >= DIAG_MAX_REMEDIES) return;
     struct fmtbuf fb;
-    fb_init(&fb, d->remedies[d->nremedies++], sizeof d->remedies[0], -1);
+    fb_init_str(&fb, d->remedies[d->nremedies++], sizeof d->remedies[0]);
     va_list ap;
     va_start(ap, fmt);
     fb_vprintf(&fb, fmt, ap);
@@ -47,10 +48,11 @@ static void remedy(struct diagnosis *d, const char *fmt, ...)
 }
 
 static void explain(struct diagnosis *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+__attribute__((format(printf, 2, 3)))
 static void explain(struct diagnosis *d, const char *fmt, ...)
 {
     struct fmtbuf fb;
-    fb_init(&fb, d->explanation, sizeof d->explanation, -1);
+    fb_init_str(&fb, d->explanation, sizeof d->explanation);
     va_list ap;
     va_start(ap, fmt);
     fb_vprintf(&fb, fmt, ap);
@@ -59,11 +61,12 @@ static void explain(struct diagnosis *d, const char *fmt, ...)
 }
 
 static void explain_more(struct diagnosis *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+__attribute__((format(printf, 2, 3)))
 static void explain_more(struct diagnosis *d, const char *fmt, ...)
 {
     size_t n = strlen(d->explanation);
     struct fmtbuf fb;
-    fb_init(&fb, d->explanation + n, sizeof d->explanation - n, -1);
+    fb_init_str(&fb, d->explanation + n, sizeof d->explanation - n);
     va_list ap;
     va_start(ap, fmt);
     fb_vprintf(&fb, fmt, ap);
@@ -76,7 +79,7 @@ static void term(struct diagnosis *d, const char *key, const char *name, char op
     if (d->kv.nterms < KM_MAX_TERMS) d->kv.terms[d->kv.nterms++] = (struct kterm){key, name, op, v};
 }
 
-static void set(struct diagnosis *d, const char *cause, const char *headline, int64_t req, int64_t limit,
+static void set(struct diagnosis *d, enum cause cause, const char *headline, int64_t req, int64_t limit,
                 int64_t committed, int64_t shortfall)
 {
     d->cause = cause;
@@ -155,7 +158,7 @@ static int64_t jvm_start_limit(const struct live_state *s, uint64_t request, int
         fixed -= old_heap;
     }
     struct fmtbuf fb;
-    fb_init(&fb, what, cap, -1);
+    fb_init_str(&fb, what, cap);
     fb_printf(&fb, "%lld MiB mapped so far + this %lld MiB", (long long)(now / MIB_B), (long long)(request / MIB_B));
     if (scales && old_heap) fb_printf(&fb, " (less the %lld MiB heap, counted apart)", (long long)(old_heap / MIB_B));
     if (at < 1 && !scales) {
@@ -227,7 +230,7 @@ static int check_map_count(struct diagnosis *d, const struct live_state *s, int6
     term(d, "map_count", "mappings (VMAs) of the process", '+', s->map_count);
     if (margin) term(d, "split_margin", "more the call needs first (a split, a move)", '+', margin);
     int64_t over = s->map_count + margin - s->max_map_count;
-    set(d, "max_map_count", "vm.max_map_count", adds, s->max_map_count, s->map_count, over);
+    set(d, CAUSE_MAX_MAP_COUNT, "vm.max_map_count", adds, s->max_map_count, s->map_count, over);
     explain(d, "the process has %lld mappings%s and vm.max_map_count is %lld: %lld more than the kernel allows "
                "for this call",
             (long long)s->map_count, margin ? " (plus the split or move this call needs first)" : "",
@@ -290,7 +293,7 @@ static int check_rlimit_as(struct diagnosis *d, const struct live_state *s, int6
     memset(&d->kv, 0, sizeof d->kv);
     term(d, "total_vm", "VmSize (total_vm, every mapping counts)", '+', s->vm_size_pages);
     term(d, "request", "this request (net of what it replaces)", '+', net);
-    set(d, "rlimit_as", "RLIMIT_AS (ulimit -v)", req, limit, s->vm_size_pages, s->vm_size_pages + net - limit);
+    set(d, CAUSE_RLIMIT_AS, "RLIMIT_AS (ulimit -v)", req, limit, s->vm_size_pages, s->vm_size_pages + net - limit);
     explain(d, "VmSize %lld MiB + this request %lld MiB exceeds RLIMIT_AS %lld MiB (ulimit -v %lld); RLIMIT_AS "
                "counts every mapping, PROT_NONE reservations included",
             (long long)MiB(s->vm_size_pages, s), (long long)MiB(net, s), (long long)MiB(limit, s),
@@ -349,7 +352,7 @@ static int check_rlimit_data(struct diagnosis *d, const struct live_state *s, in
     memset(&d->kv, 0, sizeof d->kv);
     term(d, "data_vm", "VmData (data_vm: private writable mappings, brk heap)", '+', s->vm_data_pages);
     term(d, "request", "this request's net growth (pages it does not replace)", '+', net);
-    set(d, "rlimit_data", "RLIMIT_DATA (ulimit -d)", req, limit, s->vm_data_pages, s->vm_data_pages + net - limit);
+    set(d, CAUSE_RLIMIT_DATA, "RLIMIT_DATA (ulimit -d)", req, limit, s->vm_data_pages, s->vm_data_pages + net - limit);
     if (net == 0)
         explain(d, "VmData is already %lld MiB, above RLIMIT_DATA %lld MiB (ulimit -d %lld): an earlier MAP_FIXED "
                    "commit over reserved pages grew it without a check, since only the net growth is checked; "
@@ -384,7 +387,7 @@ static int check_brk_data(struct diagnosis *d, const struct live_state *s, uint6
          pages_of(s, (uint64_t)data));
     int64_t limit = s->rlim_data / 1024 / pk_of(s);
     int64_t old = s->cur_brk > s->start_brk ? s->cur_brk : s->start_brk;
-    set(d, "rlimit_data", "RLIMIT_DATA (ulimit -d), brk's heap-plus-data check", pages_of(s, new_brk - (uint64_t)old),
+    set(d, CAUSE_RLIMIT_DATA, "RLIMIT_DATA (ulimit -d), brk's heap-plus-data check", pages_of(s, new_brk - (uint64_t)old),
         limit, pages_of(s, (uint64_t)(old - s->start_brk + data)), pages_of(s, (uint64_t)(heap + data - s->rlim_data)));
     explain(d, "the heap would be %lld KiB and the data segment is %lld KiB: together more than RLIMIT_DATA %lld "
                "KiB (ulimit -d %lld); brk checks this sum first, before VmData or the commit charge",
@@ -546,7 +549,7 @@ static int check_overcommit(struct diagnosis *d, const struct live_state *s, int
     if (d->kv.mode == 2) {
         /* pages less that are certain to pass: Committed_AS + charge + band < allowed */
         int64_t over = d->kv.committed_pages + charge + band + 1 - d->kv.limit_pages;
-        set(d, "overcommit_never", "strict overcommit (vm.overcommit_memory=2)", req, d->kv.limit_pages,
+        set(d, CAUSE_OVERCOMMIT_NEVER, "strict overcommit (vm.overcommit_memory=2)", req, d->kv.limit_pages,
             d->kv.committed_pages, over);
         if (within)
             explain(d, "by the exact sum this request fits: Committed_AS %lld pages + this charge %lld pages = %lld, "
@@ -565,7 +568,7 @@ static int check_overcommit(struct diagnosis *d, const struct live_state *s, int
                     (long long)d->kv.committed_pages, (long long)charge, (long long)d->kv.limit_pages,
                     band ? "; the sizes below also clear the per-cpu counter's error band" : "");
     } else {
-        set(d, "overcommit_guess", "the kernel's overcommit heuristic (vm.overcommit_memory=0)", req,
+        set(d, CAUSE_OVERCOMMIT_GUESS, "the kernel's overcommit heuristic (vm.overcommit_memory=0)", req,
             d->kv.limit_pages, -1, d->kv.shortfall_pages);
         if (s->k.era == KERA_5_2)
             explain(d, "one request of %lld pages is more than RAM + swap, %lld pages: on 5.2+ the heuristic only "
@@ -596,7 +599,7 @@ static int check_hugetlb(struct diagnosis *d, const struct live_state *s, uint64
     int64_t freep = s->hugepages_free > 0 ? s->hugepages_free : 0;
     memset(&d->kv, 0, sizeof d->kv);
     term(d, "HugePages_Free", "HugePages_Free", '+', freep);
-    set(d, "hugetlb", "the hugetlb pool", need, freep, -1, need - freep);
+    set(d, CAUSE_HUGETLB, "the hugetlb pool", need, freep, -1, need - freep);
     d->units = "huge pages";
     d->unit_kb = hp;
     explain(d, "MAP_HUGETLB needs %lld huge pages of %lld kB; the pool has %lld free (HugePages_Free) and "
@@ -661,7 +664,7 @@ static int check_tasks(struct diagnosis *d, const struct live_state *s)
     if (!exempt && s->rlim_nproc != LS_UNLIMITED && s->user_tasks >= 0 && s->user_tasks >= s->rlim_nproc) {
         d->check = "kernel/fork.c: refused when the tasks of the real uid reach RLIMIT_NPROC";
         term(d, "UCOUNT_RLIMIT_NPROC", "tasks (processes and threads) of this real uid", '+', s->user_tasks);
-        set(d, "thread_limit", "RLIMIT_NPROC (ulimit -u)", 1, s->rlim_nproc, s->user_tasks,
+        set(d, CAUSE_THREAD_LIMIT, "RLIMIT_NPROC (ulimit -u)", 1, s->rlim_nproc, s->user_tasks,
             s->user_tasks + 1 - s->rlim_nproc);
         explain(d, "uid %lld already runs %lld tasks (threads count) and RLIMIT_NPROC is %lld; neither root nor "
                    "CAP_SYS_RESOURCE/CAP_SYS_ADMIN, so no exemption",
@@ -675,7 +678,7 @@ static int check_tasks(struct diagnosis *d, const struct live_state *s)
     if (s->pids_max >= 0 && s->pids_max != LS_UNLIMITED && s->pids_current >= s->pids_max) {
         d->check = "kernel/cgroup/pids.c: refused when pids.current reaches pids.max";
         term(d, "pids.current", "pids.current of the cgroup", '+', s->pids_current);
-        set(d, "thread_limit", "the pids cgroup (pids.max)", 1, s->pids_max, s->pids_current,
+        set(d, CAUSE_THREAD_LIMIT, "the pids cgroup (pids.max)", 1, s->pids_max, s->pids_current,
             s->pids_current + 1 - s->pids_max);
         explain(d, "the cgroup has %lld tasks and pids.max is %lld", (long long)s->pids_current,
                 (long long)s->pids_max);
@@ -691,7 +694,7 @@ static int check_tasks(struct diagnosis *d, const struct live_state *s)
     if (s->threads_max > 0 && s->nr_tasks >= s->threads_max) {
         d->check = "kernel/fork.c: refused when nr_threads reaches kernel.threads-max";
         term(d, "nr_threads", "tasks on the system", '+', s->nr_tasks);
-        set(d, "thread_limit", "kernel.threads-max", 1, s->threads_max, s->nr_tasks, s->nr_tasks + 1 - s->threads_max);
+        set(d, CAUSE_THREAD_LIMIT, "kernel.threads-max", 1, s->threads_max, s->nr_tasks, s->nr_tasks + 1 - s->threads_max);
         explain(d, "the system has %lld tasks and kernel.threads-max is %lld", (long long)s->nr_tasks,
                 (long long)s->threads_max);
         remedy(d, "raise kernel.threads-max to at least %lld", (long long)(s->nr_tasks * 2));
@@ -701,7 +704,7 @@ static int check_tasks(struct diagnosis *d, const struct live_state *s)
     if (s->pid_max > 0 && s->nr_tasks >= s->pid_max - 300) {
         d->check = "kernel/pid.c: refused when no pid below kernel.pid_max is free";
         term(d, "nr_threads", "tasks on the system", '+', s->nr_tasks);
-        set(d, "thread_limit", "kernel.pid_max", 1, s->pid_max, s->nr_tasks, s->nr_tasks + 1 - s->pid_max);
+        set(d, CAUSE_THREAD_LIMIT, "kernel.pid_max", 1, s->pid_max, s->nr_tasks, s->nr_tasks + 1 - s->pid_max);
         explain(d, "the system has %lld tasks, close to kernel.pid_max %lld: no free pid", (long long)s->nr_tasks,
                 (long long)s->pid_max);
         remedy(d, "raise kernel.pid_max (up to 4194304)");
@@ -720,13 +723,20 @@ void diagnose_call_range(const struct failed_call *fc, uintptr_t *lo, uintptr_t 
     switch (fc->id) {
     case CALL_MMAP:
     case CALL_MMAP64:
-        if (fc->a[3] & (MAP_FIXED | MAP_FIXED_NOREPLACE)) *lo = fc->a[0], *hi = fc->a[0] + page_up(fc->a[1]);
+        if (fc->mmap.flags & (MAP_FIXED | MAP_FIXED_NOREPLACE))
+            *lo = fc->mmap.addr, *hi = fc->mmap.addr + page_up(fc->mmap.length);
         break;
     case CALL_MPROTECT:
+        *lo = fc->mprotect.addr;
+        *hi = fc->mprotect.addr + page_up(fc->mprotect.length);
+        break;
     case CALL_MUNMAP:
+        *lo = fc->munmap.addr;
+        *hi = fc->munmap.addr + page_up(fc->munmap.length);
+        break;
     case CALL_MREMAP:
-        *lo = fc->a[0];
-        *hi = fc->a[0] + page_up(fc->a[1]);
+        *lo = fc->mremap.old_address;
+        *hi = fc->mremap.old_address + page_up(fc->mremap.old_size);
         break;
     default:
         break;
@@ -739,7 +749,7 @@ static void address_space(struct diagnosis *d, const struct live_state *s, const
     memset(&d->kv, 0, sizeof d->kv);
     if (in_use >= 0) term(d, "total_vm", "VmSize (total_vm)", '+', in_use);
     term(d, "request", "this request", '+', pages);
-    set(d, "address_space", headline, pages, limit, in_use, in_use >= 0 ? in_use + pages - limit : pages - limit);
+    set(d, CAUSE_ADDRESS_SPACE, headline, pages, limit, in_use, in_use >= 0 ? in_use + pages - limit : pages - limit);
     d->unit_kb = pk_of(s);
 }
 
@@ -817,7 +827,7 @@ static void diagnose_remap(struct diagnosis *d, const struct live_state *s, cons
     int64_t charge = (flags & MREMAP_DONTUNMAP) ? pages_of(s, new_len) : grow;
     if (f && f->accounted_pages && check_overcommit(d, s, charge, charge, 1, MAP_FIXED)) return;
     if (grow > 0 && !(flags & MREMAP_MAYMOVE)) {
-        set(d, "address_space", "no room to grow in place", grow, 0, -1, 0);
+        set(d, CAUSE_ADDRESS_SPACE, "no room to grow in place", grow, 0, -1, 0);
         explain(d, "the mapping cannot grow in place and MREMAP_MAYMOVE was not given");
         remedy(d, "pass MREMAP_MAYMOVE");
     }
@@ -878,9 +888,9 @@ static void own_share(struct diagnosis *d, const struct live_state *s)
 {
     int64_t own = 0, over = d->shortfall_pages;
     const char *what = NULL, *unit = "pages";
-    if (!strcmp(d->cause, "max_map_count")) own = s->own_maps, what = "mappings", unit = "mappings";
-    else if (!strcmp(d->cause, "rlimit_as")) own = s->own_vm_pages, what = "pages of VmSize";
-    else if (!strcmp(d->cause, "overcommit_never")) own = s->own_commit_pages, what = "pages of Committed_AS";
+    if (d->cause == CAUSE_MAX_MAP_COUNT) own = s->own_maps, what = "mappings", unit = "mappings";
+    else if (d->cause == CAUSE_RLIMIT_AS) own = s->own_vm_pages, what = "pages of VmSize";
+    else if (d->cause == CAUSE_OVERCOMMIT_NEVER) own = s->own_commit_pages, what = "pages of Committed_AS";
     if (!what || own <= 0) return;
     explain_more(d, "; overshim itself accounts for %lld of those %s", (long long)own, what);
     if (over > 0 && own >= over) {
@@ -901,19 +911,18 @@ void diagnose(const struct failed_call *fc, const struct live_state *s, const st
     d->units = "pages";
     d->unit_kb = pk_of(s);
     d->committed_pages = -1;
-    d->cause = "unknown";
+    d->cause = CAUSE_UNKNOWN;
     d->headline = "a cause overshim cannot identify";
-    const uint64_t *a = fc->a;
     switch (fc->id) {
     case CALL_MMAP:
     case CALL_MMAP64:
-        diagnose_map(d, s, f, a[0], a[1], (int)a[2], (int)a[3]);
+        diagnose_map(d, s, f, fc->mmap.addr, fc->mmap.length, (int)fc->mmap.prot, (int)fc->mmap.flags);
         break;
     case CALL_MPROTECT:
-        diagnose_protect(d, s, f, a[1], (int)a[2]);
+        diagnose_protect(d, s, f, fc->mprotect.length, (int)fc->mprotect.prot);
         break;
     case CALL_MREMAP:
-        diagnose_remap(d, s, f, a[1], a[2], (int)a[3]);
+        diagnose_remap(d, s, f, fc->mremap.old_size, fc->mremap.new_size, (int)fc->mremap.flags);
         break;
     case CALL_MUNMAP:
         check_map_count(d, s, 1, 1);
@@ -922,9 +931,10 @@ void diagnose(const struct failed_call *fc, const struct live_state *s, const st
     case CALL_SBRK: {
         /* brk(): check_data_rlimit first, then do_brk_flags: may_expand_vm (RLIMIT_AS, then
          * VmData), the map count, the commit charge (6.18 mm/mmap.c, mm/vma.c) */
-        if (fc->id == CALL_SBRK && (int64_t)a[0] < 0) break;
-        uint64_t new_brk = fc->id == CALL_SBRK ? a[1] + a[0] : a[0];
-        int64_t grow = new_brk > a[1] ? pages_of(s, new_brk - a[1]) : 0;
+        if (fc->id == CALL_SBRK && (int64_t)fc->sbrk.increment < 0) break;
+        uint64_t old_brk = fc->id == CALL_SBRK ? fc->sbrk.old_break : fc->brk.old_break;
+        uint64_t new_brk = fc->id == CALL_SBRK ? fc->sbrk.old_break + fc->sbrk.increment : fc->brk.addr;
+        int64_t grow = new_brk > old_brk ? pages_of(s, new_brk - old_brk) : 0;
         if (check_brk_data(d, s, new_brk)) break;
         if (check_rlimit_as(d, s, grow, grow)) break;
         if (check_rlimit_data(d, s, grow, grow)) break;
@@ -941,11 +951,9 @@ void diagnose(const struct failed_call *fc, const struct live_state *s, const st
     case CALL_MEMALIGN:
     case CALL_VALLOC:
     case CALL_PVALLOC: {
-        uint64_t size = a[0];
-        if (fc->id == CALL_CALLOC) size = a[0] * a[1];
-        else if (fc->id == CALL_REALLOC) size = a[1];
-        else if (fc->id == CALL_POSIX_MEMALIGN || fc->id == CALL_ALIGNED_ALLOC || fc->id == CALL_MEMALIGN)
-            size = a[1] + a[0];
+        uint64_t size = call_request_bytes(fc);
+        if (fc->id == CALL_POSIX_MEMALIGN || fc->id == CALL_ALIGNED_ALLOC || fc->id == CALL_MEMALIGN)
+            size += fc->memalign.alignment;
         d->estimated = 1;
         if (size > (uint64_t)PTRDIFF_MAX) {
             address_space(d, s, "malloc's size limit", pages_of(s, size), pages_of(s, (uint64_t)PTRDIFF_MAX), -1);
@@ -957,7 +965,7 @@ void diagnose(const struct failed_call *fc, const struct live_state *s, const st
         break;
     }
     case CALL_PTHREAD_CREATE: {
-        uint64_t stack = a[1];
+        uint64_t stack = fc->pthread_create.stack_size;
         if (stack) {
             /* glibc: mmap(stack + guard, PROT_NONE) then mprotect(stack, RW), the charge at the mprotect */
             int64_t sp = pages_of(s, stack);
@@ -985,7 +993,7 @@ void diagnose(const struct failed_call *fc, const struct live_state *s, const st
     default:
         break;
     }
-    if (!strcmp(d->cause, "unknown")) {
+    if (d->cause == CAUSE_UNKNOWN) {
         explain(d, "none of the checks overshim models explains this refusal from the state read after it "
                    "(kernel memory, a memcg charge, a transient condition, or a limit overshim does not model)");
         memset(&d->kv, 0, sizeof d->kv);

@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 #include "livestate.h"
-#include "unwind.h"
+#include "frame.h"
 
 /* fr/nf: the refused call's stack (NULL, 0 when not captured). */
 void runtime_facts(struct prog_facts *p, const struct frame *fr, int nf);

@@ -1,10 +1,11 @@
-/* The shim's own heap (shim/heap.c): for the ledger's nodes and records only.
+/* The shim's own heap (sys/heap.c): for the ledger's nodes and records only.
  * Call under os_guard and only through os_heap_*: they serialise on one lock that
  * is held across fork, so the child never inherits it held. Its memory comes from
  * the shim's raw mmap, so none of it ever reaches the wrappers. */
 #ifndef OVERSHIM_HEAP_H
 #define OVERSHIM_HEAP_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,6 +15,9 @@ void *os_heap_alloc(size_t size); /* zeroed, 16-byte aligned */
 #define OS_HEAP_SMALL_MAX (4096 - 16)
 void *os_heap_realloc(void *p, size_t size);
 void os_heap_free(void *p);
+/* Serialise on mu from now on (the runtime's fork-safe lock; before this call, a
+ * lock of the heap's own). Call before a second thread can use the heap. */
+void heap_use_lock(pthread_mutex_t *mu);
 void heap_prefork(void);
 void heap_postfork_parent(void);
 

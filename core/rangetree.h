@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ledger.h"
+#include "range.h"
 
 struct rt_node {
     struct rt_node *kid[2]; /* left, right; kid[0] links the caller's free list */

@@ -158,7 +158,7 @@ static int parse(struct os_options *o, const char *text, char *err, size_t errca
 void options_help(char *buf, size_t cap)
 {
     struct fmtbuf fb;
-    fb_init(&fb, buf, cap, -1);
+    fb_init_str(&fb, buf, cap);
     fb_puts(&fb, "overshim: OVERSHIM_OPTIONS=key=value:key=value\n");
 #define OS_OPT_STR(def) fb_printf(&fb, "%s", def);
 #define OS_OPT_INT(def) fb_printf(&fb, "%ld", (long)(def));

@@ -288,7 +288,7 @@ void kmodel_vm_enough_memory(const struct kmodel_kernel *k, const struct kmodel_
     v->admin = in->cap_sys_admin;
     v->request_pages = pages;
     v->committed_pages = -1;
-    v->cause = "";
+    v->cause = CAUSE_NONE;
     switch (in->overcommit_memory) {
     case 1:
         v->formula = "OVERCOMMIT_ALWAYS: every request is charged and accepted";
@@ -296,11 +296,11 @@ void kmodel_vm_enough_memory(const struct kmodel_kernel *k, const struct kmodel_
         v->limit_pages = -1;
         break;
     case 2:
-        v->cause = "overcommit_never";
+        v->cause = CAUSE_OVERCOMMIT_NEVER;
         never(k, in, pages, total_vm, v);
         break;
     default:
-        v->cause = "overcommit_guess";
+        v->cause = CAUSE_OVERCOMMIT_GUESS;
         if (k->era == KERA_5_2) {
             v->formula = "5.2+ mm/util.c __vm_enough_memory: one request against RAM + swap";
             term(v, "MemTotal", "MemTotal (totalram_pages)", '+', in->totalram);

@@ -3,38 +3,37 @@
 
 #include <string.h>
 
-#include "rawsys.h"
-
-void fb_init(struct fmtbuf *fb, char *buf, size_t cap, int fd)
+void fb_init_sink(struct fmtbuf *fb, char *buf, size_t cap, fb_sink_fn sink, void *ctx)
 {
     fb->buf = buf;
     fb->cap = cap;
     fb->len = 0;
-    fb->fd = fd;
+    fb->sink = sink;
+    fb->ctx = ctx;
     fb->truncated = 0;
     fb->failed = 0;
 }
 
 void fb_flush(struct fmtbuf *fb)
 {
-    if (fb->fd >= 0 && fb->len > 0 && !fb->failed) {
-        if (raw_write_all(fb->fd, fb->buf, fb->len) < 0) fb->failed = 1;
-    }
-    if (fb->fd >= 0) fb->len = 0;
+    if (!fb->sink) return;
+    if (fb->len > 0 && !fb->failed && fb->sink(fb->ctx, fb->buf, fb->len) < 0) fb->failed = 1;
+    fb->len = 0;
 }
 
 void fb_putn(struct fmtbuf *fb, const char *s, size_t n)
 {
+    /* keep one byte for a terminating NUL in buffers without a sink */
+    size_t keep = fb->sink ? 0 : 1;
     while (n > 0) {
-        /* keep one byte for a terminating NUL in fd-less buffers */
-        size_t room = fb->cap - fb->len - (fb->fd < 0 ? 1 : 0);
-        if (fb->cap == 0 || fb->len + (fb->fd < 0 ? 1 : 0) >= fb->cap) room = 0;
+        size_t room = fb->cap > fb->len + keep ? fb->cap - fb->len - keep : 0;
         if (room == 0) {
-            if (fb->fd < 0) {
+            if (!fb->sink) {
                 fb->truncated = 1;
                 return;
             }
             fb_flush(fb);
+            if (fb->cap <= keep) return;
             continue;
         }
         size_t k = n < room ? n : room;
@@ -177,6 +176,11 @@ void fb_vprintf(struct fmtbuf *fb, const char *fmt, va_list ap)
             break;
         }
         case 'p': {
+            if (p[1] == 'J') { /* %pJ: a JSON string literal, as the kernel's %p extensions */
+                p++;
+                fb_json_str(fb, va_arg(ap, const char *));
+                break;
+            }
             uintptr_t v = (uintptr_t)va_arg(ap, void *);
             num[0] = '0';
             num[1] = 'x';
@@ -184,9 +188,6 @@ void fb_vprintf(struct fmtbuf *fb, const char *fmt, va_list ap)
             put_padded(fb, num, n, width, left, ' ');
             break;
         }
-        case 'J':
-            fb_json_str(fb, va_arg(ap, const char *));
-            break;
         case '%':
             fb_putc(fb, '%');
             break;
@@ -239,7 +240,7 @@ void fb_ssize(struct fmtbuf *fb, int64_t b)
 int os_snprintf(char *dst, size_t cap, const char *fmt, ...)
 {
     struct fmtbuf fb;
-    fb_init(&fb, dst, cap, -1);
+    fb_init_str(&fb, dst, cap);
     va_list ap;
     va_start(ap, fmt);
     fb_vprintf(&fb, fmt, ap);

@@ -4,17 +4,18 @@
 #ifndef OVERSHIM_DIAGNOSE_H
 #define OVERSHIM_DIAGNOSE_H
 
+#include "cause.h"
 #include "failure.h"
 #include "kmodel.h"
 #include "livestate.h"
-#include "reconcile.h"
+#include "smaps.h"
 
 #define DIAG_MAX_REMEDIES 8
 #define DIAG_REMEDY_LEN 720
 
 struct diagnosis {
     enum call_id call;      /* the call diagnosed (remedies depend on it) */
-    const char *cause;      /* DESIGN.md verdict.cause */
+    enum cause cause;       /* DESIGN.md verdict.cause (cause_name renders it) */
     const char *headline;   /* "the kernel's overcommit heuristic" ... */
     const char *units;      /* "pages", "huge pages", "mappings" or "tasks": what the numbers count */
     int64_t unit_kb;        /* the size of one unit in KiB (pages, huge pages); 0 for counts */

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "fmt.h"
-#include "sysstate.h"
+#include "procparse.h"
 
 enum section { SEC_TOP, SEC_SYSCTL, SEC_MEMINFO, SEC_ZONEINFO };
 

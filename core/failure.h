@@ -2,6 +2,7 @@
 #ifndef OVERSHIM_FAILURE_H
 #define OVERSHIM_FAILURE_H
 
+#include <errno.h>
 #include <stdint.h>
 
 /* mremap's flag of Linux 5.7, which glibc's <sys/mman.h> declares only from 2.32 on
@@ -10,22 +11,53 @@
 #define MREMAP_DONTUNMAP 4
 #endif
 
+#define OS_UNPAREN(...) __VA_ARGS__
+
 enum call_id {
-    CALL_MMAP, CALL_MMAP64, CALL_MUNMAP, CALL_MREMAP, CALL_MPROTECT, CALL_BRK, CALL_SBRK,
-    CALL_MALLOC, CALL_CALLOC, CALL_REALLOC, CALL_REALLOCARRAY, CALL_POSIX_MEMALIGN, CALL_ALIGNED_ALLOC,
-    CALL_MEMALIGN, CALL_VALLOC, CALL_PVALLOC, CALL_CLONE, CALL_PTHREAD_CREATE, CALL_FORK,
-    CALL_POSIX_SPAWN, CALL_POSIX_SPAWNP, CALL__COUNT
+#define CALL(id, name, args, req, task, err) CALL_##id,
+#include "calls.def"
+#undef CALL
+    CALL__COUNT
 };
+
+/* Each call's arguments by name (calls.def), over the same six words. */
+#define CALL(id, name, args, req, task, err) struct call_args_##name { uint64_t OS_UNPAREN args; };
+#include "calls.def"
+#undef CALL
 
 struct failed_call {
     enum call_id id;
-    uint64_t a[6];     /* arguments as the caller passed them (see report_call.c for each call) */
+    union {
+        uint64_t a[6]; /* as the wrapper recorded them: read them by name */
+#define CALL(id, name, args, req, task, err) struct call_args_##name name;
+#include "calls.def"
+#undef CALL
+    };
     int err;           /* ENOMEM or EAGAIN */
     int simulated;     /* refused by the shim's policy, not by the kernel */
     uint64_t when_ns;
 };
+#define CALL(id, name, args, req, task, err) \
+    _Static_assert(sizeof(struct call_args_##name) <= sizeof(uint64_t[6]), #name ": at most six arguments");
+#include "calls.def"
+#undef CALL
+
+/* Calls that share a record shape (read through one of them). */
+_Static_assert(sizeof(struct call_args_mmap) == sizeof(struct call_args_mmap64), "mmap64 records as mmap");
+_Static_assert(sizeof(struct call_args_memalign) == sizeof(struct call_args_posix_memalign) &&
+                   sizeof(struct call_args_memalign) == sizeof(struct call_args_aligned_alloc),
+               "the aligned allocations record alike");
+_Static_assert(sizeof(struct call_args_malloc) == sizeof(struct call_args_valloc) &&
+                   sizeof(struct call_args_malloc) == sizeof(struct call_args_pvalloc),
+               "the sized allocations record alike");
 
 const char *call_name(enum call_id id);
+/* The bytes it asked for (calls.def's request). */
+uint64_t call_request_bytes(const struct failed_call *fc);
+/* 1 for the calls that make a task (thread or process). */
+int call_is_task(enum call_id id);
+/* The errno an injected refusal of it sets by default. */
+int call_default_errno(enum call_id id);
 
 /* Diagnose and report a refusal the kernel made. Up to max_reports, a full report
  * on the report stack (rstack.h); then up to max_brief one-line events that read

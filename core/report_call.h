@@ -10,6 +10,5 @@
 void call_prot(struct fmtbuf *fb, int prot);
 void call_map_flags(struct fmtbuf *fb, int flags);
 void call_args(struct fmtbuf *fb, const struct failed_call *fc, int json);
-uint64_t call_request_bytes(const struct failed_call *fc);
 
 #endif

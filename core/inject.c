@@ -8,25 +8,7 @@
 #include "fmt.h"
 #include "report_call.h"
 
-struct rule {
-    char text[96];
-    unsigned calls;      /* bit per enum call_id */
-    unsigned long nth;   /* 0: every match */
-    int nth_plus;
-    int size_op;         /* 0 none, 1 >=, 2 <=, 3 ==, 4 >, 5 < */
-    unsigned long long size;
-    int need_prot, forbid_prot, need_flags, forbid_flags;
-    int need_prot_none;
-    char thread[16];
-    int thread_prefix;
-    int err;
-    unsigned long count;
-};
-
-static struct rule rules[INJECT_MAX_RULES];
-static int nrules;
-
-int inject_active(void) { return nrules > 0; }
+int inject_active(const struct inject_set *s) { return s->n > 0; }
 
 static const struct {
     const char *name;
@@ -65,7 +47,7 @@ static int bad(char *err, size_t cap, const char *rule, size_t n, const char *wh
     return -1;
 }
 
-static int parse_rule(const char *r, size_t n, struct rule *out, char *err, size_t cap)
+static int parse_rule(const char *r, size_t n, struct inject_rule *out, char *err, size_t cap)
 {
     memset(out, 0, sizeof *out);
     os_snprintf(out->text, sizeof out->text, "%.*s", (int)n, r);
@@ -81,9 +63,9 @@ static int parse_rule(const char *r, size_t n, struct rule *out, char *err, size
         if (!strcmp(call_name((enum call_id)id), name)) out->calls |= 1u << id;
     if (!strcmp(name, "mmap")) out->calls |= 1u << CALL_MMAP64;
     if (!out->calls) return bad(err, cap, r, n, "unknown call name");
-    int thread_calls = (out->calls & ((1u << CALL_PTHREAD_CREATE) | (1u << CALL_FORK) | (1u << CALL_CLONE) |
-                                      (1u << CALL_POSIX_SPAWN) | (1u << CALL_POSIX_SPAWNP))) != 0;
-    out->err = thread_calls ? EAGAIN : ENOMEM;
+    out->err = ENOMEM;
+    for (int id = 0; id < CALL__COUNT; id++)
+        if (out->calls & (1u << id)) out->err = call_default_errno((enum call_id)id);
     while (p < end) {
         char c = *p++;
         if (c == '@') {
@@ -152,46 +134,46 @@ static int parse_rule(const char *r, size_t n, struct rule *out, char *err, size
     return 0;
 }
 
-static int parse_all(const char *text, char *err, size_t errcap);
+static int parse_all(struct inject_set *s, const char *text, char *err, size_t errcap);
 
-int inject_parse(const char *text, char *err, size_t errcap)
+int inject_parse(struct inject_set *s, const char *text, char *err, size_t errcap)
 {
-    int r = parse_all(text, err, errcap);
+    int r = parse_all(s, text, err, errcap);
     if (r != 0) {
-        nrules = 0;
+        s->n = 0;
         os_one_line(err);
     }
     return r;
 }
 
-static int parse_all(const char *text, char *err, size_t errcap)
+static int parse_all(struct inject_set *s, const char *text, char *err, size_t errcap)
 {
-    nrules = 0;
+    s->n = 0;
     if (!*text) return os_snprintf(err, errcap, "bad injection rules '': no rule"), -1;
     const char *p = text;
     while (*p) {
         const char *e = strchr(p, ',');
         size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (n == 0 || nrules >= INJECT_MAX_RULES) {
-            nrules = 0;
+        if (n == 0 || s->n >= INJECT_MAX_RULES) {
+            s->n = 0;
             if (n == 0) return os_snprintf(err, errcap, "bad injection rules '%s': an empty rule", text), -1;
             return os_snprintf(err, errcap, "more than %d injection rules", INJECT_MAX_RULES), -1;
         }
-        if (parse_rule(p, n, &rules[nrules], err, errcap) != 0) {
-            nrules = 0;
+        if (parse_rule(p, n, &s->rules[s->n], err, errcap) != 0) {
+            s->n = 0;
             return -1;
         }
-        nrules++;
+        s->n++;
         p += n + (e ? 1 : 0);
         if (e && !*p) {
-            nrules = 0;
+            s->n = 0;
             return os_snprintf(err, errcap, "bad injection rules '%s': a trailing ','", text), -1;
         }
     }
     return 0;
 }
 
-static int size_ok(const struct rule *r, unsigned long long v)
+static int size_ok(const struct inject_rule *r, unsigned long long v)
 {
     switch (r->size_op) {
     case 1: return v >= r->size;
@@ -203,15 +185,15 @@ static int size_ok(const struct rule *r, unsigned long long v)
     }
 }
 
-int inject_match(const struct failed_call *fc, const char *thread, const char **rule, unsigned long *nth)
+int inject_match(struct inject_set *s, const struct failed_call *fc, const char *thread, const char **rule, unsigned long *nth)
 {
-    for (int i = 0; i < nrules; i++) {
-        struct rule *r = &rules[i];
+    for (int i = 0; i < s->n; i++) {
+        struct inject_rule *r = &s->rules[i];
         if (!(r->calls & (1u << fc->id))) continue;
         if (!size_ok(r, call_request_bytes(fc))) continue;
         int has_prot = fc->id == CALL_MMAP || fc->id == CALL_MMAP64 || fc->id == CALL_MPROTECT;
-        int prot = has_prot ? (int)fc->a[2] : 0;
-        int flags = fc->id == CALL_MMAP || fc->id == CALL_MMAP64 ? (int)fc->a[3] : 0;
+        int prot = fc->id == CALL_MPROTECT ? (int)fc->mprotect.prot : has_prot ? (int)fc->mmap.prot : 0;
+        int flags = fc->id == CALL_MMAP || fc->id == CALL_MMAP64 ? (int)fc->mmap.flags : 0;
         if ((r->need_prot || r->forbid_prot || r->need_prot_none) && !has_prot) continue;
         if ((prot & r->need_prot) != r->need_prot || (prot & r->forbid_prot)) continue;
         if (r->need_prot_none == 1 && prot != 0) continue;

@@ -1,22 +1,15 @@
-/* /proc readers (see sysstate.h). */
-#include "sysstate.h"
+/* Parsers of /proc text (see procparse.h). */
+#include "procparse.h"
 
-#include <fcntl.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <sys/utsname.h>
-#include <unistd.h>
 
-#include "fmt.h"
-#include "rawsys.h"
-
-static const char *skip_ws(const char *p)
+const char *proc_skip_ws(const char *p)
 {
     while (*p == ' ' || *p == '\t') p++;
     return p;
 }
 
-static int64_t parse_num(const char **pp)
+int64_t proc_parse_num(const char **pp)
 {
     const char *p = *pp;
     if (*p < '0' || *p > '9') return -1;
@@ -34,28 +27,13 @@ int64_t meminfo_get(const char *text, const char *key)
     size_t klen = strlen(key);
     for (const char *line = text; line && *line;) {
         if (!strncmp(line, key, klen) && line[klen] == ':') {
-            const char *p = skip_ws(line + klen + 1);
-            return parse_num(&p);
+            const char *p = proc_skip_ws(line + klen + 1);
+            return proc_parse_num(&p);
         }
         line = strchr(line, '\n');
         if (line) line++;
     }
     return -1;
-}
-
-int64_t sys_read_long(const char *path)
-{
-    char buf[64];
-    if (raw_read_file(path, buf, sizeof buf) <= 0) return -1;
-    const char *p = skip_ws(buf);
-    return parse_num(&p);
-}
-
-int64_t status_get_kb(const char *key)
-{
-    static char buf[8192];
-    if (raw_read_file("/proc/self/status", buf, sizeof buf) <= 0) return -1;
-    return meminfo_get(buf, key);
 }
 
 /* zoneinfo: "Node 0, zone   Normal" blocks with "high", "boost", "managed" and
@@ -74,24 +52,24 @@ int64_t zoneinfo_totalreserve(const char *text)
         int nprot = 0, idx = -1;
         /* zone index inside the node = number of earlier zones of the same node */
         for (const char *l = zone; l && l < end;) {
-            const char *q = skip_ws(l);
+            const char *q = proc_skip_ws(l);
             if (!strncmp(q, "high ", 5)) {
-                q = skip_ws(q + 5);
-                high = parse_num(&q);
+                q = proc_skip_ws(q + 5);
+                high = proc_parse_num(&q);
             } else if (!strncmp(q, "boost ", 6)) {
-                q = skip_ws(q + 6);
-                boost = parse_num(&q);
+                q = proc_skip_ws(q + 6);
+                boost = proc_parse_num(&q);
             } else if (!strncmp(q, "managed ", 8)) {
-                q = skip_ws(q + 8);
-                managed = parse_num(&q);
+                q = proc_skip_ws(q + 8);
+                managed = proc_parse_num(&q);
             } else if (!strncmp(q, "protection: (", 13)) {
                 q += 13;
                 while (nprot < 8) {
-                    q = skip_ws(q);
-                    int64_t v = parse_num(&q);
+                    q = proc_skip_ws(q);
+                    int64_t v = proc_parse_num(&q);
                     if (v < 0) break;
                     prot[nprot++] = v;
-                    q = skip_ws(q);
+                    q = proc_skip_ws(q);
                     if (*q != ',') break;
                     q++;
                 }
@@ -101,7 +79,7 @@ int64_t zoneinfo_totalreserve(const char *text)
         }
         /* index of this zone inside its node: count preceding blocks of that node */
         const char *np = p + 5;
-        int node = (int)parse_num(&np);
+        int node = (int)proc_parse_num(&np);
         if (node != last_node) {
             last_node = node;
             node_idx = 0;
@@ -123,44 +101,3 @@ int64_t zoneinfo_totalreserve(const char *text)
     return zones ? total : -1;
 }
 
-void sys_kernel_release(char *buf, size_t cap)
-{
-    struct utsname u;
-    if (syscall(SYS_uname, &u) == 0) os_snprintf(buf, cap, "%s", u.release);
-    else os_snprintf(buf, cap, "unknown");
-}
-
-int sys_cap_sys_admin(void)
-{
-    static char buf[8192];
-    if (raw_read_file("/proc/self/status", buf, sizeof buf) <= 0) return 0;
-    const char *p = strstr(buf, "CapEff:");
-    if (!p) return 0;
-    p = skip_ws(p + 7);
-    uint64_t v = 0;
-    for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++)
-        v = v * 16 + (uint64_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
-    if (!(v & (1ull << 21))) return 0;
-    char ns[64];
-    ssize_t n = syscall(SYS_readlink, "/proc/self/ns/user", ns, sizeof ns - 1);
-    if (n <= 0) return 1; /* no user namespaces: the effective set decides */
-    ns[n] = 0;
-    return strcmp(ns, "user:[4026531837]") == 0;
-}
-
-int64_t sys_map_count(void)
-{
-    char buf[16384];
-    int fd = raw_open("/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    int64_t lines = 0;
-    int vsyscall = 0;
-    ssize_t r;
-    while ((r = raw_read(fd, buf, sizeof buf - 1)) > 0) {
-        buf[r] = 0;
-        for (ssize_t i = 0; i < r; i++) lines += buf[i] == '\n';
-        if (strstr(buf, "[vsyscall]")) vsyscall = 1;
-    }
-    raw_close(fd);
-    return lines - vsyscall; /* the [vsyscall] line is no VMA of the mm */
-}

@@ -14,7 +14,13 @@
 #include <sys/mman.h>
 
 #include "rawsys.h"
-#include "state.h"
+
+/* The lock: the runtime's (heap_use_lock), which its fork handling keeps usable in a
+ * child; this one until then. */
+static pthread_mutex_t own_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t *heap_mu = &own_mu;
+static inline pthread_mutex_t *lock(void) { return __atomic_load_n(&heap_mu, __ATOMIC_ACQUIRE); }
+void heap_use_lock(pthread_mutex_t *mu) { __atomic_store_n(&heap_mu, mu, __ATOMIC_RELEASE); }
 
 #define HEAP_CHUNK (64 * 1024)
 #define HEAP_MIN_SHIFT 5  /* 32 bytes */
@@ -63,10 +69,10 @@ static void extent_remove(uintptr_t lo, uintptr_t hi)
 
 int heap_extents(uintptr_t *out, int max)
 {
-    pthread_mutex_lock(&os_fs->heap_mu);
+    pthread_mutex_lock(lock());
     int n = 0;
     for (int i = 0; i < nextents && n < max; i++, n++) out[2 * n] = extents[i].lo, out[2 * n + 1] = extents[i].hi;
-    pthread_mutex_unlock(&os_fs->heap_mu);
+    pthread_mutex_unlock(lock());
     return n;
 }
 static char *bump, *bump_end;
@@ -160,16 +166,16 @@ static void free_locked(void *p)
 
 void *os_heap_alloc(size_t size)
 {
-    pthread_mutex_lock(&os_fs->heap_mu);
+    pthread_mutex_lock(lock());
     void *p = alloc_locked(size);
-    pthread_mutex_unlock(&os_fs->heap_mu);
+    pthread_mutex_unlock(lock());
     return p;
 }
 
 void *os_heap_realloc(void *p, size_t size)
 {
     if (!p) return os_heap_alloc(size);
-    pthread_mutex_lock(&os_fs->heap_mu);
+    pthread_mutex_lock(lock());
     struct block_hdr *h = (struct block_hdr *)((char *)p - HEAP_HDR);
     size_t have = (size_t)h->size - HEAP_HDR;
     void *n = p;
@@ -180,16 +186,16 @@ void *os_heap_realloc(void *p, size_t size)
             free_locked(p);
         }
     }
-    pthread_mutex_unlock(&os_fs->heap_mu);
+    pthread_mutex_unlock(lock());
     return n;
 }
 
 void os_heap_free(void *p)
 {
-    pthread_mutex_lock(&os_fs->heap_mu);
+    pthread_mutex_lock(lock());
     free_locked(p);
-    pthread_mutex_unlock(&os_fs->heap_mu);
+    pthread_mutex_unlock(lock());
 }
 
-void heap_prefork(void) { pthread_mutex_lock(&os_fs->heap_mu); }
-void heap_postfork_parent(void) { pthread_mutex_unlock(&os_fs->heap_mu); }
+void heap_prefork(void) { pthread_mutex_lock(lock()); }
+void heap_postfork_parent(void) { pthread_mutex_unlock(lock()); }

@@ -1,0 +1,10 @@
+/* Verdict causes' names (cause.h). */
+#include "cause.h"
+
+static const char *const names[CAUSE__COUNT] = {
+#define CAUSE(id, name) [CAUSE_##id] = #name,
+#include "causes.def"
+#undef CAUSE
+};
+
+const char *cause_name(enum cause c) { return (unsigned)c < CAUSE__COUNT ? names[c] : "unknown"; }
