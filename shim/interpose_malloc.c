@@ -289,7 +289,7 @@ OS_EXPORT void *calloc(size_t n, size_t size)
  * realloc of a block glibc owns never does (_int_realloc and the mmapped-chunk path
  * only put blocks into it). realloc and reallocarray share this body, so neither
  * depends on how the other binds. */
-static void *realloc_common(void *old, size_t n)
+static void *realloc_common(void *old, size_t n, enum call_id id, size_t a0, size_t a1)
 {
     if (OS_UNLIKELY(!resolved())) {
         void *p = bootstrap_alloc(n, 16);
@@ -303,7 +303,7 @@ static void *realloc_common(void *old, size_t n)
         count(p, 1);
         return p;
     }
-    if (n) GATE(CALL_REALLOC, (size_t)old, n, n);
+    if (n) GATE(id, a0, a1, n);
     if (old) count(old, -1);
     else tc_taken(n);
     void *p = REAL(realloc)(old, n);
@@ -311,12 +311,12 @@ static void *realloc_common(void *old, size_t n)
     else if (old && n == 0) return NULL; /* realloc(p, 0) freed p */
     else {
         if (old) count(old, 1); /* the old block is still there */
-        return null_result(CALL_REALLOC, (size_t)old, n);
+        return null_result(id, a0, a1);
     }
     return p;
 }
 
-OS_EXPORT void *realloc(void *old, size_t n) { return realloc_common(old, n); }
+OS_EXPORT void *realloc(void *old, size_t n) { return realloc_common(old, n, CALL_REALLOC, (size_t)old, n); }
 
 OS_EXPORT void *reallocarray(void *old, size_t n, size_t size)
 {
@@ -324,7 +324,7 @@ OS_EXPORT void *reallocarray(void *old, size_t n, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    return realloc_common(old, n * size);
+    return realloc_common(old, n * size, CALL_REALLOCARRAY, n, size);
 }
 
 static void *aligned_common(enum call_id id, size_t align, size_t n, void *p)

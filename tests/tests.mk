@@ -10,7 +10,8 @@ PROGS       := $(BUILD)/tests/refuse $(BUILD)/tests/threads4 $(BUILD)/tests/fork
                $(BUILD)/tests/ledger_tsan $(BUILD)/tests/hostile $(BUILD)/tests/guards \
                $(BUILD)/tests/jemalloc_user $(BUILD)/tests/Workload.class $(BUILD)/tests/advice \
                $(BUILD)/tests/Advice.class \
-               $(BUILD)/tests/host_fds $(BUILD)/tests/sized_free $(BUILD)/tests/own_malloc $(BUILD)/tests/plt_canonical
+               $(BUILD)/tests/host_fds $(BUILD)/tests/sized_free $(BUILD)/tests/own_malloc $(BUILD)/tests/plt_canonical \
+               $(BUILD)/tests/calls
 SANITIZE    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
 $(BUILD)/tests/unit: $(UNIT_SRC) $(UNIT_CORE) $(HDRS) | $(BUILD)/tests

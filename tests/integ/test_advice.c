@@ -754,25 +754,6 @@ Test(advice, journal_native_fields, .timeout = 60)
     free(d);
 }
 
-/* The demangler linked into the shim cannot allocate: its malloc, realloc and free are stubs. */
-Test(advice, demangler_has_no_allocator)
-{
-    char cmd[4300];
-    snprintf(cmd, sizeof cmd, "nm -u '%s/shim/demangle.o'", build_dir());
-    FILE *p = popen(cmd, "r");
-    cr_assert(p);
-    char line[256];
-    int undefined = 0;
-    while (fgets(line, sizeof line, p)) {
-        undefined++;
-        cr_expect(!strstr(line, " malloc\n") && !strstr(line, " realloc\n") && !strstr(line, " free\n") &&
-                      !strstr(line, " calloc\n"),
-                  "demangle.o needs %s", line);
-    }
-    cr_expect_eq(pclose(p), 0);
-    cr_expect_gt(undefined, 0, "nm read the object");
-}
-
 /* explain on this box answers for a new process of the shell it runs in: its
  * RLIMIT_AS (ulimit -v) refuses first, and the largest request is the limit less the
  * new process's VmSize (--vm-size). */
