@@ -98,41 +98,23 @@ void os_fork_fixup(void)
 }
 
 /* --- exit: here, beside fork, because a fork child often leaves at once ------------------------------------------------------------------ */
-OS_EXPORT OS_FORK_TEXT void exit(int status)
-{
-    ENSURE(exit);
-    if (READY() && (os_st.opt.report_at_exit || os_st.wrote_events || os_st.nfailures)) { /* a fork child starts with nothing written */
-        os_enter();
-        report_exit("exit", status, 1);
-        os_leave();
+/* The three are one wrapper: the exit event (when one is due; a fork child starts
+ * with nothing written), then the real function. */
+#define EXIT_WRAPPER(name)                                                                               \
+    OS_EXPORT OS_FORK_TEXT void name(int status)                                                         \
+    {                                                                                                    \
+        ENSURE(name);                                                                                    \
+        if (READY() && (os_st.opt.report_at_exit || os_st.wrote_events || os_st.nfailures)) {            \
+            os_enter();                                                                                  \
+            report_exit(#name, status, 1);                                                               \
+            os_leave();                                                                                  \
+        }                                                                                                \
+        REAL(name)(status);                                                                              \
+        __builtin_unreachable();                                                                         \
     }
-    REAL(exit)(status);
-    __builtin_unreachable();
-}
-
-OS_EXPORT OS_FORK_TEXT void _exit(int status)
-{
-    ENSURE(_exit);
-    if (READY() && (os_st.opt.report_at_exit || os_st.wrote_events || os_st.nfailures)) { /* a fork child starts with nothing written */
-        os_enter();
-        report_exit("_exit", status, 1);
-        os_leave();
-    }
-    REAL(_exit)(status);
-    __builtin_unreachable();
-}
-
-OS_EXPORT OS_FORK_TEXT void _Exit(int status)
-{
-    ENSURE(_Exit);
-    if (READY() && (os_st.opt.report_at_exit || os_st.wrote_events || os_st.nfailures)) { /* a fork child starts with nothing written */
-        os_enter();
-        report_exit("_Exit", status, 1);
-        os_leave();
-    }
-    REAL(_Exit)(status);
-    __builtin_unreachable();
-}
+EXIT_WRAPPER(exit)
+EXIT_WRAPPER(_exit)
+EXIT_WRAPPER(_Exit)
 
 void fork_init(void);
 void fork_init(void) { pthread_atfork(prefork, postfork_parent, postfork_child); }

@@ -55,27 +55,22 @@ static void *mmap_common(enum call_id id, void *r, void *addr, size_t len, int p
     return r;
 }
 
-OS_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
-{
-    ENSURE(mmap);
-    FOREIGN(MAP_FAILED, REAL(mmap)(addr, len, prot, flags, fd, off), CALL_MMAP, (uint64_t)addr, len, (uint64_t)prot,
-            (uint64_t)flags, (uint64_t)fd, (uint64_t)off);
-    if (!READY()) return REAL(mmap)(addr, len, prot, flags, fd, off);
-    GATE(MAP_FAILED, CALL_MMAP, 1, (uint64_t)addr, len, (uint64_t)prot, (uint64_t)flags, (uint64_t)fd, (uint64_t)off);
-    void *r = REAL(mmap)(addr, len, prot, flags, fd, off);
-    return mmap_common(CALL_MMAP, r, addr, len, prot, flags, fd, off);
-}
-
-OS_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
-{
-    ENSURE(mmap64);
-    FOREIGN(MAP_FAILED, REAL(mmap64)(addr, len, prot, flags, fd, off), CALL_MMAP64, (uint64_t)addr, len, (uint64_t)prot,
-            (uint64_t)flags, (uint64_t)fd, (uint64_t)off);
-    if (!READY()) return REAL(mmap64)(addr, len, prot, flags, fd, off);
-    GATE(MAP_FAILED, CALL_MMAP64, 1, (uint64_t)addr, len, (uint64_t)prot, (uint64_t)flags, (uint64_t)fd, (uint64_t)off);
-    void *r = REAL(mmap64)(addr, len, prot, flags, fd, off);
-    return mmap_common(CALL_MMAP64, r, addr, len, prot, flags, fd, off);
-}
+/* mmap and mmap64 are one wrapper (their off_t and off64_t are both 64 bits here). */
+#define MMAP_WRAPPER(name, ID, off_type)                                                               \
+    OS_EXPORT void *name(void *addr, size_t len, int prot, int flags, int fd, off_type off)            \
+    {                                                                                                  \
+        ENSURE(name);                                                                                  \
+        FOREIGN(MAP_FAILED, REAL(name)(addr, len, prot, flags, fd, off), ID, (uint64_t)addr, len,      \
+                (uint64_t)prot, (uint64_t)flags, (uint64_t)fd, (uint64_t)off);                         \
+        if (!READY()) return REAL(name)(addr, len, prot, flags, fd, off);                              \
+        GATE(MAP_FAILED, ID, 1, (uint64_t)addr, len, (uint64_t)prot, (uint64_t)flags, (uint64_t)fd,    \
+             (uint64_t)off);                                                                           \
+        void *r = REAL(name)(addr, len, prot, flags, fd, off);                                         \
+        return mmap_common(ID, r, addr, len, prot, flags, fd, off);                                    \
+    }
+_Static_assert(sizeof(off_t) == sizeof(off64_t), "mmap64 is mmap");
+MMAP_WRAPPER(mmap, CALL_MMAP, off_t)
+MMAP_WRAPPER(mmap64, CALL_MMAP64, off64_t)
 
 OS_EXPORT int munmap(void *addr, size_t len)
 {

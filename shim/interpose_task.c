@@ -198,23 +198,17 @@ static int spawn_common(enum call_id id, int rc, const char *path)
     return rc;
 }
 
-OS_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
-                          const posix_spawnattr_t *at, char *const argv[], char *const envp[])
-{
-    ENSURE(posix_spawn);
-    int g = READY() ? gate(CALL_POSIX_SPAWN, (uint64_t)(uintptr_t)path, 0, 0) : 0;
-    if (g) return g;
-    int rc = REAL(posix_spawn)(pid, path, fa, at, argv, envp);
-    return READY() ? spawn_common(CALL_POSIX_SPAWN, rc, path) : rc;
-}
-
-OS_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
-                           const posix_spawnattr_t *at, char *const argv[], char *const envp[])
-{
-    ENSURE(posix_spawnp);
-    int g = READY() ? gate(CALL_POSIX_SPAWNP, (uint64_t)(uintptr_t)file, 0, 0) : 0;
-    if (g) return g;
-    int rc = REAL(posix_spawnp)(pid, file, fa, at, argv, envp);
-    return READY() ? spawn_common(CALL_POSIX_SPAWNP, rc, file) : rc;
-}
+/* posix_spawn and posix_spawnp differ only in how the file is found. */
+#define SPAWN_WRAPPER(name, ID)                                                                            \
+    OS_EXPORT int name(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,                 \
+                       const posix_spawnattr_t *at, char *const argv[], char *const envp[])                \
+    {                                                                                                      \
+        ENSURE(name);                                                                                      \
+        int g = READY() ? gate(ID, (uint64_t)(uintptr_t)file, 0, 0) : 0;                                   \
+        if (g) return g;                                                                                   \
+        int rc = REAL(name)(pid, file, fa, at, argv, envp);                                                \
+        return READY() ? spawn_common(ID, rc, file) : rc;                                                  \
+    }
+SPAWN_WRAPPER(posix_spawn, CALL_POSIX_SPAWN)
+SPAWN_WRAPPER(posix_spawnp, CALL_POSIX_SPAWNP)
 

@@ -97,11 +97,8 @@ void ledger_init(int overcommit_mode, int kernel_ge_6_7)
     exit_key_ok = pthread_key_create && pthread_setspecific && pthread_key_create(&exit_key, on_thread_exit) == 0;
 }
 
-void ledger_lock(void)
-{
-    os_process_check();
-    pthread_mutex_lock(&os_fs->ledger_mu);
-}
+/* Callers are inside os_enter, which has done a fork child's fix-up. */
+void ledger_lock(void) { pthread_mutex_lock(&os_fs->ledger_mu); }
 void ledger_unlock(void) { pthread_mutex_unlock(&os_fs->ledger_mu); }
 
 
