@@ -59,6 +59,7 @@ struct os_forkstate {
     int live; /* 0: a fork child that has not yet done its fix-up (os_fork_fixup) */
 };
 extern struct os_forkstate *os_fs; /* never NULL */
+extern struct os_forkstate os_fs_static; /* the locks before the constructor moves them */
 
 /* In a fork child, the work the atfork handler leaves for the first time the shim
  * runs: the child's pid and tid, the other threads marked gone, the pagemap fd.

@@ -25,12 +25,6 @@
 #include "touched.h"
 #include "unwind.h"
 
-OS_TLS struct os_tls os_t;
-int os_active;
-struct os_state os_st;
-static struct os_forkstate fs_static = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
-                                        PTHREAD_MUTEX_INITIALIZER, 1};
-struct os_forkstate *os_fs = &fs_static;
 
 /* Move the locks to a page of their own that a fork child receives zeroed (see
  * state.h). Runs in the constructor before anything takes them. */
@@ -43,7 +37,7 @@ static void fork_page_init(void)
         p = MAP_FAILED;
     }
     if (p != MAP_FAILED) {
-        memcpy(p, &fs_static, sizeof fs_static);
+        memcpy(p, &os_fs_static, sizeof os_fs_static);
         __atomic_store_n(&os_fs, (struct os_forkstate *)p, __ATOMIC_RELEASE);
         os_st.fork_wiped = 1;
     }

@@ -21,7 +21,6 @@
 #include "tid.h"
 
 
-int os_shared_tls;
 
 /* A task that shares this memory but is another process: a clone(CLONE_VM) child or a
  * vfork child (os_st, shared, holds the process's pid). A fork child, even one made

@@ -20,9 +20,7 @@
 #include "state.h"
 #include "sysstate.h"
 
-int os_policy;
 static int sim_on;
-struct inject_set os_inject;
 static struct live_state base;         /* the modelled box without the program */
 static int64_t start_ac_pages;         /* the program's accountable pages at start */
 static int64_t start_rss_pages;        /* its touched anonymous pages at start */
