@@ -1,4 +1,4 @@
-/* The shim's own symbol lookup (shim/elfsym.c) answers what dlsym answers: every
+/* The shim's own symbol lookup (sys/elfsym.c) answers what dlsym answers: every
  * interposed name, searched from the first object and from after the test program. */
 #include <criterion/criterion.h>
 #include <dlfcn.h>
