@@ -224,7 +224,7 @@ static int cmd_snapshot(int argc, char **argv)
     livestate_read(&s, 0);
     fprintf(out, "# overshim snapshot 1\n# made by overshim %s on this machine\nkernel = %s\npage_size = %lld\n",
             OVERSHIM_VERSION, s.release, (long long)s.in.page_kb * 1024);
-    /* the caller's CAP_SYS_ADMIN as the kernel would judge it for this process (KERNEL.md §9) */
+    /* the caller's CAP_SYS_ADMIN as the kernel would judge it for this process (docs/kernel.md §9) */
     fprintf(out, "cap_sys_admin = %d\nncpus = %d\n[sysctl]\n", s.in.cap_sys_admin ? 1 : 0, s.in.ncpus);
     static const char *const keys[] = {"overcommit_memory",    "overcommit_ratio", "overcommit_kbytes",
                                        "admin_reserve_kbytes", "user_reserve_kbytes", "max_map_count",
@@ -392,7 +392,7 @@ static int cmd_explain(int argc, char **argv)
     struct failed_call fc = {.id = CALL_MMAP, .a = {0, (uint64_t)pages * (uint64_t)ps, 3, 0x22, (uint64_t)-1, 0}};
     struct diagnosis d;
     diagnose(&fc, &s, NULL, &d);
-    /* mode 2 on 5.9+: the check reads an approximate counter (KERNEL.md §7) */
+    /* mode 2 on 5.9+: the check reads an approximate counter (docs/kernel.md §7) */
     int64_t band = v.mode == 2 ? kmodel_band_pages(&s.k, &s.in) : 0;
     int64_t sure = v.mode == 2 ? v.limit_pages - v.committed_pages - band - 1 : v.largest_pages;
     if (sure > lim_largest) sure = lim_largest;

@@ -342,7 +342,7 @@ static int check_rlimit_as(struct diagnosis *d, const struct live_state *s, int6
 /* may_expand_vm's data check: data_vm + npages > RLIMIT_DATA, where npages is the
  * call's net growth in pages (a MAP_FIXED over mapped pages adds 0). So data_vm can
  * overshoot the limit through such a commit, and then the next data mapping fails
- * even with a net of 0 (FACTS.md §2: "a later commit fails"). */
+ * even with a net of 0 (docs/facts.md §2: "a later commit fails"). */
 static int check_rlimit_data(struct diagnosis *d, const struct live_state *s, int64_t net, int64_t req)
 {
     if (s->rlim_data == LS_UNLIMITED || net < 0) return 0;

@@ -1,5 +1,5 @@
 /* Failed call + state -> verdict: which kernel check refused it (in the order
- * the kernel checks, KERNEL.md §11), every term of that check, the shortfall,
+ * the kernel checks, docs/kernel.md §11), every term of that check, the shortfall,
  * and the remedies computed from the numbers. Pure: no I/O. */
 #ifndef OVERSHIM_DIAGNOSE_H
 #define OVERSHIM_DIAGNOSE_H
@@ -15,7 +15,7 @@
 
 struct diagnosis {
     enum call_id call;      /* the call diagnosed (remedies depend on it) */
-    enum cause cause;       /* DESIGN.md verdict.cause (cause_name renders it) */
+    enum cause cause;       /* docs/contracts.md verdict.cause (cause_name renders it) */
     const char *headline;   /* "the kernel's overcommit heuristic" ... */
     const char *units;      /* "pages", "huge pages", "mappings" or "tasks": what the numbers count */
     int64_t unit_kb;        /* the size of one unit in KiB (pages, huge pages); 0 for counts */

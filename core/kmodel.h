@@ -1,5 +1,5 @@
 /* The kernel model: how each Linux era decides __vm_enough_memory and which
- * mappings it charges (shared/KERNEL.md §1, §2, §6, §7, §9). Pure functions, no
+ * mappings it charges (docs/kernel.md §1, §2, §6, §7, §9). Pure functions, no
  * I/O: unit-tested with hand-computed pages. Units are pages unless a name says
  * kB or bytes. */
 #ifndef OVERSHIM_KMODEL_H
@@ -69,7 +69,7 @@ struct kverdict {
     int mode;
     int admin;
     int64_t request_pages;
-    int64_t limit_pages;    /* the bound compared against (see DESIGN.md) */
+    int64_t limit_pages;    /* the bound compared against (see docs/contracts.md) */
     int64_t committed_pages;/* mode 2: charged before the request; -1 where the check ignores it */
     int64_t largest_pages;  /* the largest request that would pass */
     int64_t shortfall_pages;/* refused: how many pages less would have passed; else 0 */
@@ -84,7 +84,7 @@ void kmodel_vm_enough_memory(const struct kmodel_kernel *k, const struct kmodel_
                              int64_t total_vm, struct kverdict *v);
 /* vm_commit_limit(): CommitLimit in pages. */
 int64_t kmodel_commit_limit(const struct kmodel_kernel *k, const struct kmodel_input *in);
-/* vm_committed_as batch (per cpu) for that era and mode (KERNEL.md §7). */
+/* vm_committed_as batch (per cpu) for that era and mode (docs/kernel.md §7). */
 int64_t kmodel_committed_batch(const struct kmodel_kernel *k, int mode, int ncpus, int64_t totalram);
 /* Mode 2: the pages by which the check's read of Committed_AS may differ from the exact sum
  * /proc/meminfo shows: batch x CPUs on 5.9+ (meminfo sums the per-cpu counter, the check reads

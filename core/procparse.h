@@ -8,7 +8,7 @@
 /* Value of "Key:   123 kB" in meminfo-like text, in kB (or the bare number);
  * -1 when absent or malformed. */
 int64_t meminfo_get(const char *text, const char *key);
-/* totalreserve_pages rebuilt from /proc/zoneinfo text (KERNEL.md §6.2):
+/* totalreserve_pages rebuilt from /proc/zoneinfo text (docs/kernel.md §6.2):
  * Σ min(max(protection[i:]) + high - boost, managed). -1 if the text has no zone. */
 int64_t zoneinfo_totalreserve(const char *text);
 

@@ -197,7 +197,7 @@ void snapshot_input(const struct snapshot *s, struct kmodel_input *in)
     memset(in, 0, sizeof *in);
     in->page_kb = s->page_size / 1024;
     kmodel_input_from_meminfo(in, &s->mi);
-    /* defaults at boot (KERNEL.md §1.g): reserves are min(free/32, 8 MiB / 128 MiB) */
+    /* defaults at boot (docs/kernel.md §1.g): reserves are min(free/32, 8 MiB / 128 MiB) */
     int64_t free32 = s->mi.MemFree / 32;
     in->overcommit_memory = s->overcommit_memory >= 0 ? (int)s->overcommit_memory : 0;
     in->overcommit_ratio = s->overcommit_ratio >= 0 ? s->overcommit_ratio : 50;

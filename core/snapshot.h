@@ -1,4 +1,4 @@
-/* The snapshot file (DESIGN.md): a production box described in plain text, as an
+/* The snapshot file (docs/contracts.md): a production box described in plain text, as an
  * operator can assemble it with `uname -r`, `sysctl vm`, /proc/meminfo and
  * /proc/zoneinfo, or with `overshim snapshot`. Parsing is pure and never
  * allocates; a malformed file gives one error naming the line. */

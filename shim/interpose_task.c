@@ -1,6 +1,6 @@
 /* Wrappers for the calls that create tasks or end the process: clone,
  * pthread_create, fork, posix_spawn, posix_spawnp, exit, _exit, _Exit.
- * No vfork wrapper: a C wrapper's frame is reused by the vfork child (FACTS.md §4). */
+ * No vfork wrapper: a C wrapper's frame is reused by the vfork child (docs/facts.md §4). */
 #include <errno.h>
 #include <sched.h>
 #include <pthread.h>

@@ -1,6 +1,6 @@
 /* Simulation and fault injection: decides, before the real call, whether to
  * refuse it. Simulation emulates the kernel of a snapshot (or of this machine
- * with overrides) as DESIGN.md describes: the snapshot is the box without the
+ * with overrides) as docs/contracts.md describes: the snapshot is the box without the
  * program; the program's own accountable pages (smaps `ac` at start plus what it
  * commits through the wrappers, charged as the modelled kernel charges them) are
  * added to its Committed_AS; its own VmSize is total_vm; for the free-memory

@@ -1,6 +1,6 @@
 /* The refusal report: text (verdict first, then the arithmetic, what would pass,
  * the call, the stack, the ledger, the system) and the `enomem` JSON event of
- * DESIGN.md schema 1. Written at the moment of the failure, before the program
+ * docs/contracts.md schema 1. Written at the moment of the failure, before the program
  * can reach exit_group, from static buffers with write(2). */
 #include <errno.h>
 #include <string.h>

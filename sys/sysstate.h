@@ -17,7 +17,7 @@ int64_t status_get_kb(const char *key);
 /* The kernel release (uname -r) into buf. */
 void sys_kernel_release(char *buf, size_t cap);
 
-/* Effective CAP_SYS_ADMIN in the initial user namespace (KERNEL.md §9):
+/* Effective CAP_SYS_ADMIN in the initial user namespace (docs/kernel.md §9):
  * 1 yes, 0 no. */
 int sys_cap_sys_admin(void);
 /* Count lines of /proc/self/maps (VMAs, [vsyscall] excluded). */

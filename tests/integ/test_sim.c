@@ -79,7 +79,7 @@ Test(examples, seed000_c_fixed512)
     cr_expect_str_eq(json_str(x.e, "verdict.cause"), "overcommit_guess");
     cr_expect_str_eq(json_str(x.e, "verdict.kernel_model"), "3.10-rhel7");
     cr_expect_eq(json_int(x.e, "verdict.request_pages", -1), 131072);
-    /* KERNEL.md §10(a): 69142 pages on the box without the program; the simulator takes the
+    /* docs/kernel.md §10(a): 69142 pages on the box without the program; the simulator takes the
      * pages this program touched since it started (a few: stdio) off MemFree */
     long long limit = json_int(x.e, "verdict.limit_pages", -1);
     cr_expect(limit <= 69142 && limit > 69142 - 64, "limit %lld", limit);
@@ -339,7 +339,7 @@ Test(command, explain_agrees_with_kmodel)
     cr_assert(v, "%s: %s", err, r.out);
     cr_expect_str_eq(json_str(v, "event"), "explain");
     cr_expect_eq(json_int(v, "request_pages", -1), 131072);
-    cr_expect_eq(json_int(v, "largest_pages", -1), 69141, "KERNEL.md §10(a), as tests/unit/test_kmodel.c computes");
+    cr_expect_eq(json_int(v, "largest_pages", -1), 69141, "docs/kernel.md §10(a), as tests/unit/test_kmodel.c computes");
     cr_expect_eq(json_at(v, "verdict.refused")->boolean, 1);
     cr_expect_eq(json_int(v, "verdict.limit_pages", -1), 69142);
     cr_expect_str_eq(json_str(v, "verdict.cause"), "overcommit_guess");

@@ -83,7 +83,7 @@ Test(kmodel, release_parsing)
     cr_expect_eq(kmodel_parse_release("", &bad), -1);
 }
 
-/* Seed 000 (KERNEL.md §10a): CentOS 7 3.10.0-957, mode 0, free -m: free 142, shared 202,
+/* Seed 000 (docs/kernel.md §10a): CentOS 7 3.10.0-957, mode 0, free -m: free 142, shared 202,
  * buff/cache 456 MiB, swap 0. Assumptions as stated there: SReclaimable 51 MiB (so file
  * pages 405 MiB), totalreserve 30186 pages (THP on, min_free_kbytes 67584, typical 4 GiB
  * zones), non-root with admin_reserve_kbytes 8192.
@@ -284,7 +284,7 @@ Test(kmodel, era_5_2_and_mode_1)
     cr_expect_str_eq(cause_name(v.cause), "");
 }
 
-/* KERNEL.md §7: this VM (2 cpus, 6170905 pages): mode 0/1 batch 771363, mode 2 12052. */
+/* docs/kernel.md §7: this VM (2 cpus, 6170905 pages): mode 0/1 batch 771363, mode 2 12052. */
 Test(kmodel, committed_batch)
 {
     struct kmodel_kernel k = K("6.18.44");

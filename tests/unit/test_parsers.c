@@ -18,7 +18,7 @@ Test(parsers, meminfo)
     cr_expect_eq(meminfo_get("", "MemTotal"), -1);
 }
 
-/* KERNEL.md §6.2, this VM: contributions 3840 + 15893 + 12199 + 0 + 0 = 31932 pages. */
+/* docs/kernel.md §6.2, this VM: contributions 3840 + 15893 + 12199 + 0 + 0 = 31932 pages. */
 Test(parsers, zoneinfo_totalreserve)
 {
     const char *z =

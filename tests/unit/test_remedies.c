@@ -61,7 +61,7 @@ static void all_remedies(const struct diagnosis *d, char *out, size_t cap)
     }
 }
 
-/* FIELD-NOTES §2: a real mode-2 kernel refused a request one page above the largest it
+/* docs/field-notes.md §2: a real mode-2 kernel refused a request one page above the largest it
  * accepted. 2 GiB, 2-vCPU guest (batch 982): Committed_AS 6276, request 244602, allowed
  * 251456; by the exact sum 578 pages to spare. The box below gives the same allowed:
  * 502900 * 50 / 100 = 251450, + 2304 swap - 2048 admin - min(8000/32, 32768) = 251456. */
@@ -138,7 +138,7 @@ Test(band, none_in_the_simulator_nor_before_5_9)
     cr_expect_eq(d.shortfall_pages, 10000 + 244602 + 1964 + 1 - 251456);
 }
 
-/* FIELD-NOTES §2: "a parent with at most 397 MiB could fork" took allowed - Committed_AS;
+/* docs/field-notes.md §2: "a parent with at most 397 MiB could fork" took allowed - Committed_AS;
  * the parent's own charge falls with it, so the bound is about (allowed - the rest) / 2. */
 Test(fork, bound_counts_the_parents_own_charge)
 {

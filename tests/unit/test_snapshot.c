@@ -48,7 +48,7 @@ Test(snapshot, the_examples_parse)
         struct snapshot s;
         char err[256];
         cr_expect_eq(snapshot_parse(buf, &s, err, sizeof err), 0, "%s: %s", files[i], err);
-        if (i == 0) cr_expect_eq(s.totalreserve, 30186, "the zoneinfo reproduces KERNEL.md §10(a)");
+        if (i == 0) cr_expect_eq(s.totalreserve, 30186, "the zoneinfo reproduces docs/kernel.md §10(a)");
     }
 }
 
