@@ -49,8 +49,8 @@ int os_foreign_task(void);
 /* The shim's three locks, which its atfork handlers take before a fork and give
  * back after, and whether this process has done its fork fix-up. They live in a page
  * of their own mapped with MADV_WIPEONFORK (Linux 4.14+): the parent's unlocks after
- * a fork touch a page the child does not share (no copy-on-write fault: measured
- * ~50 us a fork on this machine kind), and the child's copy arrives zeroed, which is
+ * a fork touch a page the child does not share (no copy-on-write fault: README,
+ * Overhead, fork+wait), and the child's copy arrives zeroed, which is
  * exactly unlocked mutexes and live = 0, without the child writing anything. Where
  * the kernel refuses the advice, a static copy is used and the child's handler
  * resets it. */
@@ -63,8 +63,8 @@ extern struct os_forkstate os_fs_static; /* the locks before the constructor mov
 
 /* In a fork child, the work the atfork handler leaves for the first time the shim
  * runs: the child's pid and tid, the other threads marked gone, the pagemap fd.
- * (Executing shim code in the child faults in its text pages, ~15-30 us each on
- * this machine kind, so the handler itself only resets a few words.) */
+ * (Executing shim code in the child faults in its text pages, one fault per page:
+ * README, Overhead; so the handler itself only resets a few words.) */
 void os_fork_fixup(void);
 static inline void os_process_check(void)
 {

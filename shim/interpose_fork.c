@@ -2,7 +2,7 @@
  * fix-up a child does the first time the shim runs in it, and the exit wrappers. All of the code a fork
  * executes sits in one page-aligned section (OS_FORK_TEXT): a fork child faults in
  * each page of text it runs (the kernel does not copy page tables of file
- * mappings at fork), ~15-30 us a page on this machine kind. */
+ * mappings at fork): README, Overhead, has the cost. */
 #include <errno.h>
 #include <pthread.h>
 #include <unistd.h>

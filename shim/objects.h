@@ -1,6 +1,7 @@
 /* Which loaded object an address belongs to, from the program headers: dladdr
  * answers the same but also searches the object's symbol table for the nearest
- * symbol (linear in libc's ~3,000 symbols: measured ~1.9 ms of the shim's start). */
+ * symbol (linear in libc's ~3,000 symbols: most of the shim's start once, README,
+ * Overhead). */
 #ifndef OVERSHIM_OBJECTS_H
 #define OVERSHIM_OBJECTS_H
 
