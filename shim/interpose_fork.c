@@ -18,13 +18,14 @@
 #include "resolve.h"
 #include "state.h"
 #include "touched.h"
+#include "timeline.h"
 
 
 OS_EXPORT OS_FORK_TEXT __attribute__((aligned(4096))) pid_t fork(void)
 {
     if (OS_UNLIKELY(!REAL(fork))) resolve_all();
     if (!READY()) return REAL(fork)();
-    if (OS_UNLIKELY(os_policy)) {
+    if (OS_UNLIKELY(os_policy | os_timeline)) {
         int e = os_gate(CALL_FORK, 1, 0, 0, 0, 0, 0, 0);
         if (e) {
             errno = e;
@@ -93,6 +94,7 @@ void os_fork_fixup(void)
     os_enter();
     os_st.pid = raw_getpid();
     touched_reset();
+    timeline_fork_child();
     ledger_postfork_child();
     os_leave();
 }
@@ -104,6 +106,11 @@ OS_EXPORT OS_FORK_TEXT void exit(int status)
     if (READY() && (os_st.opt.report_at_exit || os_st.wrote_events || os_st.nfailures)) { /* a fork child starts with nothing written */
         os_enter();
         report_exit("exit", status, 1);
+        os_leave();
+    }
+    if (READY() && OS_UNLIKELY(os_timeline)) {
+        os_enter();
+        timeline_exit("exit", status, 1);
         os_leave();
     }
     REAL(exit)(status);
@@ -118,6 +125,11 @@ OS_EXPORT OS_FORK_TEXT void _exit(int status)
         report_exit("_exit", status, 1);
         os_leave();
     }
+    if (READY() && OS_UNLIKELY(os_timeline)) {
+        os_enter();
+        timeline_exit("_exit", status, 1);
+        os_leave();
+    }
     REAL(_exit)(status);
     __builtin_unreachable();
 }
@@ -128,6 +140,11 @@ OS_EXPORT OS_FORK_TEXT void _Exit(int status)
     if (READY() && (os_st.opt.report_at_exit || os_st.wrote_events || os_st.nfailures)) { /* a fork child starts with nothing written */
         os_enter();
         report_exit("_Exit", status, 1);
+        os_leave();
+    }
+    if (READY() && OS_UNLIKELY(os_timeline)) {
+        os_enter();
+        timeline_exit("_Exit", status, 1);
         os_leave();
     }
     REAL(_Exit)(status);
