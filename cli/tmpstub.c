@@ -1,4 +1,2 @@
-int cmd_replay(int argc, char **argv);
-int cmd_replay(int argc, char **argv){(void)argc;(void)argv;return 2;}
 int cmd_plot(int argc, char **argv);
 int cmd_plot(int argc, char **argv){(void)argc;(void)argv;return 2;}

@@ -128,7 +128,8 @@ struct os_trace_header {
     int32_t exit_status;
     char kernel_release[64];
     char comm[16];
-    char reserved[4096 - 184];
+    uint64_t own_vm_bytes;    /* the shim's own shared mappings of these files, in every sample's VmSize */
+    char reserved[4096 - 192];
 };
 
 /* os_trace_rec.type */
@@ -137,13 +138,14 @@ enum os_trace_type {
                           arguments as the shim's wrappers pass them to the simulator (report_call.c);
                           v[0] the program's accountable pages then (start_ac_pages + the ledger),
                           v[1] pages the ledger charges inside the call's range, v[2] pages of the
-                          ledger's ranges inside it, v[3] the ledger's ranges' total pages */
+                          ledger's ranges inside it, v[3] pages of all the ledger's ranges (VmSize
+                          between samples: a sample's VmSize plus the change of this since it) */
     OS_TR_COMMIT = 2,  /* the ledger's charge changed: call = enum os_trace_op; a[0] address, a[1] length
                           of the range; v[0] the change in bytes, v[1] the thread's committed after,
                           v[2] the process's after (bytes) */
     OS_TR_SAMPLE = 3,  /* v[0] RssAnon kB, v[1] VmSize kB, v[2] VmRSS kB, v[3] the ledger's committed bytes;
                           a[0] the box's Committed_AS kB, a[1] CommitLimit kB, a[2] MemAvailable kB,
-                          a[3] the process's map count */
+                          a[3] the ledger's touched bytes, a[4] pages of the ledger's ranges */
     OS_TR_REFUSAL = 4, /* the call was refused: call (enum call_id), a[0] errno, a[1] 1 if simulated,
                           a[2] request bytes */
     OS_TR_EXIT = 5,    /* a[0] status */

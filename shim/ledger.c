@@ -39,6 +39,7 @@ static struct thread_rec *threads;
 static int mode;        /* vm.overcommit_memory at start */
 static int uncharge_unfaulted; /* 6.7+: mprotect dropping write on an unfaulted anon VMA uncharges */
 static int64_t proc_committed, proc_peak;
+static int64_t proc_mapped; /* bytes of the ledger's ranges (the trace's VmSize between samples) */
 static uint32_t next_origin;
 static struct thread_rec *free_recs;  /* recycled records, ready for new threads */
 static size_t n_exited;               /* exited records still listed */
@@ -184,6 +185,7 @@ struct thread_rec *ledger_thread_prepare(struct thread_rec *creator, int64_t sta
         t->stack_payer = creator;
         t->stack_model = stack_model;
         LEDGER_OP(OS_OP_STACK, 0, stack_model);
+        proc_mapped += stack_model;
         charge(creator, stack_model);
         if (creator) creator->nchildren++;
     }
@@ -196,6 +198,7 @@ static void release_payer(struct thread_rec *t)
 {
     struct thread_rec *payer = t->stack_payer;
     LEDGER_OP(OS_OP_THREAD_EXIT, t->stack_lo, t->stack_model);
+    proc_mapped -= t->stack_model;
     charge(payer, -t->stack_model);
     t->stack_model = 0;
     t->stack_payer = NULL;
@@ -315,9 +318,11 @@ static void clip(uintptr_t lo, uintptr_t hi)
         struct range *r = &x->r;
         uintptr_t cut_lo = r->lo > lo ? r->lo : lo, cut_hi = r->hi < hi ? r->hi : hi;
         charge(r->owner, -charged_bytes(r, cut_lo, cut_hi));
+        if (r->kind != RK_STACK) proc_mapped -= (int64_t)(cut_hi - cut_lo);
         if (r->lo < lo && r->hi > hi) { /* hole in the middle: split */
             if (!split_at(x, hi)) { /* cannot split: keep the left part only */
                 charge(r->owner, -charged_bytes(r, hi, r->hi));
+                if (r->kind != RK_STACK) proc_mapped -= (int64_t)(r->hi - hi);
                 r->hi = lo;
                 return;
             }
@@ -346,6 +351,7 @@ static void insert(const struct range *nr)
     if (!x) return;
     x->r = *nr;
     rt_insert(&rt, x);
+    if (nr->kind != RK_STACK) proc_mapped += (int64_t)(nr->hi - nr->lo); /* stacks: from the model, mapped by glibc at creation */
     own(nr->owner, 1);
     charge(nr->owner, charged_bytes(nr, nr->lo, nr->hi));
 }
@@ -550,6 +556,7 @@ void ledger_totals(struct ledger_totals *out)
 {
     memset(out, 0, sizeof *out);
     out->committed = proc_committed;
+    out->mapped = proc_mapped;
     out->peak_committed = proc_peak;
     out->nranges = rt.n;
     for (struct thread_rec *t = threads; t; t = t->next) {

@@ -63,6 +63,7 @@ struct thread_rec {
 
 struct ledger_totals {
     int64_t committed, peak_committed, malloc_live;
+    int64_t mapped; /* bytes of its ranges */
     uint64_t touched;
     size_t nranges, nthreads;
 };

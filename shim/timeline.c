@@ -162,7 +162,7 @@ void timeline_request(const struct failed_call *fc, int model)
     r->v[2] = hi > lo ? (int64_t)(ledger_mapped_in(lo, hi) / 4096) : 0;
     ledger_unlock();
     r->v[0] = tot.committed / 4096; /* the start's pages are added by the reader (start_ac_pages) */
-    r->v[3] = (int64_t)tot.nranges;
+    r->v[3] = tot.mapped / 4096;
     trace_commit(r, OS_TR_REQUEST);
 }
 
@@ -225,6 +225,7 @@ static void take_sample(uint64_t now)
     ledger_totals(&tot);
     s.committed = tot.committed;
     s.malloc_live = tot.malloc_live;
+    int64_t mapped = tot.mapped;
     if (os_timeline & 1) flight_sample(&s, now);
     ledger_unlock();
     if (os_timeline & 2) {
@@ -238,6 +239,7 @@ static void take_sample(uint64_t now)
             r->a[1] = (uint64_t)s.box_commit_limit_kb;
             r->a[2] = (uint64_t)s.box_mem_available_kb;
             r->a[3] = (uint64_t)s.touched;
+            r->a[4] = (uint64_t)(mapped / 4096);
             trace_commit(r, OS_TR_SAMPLE);
         }
     }

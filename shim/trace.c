@@ -78,6 +78,7 @@ int trace_open(const char *path, int64_t max_bytes, int64_t start_ac_pages, int6
     h->start_ac_pages = start_ac_pages;
     h->start_rss_anon_kb = start_rss_kb;
     h->max_recs = (map_len - sizeof *h) / sizeof(struct os_trace_rec);
+    h->own_vm_bytes = map_len + (os_timeline & 1 ? OS_FLIGHT_SIZE : 0);
     h->state = OS_FLIGHT_RUNNING;
     h->exit_status = -1;
     os_snprintf(h->kernel_release, sizeof h->kernel_release, "%s", os_st.kernel_release);
