@@ -327,13 +327,17 @@ int cmd_postmortem(int argc, char **argv)
     p.alive = !p.exited && p.same_boot && (kill(h->pid, 0) == 0 || errno == EPERM);
     if (p.alive) { /* the pid may be another program's by now: the start time says */
         char sp[64], buf[1024];
-        snprintf(sp, sizeof sp, "/proc/%d/comm", h->pid);
+        snprintf(sp, sizeof sp, "/proc/%d/stat", h->pid);
         FILE *f = fopen(sp, "r");
-        if (f) {
-            if (fgets(buf, sizeof buf, f)) buf[strcspn(buf, "\n")] = 0;
-            else buf[0] = 0;
+        if (f) { /* "pid (comm) S ...": a zombie (Z) or a dead task (X) holds nothing any more */
+            if (!fgets(buf, sizeof buf, f)) buf[0] = 0;
             fclose(f);
-            if (strcmp(buf, h->comm)) p.alive = 0;
+            char *close = strrchr(buf, ')');
+            if (!close || close[1] != ' ' || close[2] == 'Z' || close[2] == 'X') p.alive = 0;
+            char *open_ = strchr(buf, '(');
+            if (open_ && close && (size_t)(close - open_ - 1) == strlen(h->comm) &&
+                strncmp(open_ + 1, h->comm, strlen(h->comm)))
+                p.alive = 0; /* another program has the pid now */
         }
     }
     if (!p.exited && !p.alive) {

@@ -183,11 +183,11 @@ int cmd_replay(int argc, char **argv)
                   trace, box, t.h.pid, t.h.comm, nreq, at < 0 ? "true" : "false");
         if (at >= 0) {
             const struct os_trace_rec *r = &t.recs[at];
-            fb_printf(&fb, "{\"index\":%ld,\"t_ms\":%llu.%03llu,\"tid\":%d,\"call\":{\"name\":%J,\"args\":", at,
+            fb_printf(&fb, "{\"index\":%ld,\"t_ms\":%llu.%03llu,\"tid\":%d,\"call\":{\"name\":%J,\"args\":{", at,
                       (unsigned long long)(r->t_ns / 1000000), (unsigned long long)(r->t_ns / 1000 % 1000), r->tid,
                       call_name((enum call_id)r->call));
             print_call(&fb, r, 1);
-            fb_puts(&fb, "},\"verdict\":");
+            fb_puts(&fb, "}},\"verdict\":");
             verdict_json(&fb, &base, &d);
             fb_puts(&fb, "}");
         } else {

@@ -140,9 +140,10 @@ enum os_trace_type {
                           v[1] pages the ledger charges inside the call's range, v[2] pages of the
                           ledger's ranges inside it, v[3] pages of all the ledger's ranges (VmSize
                           between samples: a sample's VmSize plus the change of this since it) */
-    OS_TR_COMMIT = 2,  /* the ledger's charge changed: call = enum os_trace_op; a[0] address, a[1] length
-                          of the range; v[0] the change in bytes, v[1] the thread's committed after,
-                          v[2] the process's after (bytes) */
+    OS_TR_COMMIT = 2,  /* the ledger's charge changed: tid the thread charged (0: none), call = enum
+                          os_trace_op; a[0] address, a[1] length of the range, a[2] the calling thread;
+                          v[0] the change in bytes, v[1] the charged thread's committed after, v[2] the
+                          process's after (bytes) */
     OS_TR_SAMPLE = 3,  /* v[0] RssAnon kB, v[1] VmSize kB, v[2] VmRSS kB, v[3] the ledger's committed bytes;
                           a[0] the box's Committed_AS kB, a[1] CommitLimit kB, a[2] MemAvailable kB,
                           a[3] the ledger's touched bytes, a[4] pages of the ledger's ranges */

@@ -60,12 +60,12 @@ static void say(const char *key, const char *err)
 int timeline_in_use(const char *path, int pid_off);
 int timeline_in_use(const char *path, int pid_off)
 {
-    char head[64];
+    char head[256];
     int fd = raw_open(path, O_RDONLY | O_NOFOLLOW, 0);
     if (fd < 0) return 0;
     ssize_t n = raw_read(fd, head, sizeof head);
     raw_close(fd);
-    if (n < (ssize_t)sizeof head || memcmp(head, "OVS", 3) != 0) return 0;
+    if (pid_off < 0 || n < pid_off + 4 || memcmp(head, "OVS", 3) != 0) return 0;
     int32_t pid;
     memcpy(&pid, head + pid_off, sizeof pid);
     if (pid <= 0 || pid == raw_getpid()) return 0; /* this process again, after an exec */
@@ -116,6 +116,8 @@ void timeline_charge(struct thread_rec *t, int64_t bytes, int op, uintptr_t lo, 
         struct os_trace_rec *r = trace_claim();
         if (r) {
             r->call = (uint8_t)op;
+            r->a[2] = (uint64_t)r->tid; /* the calling thread; tid is the thread charged */
+            r->tid = t ? t->tid : 0;
             r->a[0] = lo;
             r->a[1] = len;
             r->v[0] = bytes;

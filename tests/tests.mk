@@ -3,7 +3,8 @@
 TEST_CFLAGS := $(CFLAGS_BASE) -Ishim -Iinclude
 UNIT_CORE   := shim/kmodel.c shim/fmt.c shim/options.c shim/sysstate.c shim/rawsys.c shim/diagnose.c \
                shim/livestate.c shim/report_call.c shim/snapshot.c shim/inject.c shim/reconcile.c shim/heap.c shim/elfsym.c \
-               shim/output.c shim/rangetree.c shim/runtime.c shim/demangle.c tests/unit/ledger_stub.c
+               shim/output.c shim/rangetree.c shim/runtime.c shim/demangle.c tests/unit/ledger_stub.c \
+               cli/oomkill.c cli/tlread.c cli/replaymodel.c
 UNIT_SRC    := $(filter-out tests/unit/ledger_stub.c,$(wildcard tests/unit/*.c))
 INTEG_SRC   := $(wildcard tests/integ/*.c) cli/json.c tests/lib/run.c
 PROGS       := $(BUILD)/tests/refuse $(BUILD)/tests/threads4 $(BUILD)/tests/forkstorm $(BUILD)/tests/stress \
@@ -11,7 +12,8 @@ PROGS       := $(BUILD)/tests/refuse $(BUILD)/tests/threads4 $(BUILD)/tests/fork
                $(BUILD)/tests/ledger_tsan $(BUILD)/tests/hostile $(BUILD)/tests/guards \
                $(BUILD)/tests/jemalloc_user $(BUILD)/tests/Workload.class $(BUILD)/tests/advice \
                $(BUILD)/tests/Advice.class \
-               $(BUILD)/tests/host_fds $(BUILD)/tests/sized_free $(BUILD)/tests/own_malloc $(BUILD)/tests/plt_canonical
+               $(BUILD)/tests/host_fds $(BUILD)/tests/sized_free $(BUILD)/tests/own_malloc $(BUILD)/tests/plt_canonical \
+               $(BUILD)/tests/timeline $(BUILD)/tests/libsumtrig.so $(BUILD)/tests/Holder.class
 SANITIZE    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
 $(BUILD)/tests/unit: $(UNIT_SRC) $(UNIT_CORE) shim/*.h shim/*.def | $(BUILD)/tests
@@ -21,7 +23,7 @@ $(BUILD)/tests/unit-asan: $(UNIT_SRC) $(UNIT_CORE) shim/*.h shim/*.def | $(BUILD
 	$(CC) $(TEST_CFLAGS) -O1 $(SANITIZE) $(UNIT_SRC) $(UNIT_CORE) -o $@ -lcriterion -lm $(LIBIBERTY) -lpthread -ldl
 
 $(BUILD)/tests/integ: $(INTEG_SRC) tests/integ/*.h tests/lib/*.h cli/json.h shim/symbols.def | $(BUILD)/tests
-	$(CC) $(TEST_CFLAGS) $(INTEG_SRC) -o $@ -lcriterion -lm -lpthread -ldl
+	$(CC) $(TEST_CFLAGS) $(INTEG_SRC) -o $@ -lcriterion -lm -lpthread -ldl -lz
 
 # The ledger under ThreadSanitizer (tests/tsan); run by tests/integ/test_hardening.c.
 TSAN_SRC := tests/tsan/ledger_race.c shim/ledger.c shim/rangetree.c shim/anonvma.c shim/tid.c shim/touched.c shim/rawsys.c \
@@ -48,11 +50,21 @@ $(BUILD)/tests/Workload.class: tests/progs/Workload.java | $(BUILD)/tests
 $(BUILD)/tests/Advice.class: tests/progs/Advice.java | $(BUILD)/tests
 	javac -d $(BUILD)/tests $<
 
-test: daemon-deps all $(BUILD)/tests/unit $(BUILD)/tests/unit-asan $(BUILD)/tests/integ $(PROGS) $(EXAMPLES)
+$(BUILD)/tests/Holder.class: tests/progs/Holder.java | $(BUILD)/tests
+	javac -d $(BUILD)/tests $<
+
+# Preloaded next to the shim in the JVM flight test: a summary on request (tests/progs/sumtrig.c).
+$(BUILD)/tests/libsumtrig.so: tests/progs/sumtrig.c | $(BUILD)/tests
+	$(CC) $(CFLAGS_BASE) -fPIC -shared $< -o $@ -lpthread -ldl
+
+test: daemon-deps plot-deps all $(BUILD)/tests/unit $(BUILD)/tests/unit-asan $(BUILD)/tests/integ $(PROGS) $(EXAMPLES)
 	@bash tests/run.sh $(BUILD)/tests/unit $(BUILD)/tests/unit-asan $(BUILD)/tests/integ
 
 daemon-deps:
 	@bash scripts/deps.sh daemons
+
+plot-deps:
+	@bash scripts/deps.sh plot
 
 unit: $(BUILD)/tests/unit $(BUILD)/tests/unit-asan
 	@bash tests/run.sh $^
