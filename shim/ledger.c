@@ -289,10 +289,6 @@ static void node_put(struct rt_node *x)
     free_nodes = x;
 }
 
-static struct rt_node *node_of(const struct range *r)
-{
-    return (struct rt_node *)(void *)((char *)r - offsetof(struct rt_node, r));
-}
 
 /* Charged bytes of a piece of a range: stacks are charged through the model. */
 static int64_t charged_bytes(const struct range *r, uintptr_t lo, uintptr_t hi)
@@ -479,26 +475,10 @@ void ledger_record_brk(uintptr_t old_brk, uintptr_t new_brk)
     ledger_unlock();
 }
 
-/* --- read side ---------------------------------------------------------------- */
-const struct range *ledger_first(void)
-{
-    struct rt_node *x = rt_first(&rt);
-    return x ? &x->r : NULL;
-}
-
-const struct range *ledger_next(const struct range *r)
-{
-    struct rt_node *x = rt_next(&rt, node_of(r));
-    return x ? &x->r : NULL;
-}
+/* --- read side (and ledger_read.c) ------------------------------------------- */
+struct rangetree *ledger_tree(void) { return &rt; }
 
 struct thread_rec *ledger_threads(void) { return threads; }
-
-const struct range *ledger_find(uintptr_t addr)
-{
-    struct rt_node *x = rt_ending_after(&rt, addr);
-    return x && x->r.lo <= addr ? &x->r : NULL;
-}
 
 void ledger_settle(uintptr_t lo, uintptr_t hi, int ac)
 {
@@ -518,40 +498,6 @@ void ledger_settle(uintptr_t lo, uintptr_t hi, int ac)
     }
 }
 
-uint64_t ledger_charged_in(uintptr_t lo, uintptr_t hi)
-{
-    uint64_t sum = 0;
-    for (struct rt_node *x = rt_ending_after(&rt, lo); x && x->r.lo < hi; x = rt_next_below(&rt, x, hi)) {
-        if (!x->r.acct) continue;
-        uintptr_t a = x->r.lo > lo ? x->r.lo : lo, b = x->r.hi < hi ? x->r.hi : hi;
-        sum += b - a;
-    }
-    return sum;
-}
-
-uint64_t ledger_mapped_in(uintptr_t lo, uintptr_t hi)
-{
-    uint64_t sum = 0;
-    for (struct rt_node *x = rt_ending_after(&rt, lo); x && x->r.lo < hi; x = rt_next_below(&rt, x, hi)) {
-        uintptr_t a = x->r.lo > lo ? x->r.lo : lo, b = x->r.hi < hi ? x->r.hi : hi;
-        sum += b - a;
-    }
-    return sum;
-}
-
-uint64_t ledger_compute_touched(void)
-{
-    for (struct thread_rec *t = threads; t; t = t->next) t->touched = 0;
-    uint64_t total = 0;
-    for (struct rt_node *x = rt_first(&rt); x; x = rt_next(&rt, x)) {
-        if (!x->r.acct) continue;
-        uint64_t b = touched_bytes(x->r.lo, x->r.hi);
-        total += b;
-        if (x->r.owner) x->r.owner->touched += b;
-    }
-    return total;
-}
-
 void ledger_totals(struct ledger_totals *out)
 {
     memset(out, 0, sizeof *out);
@@ -569,6 +515,7 @@ void ledger_totals(struct ledger_totals *out)
 }
 
 int64_t ledger_committed_bytes(void) { return __atomic_load_n(&proc_committed, __ATOMIC_RELAXED); }
+int64_t ledger_mapped_bytes(void) { return __atomic_load_n(&proc_mapped, __ATOMIC_RELAXED); }
 
 int64_t ledger_malloc_live(const struct thread_rec *t)
 {

@@ -124,6 +124,7 @@ void ledger_thread_named(pthread_t th, const char *name);
 void ledger_refresh_names(void);
 /* The process's committed bytes as the ledger charged them (no lock: one word). */
 int64_t ledger_committed_bytes(void);
+int64_t ledger_mapped_bytes(void); /* bytes of its ranges (no lock: one word) */
 /* Live malloc bytes of a thread (lock held). */
 int64_t ledger_malloc_live(const struct thread_rec *t);
 

@@ -157,14 +157,14 @@ void timeline_request(const struct failed_call *fc, int model)
     for (int i = 0; i < 6; i++) r->a[i] = fc->a[i];
     uintptr_t lo = 0, hi = 0;
     diagnose_call_range(fc, &lo, &hi);
-    ledger_lock();
-    struct ledger_totals tot;
-    ledger_totals(&tot);
-    r->v[1] = hi > lo ? (int64_t)(ledger_charged_in(lo, hi) / 4096) : 0;
-    r->v[2] = hi > lo ? (int64_t)(ledger_mapped_in(lo, hi) / 4096) : 0;
-    ledger_unlock();
-    r->v[0] = tot.committed / 4096; /* the start's pages are added by the reader (start_ac_pages) */
-    r->v[3] = tot.mapped / 4096;
+    if (hi > lo) { /* a range the call names (MAP_FIXED, mprotect, mremap, munmap) */
+        ledger_lock();
+        r->v[1] = (int64_t)(ledger_charged_in(lo, hi) / 4096);
+        r->v[2] = (int64_t)(ledger_mapped_in(lo, hi) / 4096);
+        ledger_unlock();
+    }
+    r->v[0] = ledger_committed_bytes() / 4096; /* the start's pages are added by the reader (start_ac_pages) */
+    r->v[3] = ledger_mapped_bytes() / 4096;
     trace_commit(r, OS_TR_REQUEST);
 }
 

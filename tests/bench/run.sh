@@ -109,6 +109,19 @@ pair refusal_storm "${ITER_SCALE[refusal_storm]}" 20 "verbosity=0:log=$tmp/r%p.l
 if [ $dnf = 1 ]; then dnf_row "refusal storm" refusal_storm "budget 2x" 20; else
   row "refusal storm" refusal_storm "budget 2x" "$(within "$mr" 2)"; fi
 rm -rf "$tmp"
+# the commit timeline (issue 17): a 4 KiB mmap+munmap (two commit changes and two requests,
+# four 96-byte records) with trace=, and with flight=, against the shim without them
+tmp=$(mktemp -d)
+pair mmap4k 100000 60 ""
+plain=$ms
+pair mmap4k 100000 60 "trace=$tmp/t%p:trace_max=256M:log=none:json=none"
+if [ $dnf = 1 ]; then dnf_row "mmap4k + trace=" trace_mmap4k "budget 1.5x the shim alone" 60; else
+  g=$(ratio "$ms" "$plain"); row "mmap4k + trace=" trace_mmap4k "budget 1.5x the shim alone, is ${g}x" "$(within "$g" 1.5)"; fi
+rm -f "$tmp"/t*
+pair mmap4k 100000 60 "flight=$tmp/f%p:log=none:json=none"
+if [ $dnf = 1 ]; then dnf_row "mmap4k + flight=" flight_mmap4k "budget 1.5x the shim alone" 60; else
+  g=$(ratio "$ms" "$plain"); row "mmap4k + flight=" flight_mmap4k "budget 1.5x the shim alone, is ${g}x" "$(within "$g" 1.5)"; fi
+rm -rf "$tmp"
 if [ "$ONLY" = scale ]; then
   echo "$json]}" > "$BUILD/bench.json"
   echo "written: $BUILD/bench.json"
