@@ -26,7 +26,7 @@ $(BUILD)/tests/integ: $(INTEG_SRC) tests/integ/*.h tests/lib/*.h cli/json.h shim
 	$(CC) $(TEST_CFLAGS) $(INTEG_SRC) -o $@ -lcriterion -lm -lpthread -ldl -lz
 
 # The ledger under ThreadSanitizer (tests/tsan); run by tests/integ/test_hardening.c.
-TSAN_SRC := tests/tsan/ledger_race.c shim/ledger.c shim/ledger_read.c shim/rangetree.c shim/anonvma.c shim/tid.c shim/touched.c shim/rawsys.c \
+TSAN_SRC := tests/tsan/ledger_race.c tests/tsan/timeline_stub.c shim/ledger.c shim/ledger_read.c shim/rangetree.c shim/anonvma.c shim/tid.c shim/touched.c shim/rawsys.c \
             shim/fmt.c shim/kmodel.c shim/reconcile.c
 $(BUILD)/tests/ledger_tsan: $(TSAN_SRC) shim/*.h | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) -include shim/glibc_compat.h -O1 -fsanitize=thread $(TSAN_SRC) -o $@ -lpthread
