@@ -178,7 +178,11 @@ static void print_text(const struct pm *p, const char *path)
                (double)s->malloc_live / 1048576);
     }
     size_t ns = p->f.nsamples, from = ns > 5 ? ns - 5 : 0;
-    printf("\nSAMPLES  last %zu of %llu\n", ns - from, (unsigned long long)h->sample_count);
+    printf("\nSAMPLES  last %zu of %llu", ns - from, (unsigned long long)h->sample_count);
+    if (h->sample_count)
+        printf(" (taking them cost the program %.1f us each on average, %.1f us at most)",
+               (double)h->sample_cost_ns / 1e3 / (double)h->sample_count, (double)h->sample_cost_max_ns / 1e3);
+    printf("\n");
     printf("   t (ms)    VmRSS kB   VmSize kB   committed MiB  box Committed_AS kB  CommitLimit kB  MemAvailable kB\n");
     for (size_t i = from; i < ns; i++) {
         const struct os_flight_sample *s = &p->f.samples[i];
@@ -225,6 +229,8 @@ static void print_json(const struct pm *p)
     }
     if (p->exit_status >= 0) printf(",\"exit_status\":%d", p->exit_status);
     else printf(",\"exit_status\":null");
+    printf(",\"sample_cost_ns\":%llu,\"sample_cost_max_ns\":%llu", (unsigned long long)h->sample_cost_ns,
+           (unsigned long long)h->sample_cost_max_ns);
     printf(",\"last_update_ms\":%.3f,\"committed_bytes\":%lld,\"peak_committed_bytes\":%lld,\"refusals\":%u",
            ms(h->last_update_ns), (long long)h->committed, (long long)h->peak_committed, h->refusals);
     printf(",\"kernel\":{\"log\":");

@@ -272,6 +272,7 @@ int series_load(const char *path, const char *boxpath, struct series *s, char *e
     int r = kind == 2 ? from_trace(path, boxpath ? &box : NULL, boxpath, s, err, errcap) : from_flight(path, s, err, errcap);
     if (r) return r;
     if (boxpath) box_limit(s, &box, boxpath);
+    if (s->limit <= 0) s->limit = -1; /* nothing left on that box (mode 0 boxes run past CommitLimit): no line */
     if (s->t_max <= 0) s->t_max = 1;
     return 0;
 }

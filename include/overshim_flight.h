@@ -65,7 +65,8 @@ struct os_flight_header {
     int64_t committed, peak_committed; /* the process as the ledger charged it, bytes */
     uint64_t last_update_ns;  /* the last commit change */
     uint32_t refusals, pad0;
-    char reserved[4096 - 880];
+    uint64_t sample_cost_ns, sample_cost_max_ns; /* what taking the samples cost the program: in all, the most */
+    char reserved[4096 - 896];
 };
 
 struct os_flight_slot {

@@ -292,8 +292,17 @@ void flight_sample(const struct os_flight_sample *in, uint64_t now)
         SEQ_BEGIN(sl);
         if (in->touched >= 0) sl->touched = (int64_t)t->touched;
         sl->malloc_live = ledger_malloc_live(t);
+        memcpy(sl->name, t->name, sizeof sl->name); /* named since it started (pthread_setname_np) */
         SEQ_END(sl);
     }
+}
+
+void flight_sample_cost(uint64_t ns)
+{
+    struct os_flight_header *h = fh;
+    if (!h) return;
+    h->sample_cost_ns += ns;
+    if (ns > h->sample_cost_max_ns) h->sample_cost_max_ns = ns;
 }
 
 void flight_exit(const char *via, int status, uint64_t now)

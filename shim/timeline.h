@@ -46,6 +46,7 @@ void flight_thread(struct thread_rec *t, int started, uint64_t now);
 void flight_event(int kind, int call, int64_t a, int64_t b, int64_t c, int64_t d, uint64_t now);
 void flight_sample(const struct os_flight_sample *s, uint64_t now); /* under the ledger lock: slots too */
 void flight_exit(const char *via, int status, uint64_t now);
+void flight_sample_cost(uint64_t ns);
 void flight_close(void);
 int trace_open(const char *path, int64_t max_bytes, int64_t start_ac_pages, int64_t start_rss_kb, char *err,
                size_t errcap);

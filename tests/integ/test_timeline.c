@@ -31,8 +31,9 @@ static pid_t start_until_ready(char *const argv[], char *const env[], const char
         close(po[0]), close(po[1]);
         int n = open("/dev/null", O_RDWR);
         dup2(n, 0);
-        dup2(n, 2);
         if (chdir(cwd) != 0) _exit(126);
+        int e = open("stderr.txt", O_WRONLY | O_CREAT | O_APPEND, 0600);
+        dup2(e >= 0 ? e : n, 2);
         unsetenv("LD_PRELOAD");
         unsetenv("OVERSHIM_OPTIONS");
         for (int i = 0; env[i]; i++) putenv(env[i]);
@@ -40,7 +41,7 @@ static pid_t start_until_ready(char *const argv[], char *const env[], const char
         _exit(127);
     }
     close(po[1]);
-    char buf[4096];
+    char buf[4096] = "";
     size_t len = 0;
     struct pollfd pf = {po[0], POLLIN, 0};
     time_t t0 = time(NULL);
@@ -411,4 +412,41 @@ Test(timeline, plot_html_renders_with_its_lines, .timeout = 240)
     cr_assert_eq(meta, 1);
     json_free(j);
     free(jt);
+}
+
+/* An idle process makes no call to piggy-back samples on: flight_sampler=1 takes them anyway,
+ * once a second, from a thread whose name says whose it is. */
+Test(timeline, sampler_thread_samples_an_idle_process, .timeout = 60)
+{
+    char *dir = test_dir("tl_sampler");
+    long long samples[2];
+    for (int with = 0; with < 2; with++) {
+        char opt[600];
+        snprintf(opt, sizeof opt, "OVERSHIM_OPTIONS=flight=%s/fl%d.%%p:flight_sampler=%d:log=none:json=none", dir, with,
+                 with);
+        char pre[600];
+        snprintf(pre, sizeof pre, "LD_PRELOAD=%s", shim_path());
+        char *env[] = {pre, opt, NULL};
+        char *argv[] = {(char *)prog("timeline"), "1", "4", "50", "0", "hold", NULL};
+        pid_t pid = start_until_ready(argv, env, dir, 60);
+        sleep(3);
+        if (with) { /* the sampler is there, by its name */
+            char cmd[1200];
+            snprintf(cmd, sizeof cmd, "grep -l overshim-flight /proc/%d/task/*/comm | wc -l", pid);
+            FILE *p = popen(cmd, "r");
+            int n = 0;
+            cr_assert(p && fscanf(p, "%d", &n) == 1);
+            pclose(p);
+            cr_assert_eq(n, 1, "sampler threads in %d: %d", pid, n);
+        }
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        char flight[700];
+        snprintf(flight, sizeof flight, "%s/fl%d.%d", dir, with, pid);
+        struct jval *pm = postmortem_json(flight, NULL);
+        samples[with] = (long long)json_at(pm, "samples")->n;
+        json_free(pm);
+    }
+    cr_assert_eq(samples[0], 1, "without the sampler: the one sample of the first call");
+    cr_assert_geq(samples[1], 3, "with it: one a second");
 }
