@@ -124,7 +124,7 @@ static int write_html(FILE *f, const struct series *s)
     mib(b1, sizeof b1, s->v_max);
     fprintf(f, "<tr><td style=\"color:%s\">&#9473;&#9473;</td><td>committed (the ledger's charge), peak %s</td></tr>\n",
             C_COMMITTED, b1);
-    fprintf(f, "<tr><td style=\"color:%s\">&#9473;&#9473;</td><td>touched (resident or swapped pages of those ranges, at each sample)</td></tr>\n",
+    fprintf(f, "<tr><td style=\"color:%s\">&#9473;&#9473;</td><td>touched (resident or swapped pages of those ranges, where a sample walked them)</td></tr>\n",
             C_TOUCHED);
     if (s->limit >= 0) {
         mib(b2, sizeof b2, s->limit);

@@ -62,6 +62,8 @@ static int load_box(const char *path, struct live_state *base, char *err, size_t
  * mode 0, the largest one request; mode 1, nothing to draw. */
 static void box_limit(struct series *s, const struct live_state *b, const char *path)
 {
+    const char *slash = strrchr(path, '/');
+    if (slash) path = slash + 1;
     struct kverdict v;
     kmodel_vm_enough_memory(&b->k, &b->in, 1, 0, &v);
     double pb = (double)(b->in.page_kb ? b->in.page_kb : 4) * 1024;
@@ -167,8 +169,7 @@ static int from_trace(const char *path, const struct live_state *box, const char
                 last_emit = tm;
             }
         } else if (r->type == OS_TR_SAMPLE) {
-            double touched = (int64_t)r->a[3] >= 0 ? (double)r->a[3] : (double)r->v[0] * 1024;
-            push(&s->touched, &s->ntouched, &tc, tm, touched);
+            if ((int64_t)r->a[3] >= 0) push(&s->touched, &s->ntouched, &tc, tm, (double)r->a[3]); /* walked then */
             if (!box && (int64_t)r->a[1] > 0 && (int64_t)r->a[0] > 0) { /* this box: its room for the program */
                 s->limit = (double)((int64_t)r->a[1] - (int64_t)r->a[0]) * 1024 + (double)r->v[3];
                 snprintf(s->limit_label, sizeof s->limit_label,
@@ -248,7 +249,7 @@ static int from_flight(const char *path, struct series *s, char *err, size_t err
             }
         } else {
             const struct os_flight_sample *sm = &f.samples[j++];
-            push(&s->touched, &s->ntouched, &tc, tm, sm->touched >= 0 ? (double)sm->touched : (double)sm->rss_anon_kb * 1024);
+            if (sm->touched >= 0) push(&s->touched, &s->ntouched, &tc, tm, (double)sm->touched);
             if (sm->box_commit_limit_kb > 0 && sm->box_committed_as_kb > 0) {
                 s->limit = (double)(sm->box_commit_limit_kb - sm->box_committed_as_kb) * 1024 + (double)sm->committed;
                 snprintf(s->limit_label, sizeof s->limit_label,
