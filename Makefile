@@ -102,12 +102,13 @@ include tests/tests.mk
 # Installation (PREFIX, DESTDIR). The command finds the library in ../lib.
 PREFIX  ?= /usr/local
 LIBDIR  ?= $(PREFIX)/lib
-INSTALLED := $(LIBDIR)/libovershim.so $(PREFIX)/bin/overshim $(PREFIX)/include/overshim.h \
+INSTALLED := $(LIBDIR)/libovershim.so $(PREFIX)/bin/overshim $(PREFIX)/include/overshim.h $(PREFIX)/include/overshim_flight.h \
              $(LIBDIR)/pkgconfig/overshim.pc $(PREFIX)/share/man/man1/overshim.1 $(PREFIX)/share/man/man7/overshim.7
 install: all
 	install -D -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/libovershim.so
 	install -D -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/overshim
 	install -D -m 0644 include/overshim.h $(DESTDIR)$(PREFIX)/include/overshim.h
+	install -D -m 0644 include/overshim_flight.h $(DESTDIR)$(PREFIX)/include/overshim_flight.h
 	install -D -m 0644 man/overshim.1 $(DESTDIR)$(PREFIX)/share/man/man1/overshim.1
 	install -D -m 0644 man/overshim.7 $(DESTDIR)$(PREFIX)/share/man/man7/overshim.7
 	mkdir -p $(DESTDIR)$(LIBDIR)/pkgconfig
