@@ -106,6 +106,9 @@ static char *kernel_log(const char *file, const char *boot_id, int same_boot, co
 
 static double ms(uint64_t ns) { return (double)ns / 1e6; }
 
+/* The kernel's numbers at the kill against the last sample: percent off (the sample's). */
+static double pct(int64_t kernel, int64_t ours) { return ours > 0 && kernel >= 0 ? 100.0 * (double)(kernel - ours) / (double)ours : 0; }
+
 static const char *event_name(int kind)
 {
     static const char *const n[] = {"?", "start", "map", "unmap", "refusal", "thread_start", "thread_exit", "exit"};
@@ -154,10 +157,17 @@ static void print_text(const struct pm *p, const char *path)
         printf("         exit status %d%s\n", p->exit_status,
                p->exit_status > 128 ? (p->exit_status == 128 + SIGKILL ? " (killed by SIGKILL)" : " (killed by a signal)")
                                     : "");
-    if (p->oom.found)
+    if (p->oom.found) {
         printf("KERNEL   %s\n         (%s) total-vm %lld kB, anon-rss %lld kB, file-rss %lld kB, shmem-rss %lld kB\n",
                p->oom.line, p->log_source, (long long)p->oom.total_vm_kb, (long long)p->oom.anon_rss_kb,
                (long long)p->oom.file_rss_kb, (long long)p->oom.shmem_rss_kb);
+        if (p->f.nsamples) {
+            const struct os_flight_sample *l = &p->f.samples[p->f.nsamples - 1];
+            printf("         the last sample (%.1f ms): VmSize %lld kB (kernel %+.1f%%), RssAnon %lld kB (kernel %+.1f%%)\n",
+                   ms(l->t_ns), (long long)l->vm_size_kb, pct(p->oom.total_vm_kb, l->vm_size_kb),
+                   (long long)l->rss_anon_kb, pct(p->oom.anon_rss_kb, l->rss_anon_kb));
+        }
+    }
     else if (!p->exited)
         printf("KERNEL   no 'Killed process %d' line in %s\n", h->pid,
                p->log_read ? p->log_source : "any kernel log readable here (/dev/kmsg, the journal)");
@@ -243,10 +253,20 @@ static void print_json(const struct pm *p)
         printf(",\"pid\":%d,\"comm\":", p->oom.pid);
         jout_str(stdout, p->oom.comm);
         printf(",\"total_vm_kb\":%lld,\"anon_rss_kb\":%lld,\"file_rss_kb\":%lld,\"shmem_rss_kb\":%lld,\"pgtables_kb\":%lld,"
-               "\"uid\":%lld,\"cgroup\":%s}",
+               "\"uid\":%lld,\"cgroup\":%s",
                (long long)p->oom.total_vm_kb, (long long)p->oom.anon_rss_kb, (long long)p->oom.file_rss_kb,
                (long long)p->oom.shmem_rss_kb, (long long)p->oom.pgtables_kb, (long long)p->oom.uid,
                p->oom.cgroup ? "true" : "false");
+        if (p->f.nsamples) {
+            const struct os_flight_sample *l = &p->f.samples[p->f.nsamples - 1];
+            printf(",\"last_sample\":{\"t_ms\":%.3f,\"vm_size_kb\":%lld,\"rss_anon_kb\":%lld,\"total_vm_diff_pct\":%.2f,"
+                   "\"anon_rss_diff_pct\":%.2f}",
+                   ms(l->t_ns), (long long)l->vm_size_kb, (long long)l->rss_anon_kb, pct(p->oom.total_vm_kb, l->vm_size_kb),
+                   pct(p->oom.anon_rss_kb, l->rss_anon_kb));
+        } else {
+            printf(",\"last_sample\":null");
+        }
+        printf("}");
     } else {
         printf("null");
     }

@@ -262,6 +262,14 @@ Test(timeline, postmortem_matches_a_recorded_oom_kill_line)
     cr_assert_eq(json_int(k, "total_vm_kb", 0), 86420);
     cr_assert_eq(json_int(k, "anon_rss_kb", 0), 8316);
     cr_assert_eq(json_int(k, "file_rss_kb", 0), 1280);
+    /* the kernel's numbers against the last sample, as the VM suite's case checks them */
+    const struct jval *ls = json_at(k, "last_sample");
+    cr_assert(ls && ls->t == J_OBJ, "the last sample is compared");
+    double vm = (double)json_int(ls, "vm_size_kb", 0), ra = (double)json_int(ls, "rss_anon_kb", 0);
+    cr_assert_gt(vm, 0);
+    cr_assert_gt(ra, 0);
+    cr_assert_float_eq(json_at(ls, "total_vm_diff_pct")->num, 100 * (86420 - vm) / vm, 0.01);
+    cr_assert_float_eq(json_at(ls, "anon_rss_diff_pct")->num, 100 * (8316 - ra) / ra, 0.01);
     char *a2[] = {(char *)cli(), "postmortem", flight, "--kernel-log", log, NULL};
     struct run t;
     run_cmd(&t, a2, NULL, NULL, 0, 30);
