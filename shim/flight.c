@@ -43,9 +43,23 @@ static int64_t lim(int res)
     return (int64_t)r.rlim_cur;
 }
 
+/* A file may reach end bytes without SIGXFSZ (RLIMIT_FSIZE: the signal would kill the
+ * program; fallocate and pwrite raise it past the limit). */
+int timeline_fsize_ok(off_t end);
+int timeline_fsize_ok(off_t end)
+{
+    if (!raw_fsize_limited) return 1;
+    struct rlimit r;
+    return syscall(SYS_prlimit64, 0, RLIMIT_FSIZE, NULL, &r) == 0 && (r.rlim_cur == RLIM_INFINITY || (uint64_t)end <= r.rlim_cur);
+}
+
 /* Preallocate [0, size): fallocate where the file system has it, else zeros written. */
 static int prealloc(int fd, off_t size)
 {
+    if (!timeline_fsize_ok(size)) {
+        errno = EFBIG;
+        return -1;
+    }
     if (syscall(SYS_fallocate, fd, 0, (off_t)0, size) == 0) return 0;
     if (errno != EOPNOTSUPP && errno != ENOSYS) return -1;
     static const char zero[4096];

@@ -32,13 +32,15 @@ static uint64_t alloc_bytes;  /* allocated file size */
 static int growing;
 
 int timeline_open_file(const char *path, off_t size, char *err, size_t errcap);
+int timeline_fsize_ok(off_t end);
 
 static int grow(void)
 {
     if (__atomic_exchange_n(&growing, 1, __ATOMIC_ACQUIRE)) return 0;
     uint64_t want = alloc_bytes + CHUNK;
     int ok = 0;
-    if (want <= map_len && syscall(SYS_fallocate, trace_fd, 0, (off_t)alloc_bytes, (off_t)CHUNK) == 0) {
+    if (want <= map_len && timeline_fsize_ok((off_t)want) &&
+        syscall(SYS_fallocate, trace_fd, 0, (off_t)alloc_bytes, (off_t)CHUNK) == 0) {
         alloc_bytes = want;
         __atomic_store_n(&alloc_recs, (want - sizeof *th) / sizeof *recs, __ATOMIC_RELEASE);
         ok = 1;

@@ -185,6 +185,17 @@ Test(timeline, bad_path_is_one_line_and_the_program_runs)
     cr_assert_eq(lines, 2, "one line per bad option: '%s'", r.err);
     cr_assert(strstr(r.err, "flight=/nonexistent/dir/fl") && strstr(r.err, "trace=/nonexistent/tr"), "%s", r.err);
     run_free(&r);
+    /* RLIMIT_FSIZE below the file's size: no file, no SIGXFSZ */
+    char lim[900];
+    snprintf(lim, sizeof lim, "ulimit -f 100; exec %s 1 1 0 0 exit", prog("timeline"));
+    char opt0[600];
+    snprintf(opt0, sizeof opt0, "OVERSHIM_OPTIONS=flight=%s/big.fl:log=none:json=none", dir);
+    char *env0[] = {opt0, NULL};
+    char *sh[] = {"sh", "-c", lim, NULL};
+    run_cmd(&r, sh, env0, dir, 1, 60);
+    cr_assert_eq(r.status, 0, "the program ran to its end: %s", r.err);
+    cr_assert(strstr(r.err, "cannot allocate"), "%s", r.err);
+    run_free(&r);
     /* another live process's file (no %p in the path) is not taken over */
     char opt[600];
     snprintf(opt, sizeof opt, "OVERSHIM_OPTIONS=flight=%s/shared.fl:log=none:json=none:verbosity=0", dir);
