@@ -100,14 +100,14 @@ static void start_sampler(void)
 {
     pthread_attr_t a;
     pthread_t t;
-    sigset_t all, old;
-    if (!REAL(pthread_create) || pthread_attr_init(&a) != 0) return;
+    uint64_t all = ~0ull, old = 0;
+    if (!REAL(pthread_create) || !pthread_attr_setstacksize || pthread_attr_init(&a) != 0) return;
     pthread_attr_setstacksize(&a, 64 * 1024);
     pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old); /* the new thread starts with every signal blocked */
+    /* the new thread starts with every signal blocked (the system call: no libc version to bind) */
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof all);
     if (REAL(pthread_create)(&t, &a, sampler, NULL) != 0) say("flight_sampler=1", "no thread could be started");
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof old);
     pthread_attr_destroy(&a);
 }
 
