@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -30,20 +31,32 @@ static int trace_fd = -1;
 static uint64_t alloc_recs;   /* records the allocated part of the file holds */
 static uint64_t alloc_bytes;  /* allocated file size */
 static int growing;
+static dev_t trace_dev;   /* the file trace_fd was opened on: a program that closes every fd and */
+static ino_t trace_ino;   /* opens its own may have that number now, and its file must not grow */
+
+static int fd_is_ours(void)
+{
+    struct stat st;
+    return syscall(SYS_fstat, trace_fd, &st) == 0 && st.st_dev == trace_dev && st.st_ino == trace_ino;
+}
 
 int timeline_open_file(const char *path, off_t size, char *err, size_t errcap);
 int timeline_fsize_ok(off_t end);
 
+static int grow_failed; /* once the file cannot grow, the trace stays as it is: no system call per record */
+
 static int grow(void)
 {
-    if (__atomic_exchange_n(&growing, 1, __ATOMIC_ACQUIRE)) return 0;
+    if (__atomic_load_n(&grow_failed, __ATOMIC_RELAXED) || __atomic_exchange_n(&growing, 1, __ATOMIC_ACQUIRE)) return 0;
     uint64_t want = alloc_bytes + CHUNK;
     int ok = 0;
-    if (want <= map_len && timeline_fsize_ok((off_t)want) &&
+    if (want <= map_len && timeline_fsize_ok((off_t)want) && fd_is_ours() &&
         syscall(SYS_fallocate, trace_fd, 0, (off_t)alloc_bytes, (off_t)CHUNK) == 0) {
         alloc_bytes = want;
         __atomic_store_n(&alloc_recs, (want - sizeof *th) / sizeof *recs, __ATOMIC_RELEASE);
         ok = 1;
+    } else {
+        __atomic_store_n(&grow_failed, 1, __ATOMIC_RELAXED);
     }
     __atomic_store_n(&growing, 0, __ATOMIC_RELEASE);
     return ok;
@@ -63,6 +76,8 @@ int trace_open(const char *path, int64_t max_bytes, int64_t start_ac_pages, int6
         return -1;
     }
     trace_fd = fd;
+    struct stat st;
+    if (syscall(SYS_fstat, fd, &st) == 0) trace_dev = st.st_dev, trace_ino = st.st_ino;
     alloc_bytes = CHUNK;
     struct os_trace_header *h = m;
     h->version = OS_TRACE_VERSION;

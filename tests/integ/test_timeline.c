@@ -433,6 +433,41 @@ Test(timeline, plot_html_renders_with_its_lines, .timeout = 240)
     free(jt);
 }
 
+/* A program that closes every descriptor and opens a file of its own may get the number the
+ * trace's descriptor had: the trace then stops growing (records counted as dropped) and the
+ * program's file is not touched. */
+Test(timeline, trace_never_grows_a_file_of_the_program)
+{
+    char *dir = test_dir("tl_fds");
+    char opt[600];
+    snprintf(opt, sizeof opt, "OVERSHIM_OPTIONS=trace=%s/tr.%%p:log=none:json=none", dir);
+    char *env[] = {opt, NULL};
+    char *argv[] = {(char *)prog("timeline"), "closefds", "20000", NULL};
+    struct run r;
+    run_cmd(&r, argv, env, dir, 1, 60);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, ", 0 bytes"), "the program's file grew: %s", r.out);
+    run_free(&r);
+    const char *tf = find_file(dir, "tr.", "");
+    cr_assert(tf);
+    char path[700];
+    snprintf(path, sizeof path, "%s", tf);
+    FILE *f = fopen(path, "rb");
+    struct os_trace_header_view {
+        char magic[8];
+        uint32_t version, header_size, rec_size, pad0;
+        int32_t pid, ppid;
+        uint64_t start_realtime_ns, start_mono_ns;
+        uint32_t page_size, overcommit_memory;
+        int64_t start_ac_pages, start_rss_anon_kb;
+        uint64_t max_recs, rec_count, dropped;
+    } h;
+    cr_assert(f && fread(&h, sizeof h, 1, f) == 1);
+    fclose(f);
+    cr_assert_gt(h.rec_count, 40000, "two requests and two charges per mmap+munmap: %llu", (unsigned long long)h.rec_count);
+    cr_assert_gt(h.dropped, 0, "past the first MiB the trace could not grow");
+}
+
 /* An idle process makes no call to piggy-back samples on: flight_sampler=1 takes them anyway,
  * once a second, from a thread whose name says whose it is. */
 Test(timeline, sampler_thread_samples_an_idle_process, .timeout = 60)

@@ -4,8 +4,12 @@
  * takes its samples); then two threads that map 8 MiB each and wait; then a summary
  * (overshim_write_summary, when the shim is there), "READY" on stdout, and either an
  * exit (mode "exit") or a wait to be killed (mode "hold").
- * Usage: timeline CHUNKS MIB TOUCH SLEEP_MS exit|hold */
+ * Usage: timeline CHUNKS MIB TOUCH SLEEP_MS exit|hold
+ *        timeline closefds N: close every descriptor above 2, open own.dat on every number from
+ *        3 to 63 (one the shim had among them), then N 4 KiB mmap+munmap; print own.dat's size */
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +33,16 @@ static void *worker(void *arg)
 
 int main(int argc, char **argv)
 {
+    if (argc == 3 && !strcmp(argv[1], "closefds")) {
+        for (int fd = 3; fd < 1024; fd++) close(fd);
+        int own = open("own.dat", O_RDWR | O_CREAT | O_TRUNC, 0600);
+        for (int fd = own + 1; fd < 64; fd++) dup2(own, fd); /* whichever number the shim had */
+        for (long i = 0; i < atol(argv[2]); i++) munmap(mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), 4096);
+        struct stat st;
+        if (own < 0 || fstat(own, &st) != 0) return 2;
+        printf("own.dat fd %d, %lld bytes\n", own, (long long)st.st_size);
+        return 0;
+    }
     if (argc < 6) return 2;
     int chunks = atoi(argv[1]), mib = atoi(argv[2]), touch = atoi(argv[3]), sleep_ms = atoi(argv[4]);
     int hold = !strcmp(argv[5], "hold");
