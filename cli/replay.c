@@ -208,9 +208,10 @@ int cmd_replay(int argc, char **argv)
         }
         fb_puts(&fb, "}\n");
     } else {
-        fb_printf(&fb, "overshim replay of %s (pid %d, %s: %zu calls that can commit) on %s (%s, model %s, "
+        fb_printf(&fb, "overshim replay of %s (pid %d, %s: %zu call%s that can commit%s) on %s (%s, model %s, "
                        "vm.overcommit_memory=%d)\n",
-                  trace, t.h.pid, t.h.comm, nreq, box, base.release, base.k.label, base.in.overcommit_memory);
+                  trace, t.h.pid, t.h.comm, nreq, nreq == 1 ? "" : "s", at >= 0 ? ", up to the refused one" : "", box,
+                  base.release, base.k.label, base.in.overcommit_memory);
         if (at < 0) {
             fb_printf(&fb, "STARTS   every recorded call passes on that box\n");
         } else {

@@ -258,6 +258,10 @@ static int from_flight(const char *path, struct series *s, char *err, size_t err
         }
     }
     if (f.h.last_update_ns / 1e6 > s->t_max) s->t_max = f.h.last_update_ns / 1e6;
+    /* the last change: the header has the process's committed as it was then */
+    double tl = f.h.last_update_ns / 1e6;
+    if (!s->ncommitted || s->committed[s->ncommitted - 1].t <= tl) push(&s->committed, &s->ncommitted, &cc, tl, (double)f.h.committed);
+    if ((double)f.h.committed > s->v_max) s->v_max = (double)f.h.committed;
     flight_free(&f);
     return 0;
 }

@@ -141,6 +141,24 @@ Test(timeline, c_program_killed_matches_its_summary)
     cr_assert_eq(workers, 2);
     /* samples were taken (piggy-backed on the calls, 50 ms apart: the first one at least) */
     cr_assert_geq(json_at(pm, "samples")->n, 1);
+    /* a flight file plots too: its committed over time from the events and samples */
+    char out[800];
+    snprintf(out, sizeof out, "%s/flight.json", dir);
+    char *pl[] = {(char *)cli(), "plot", flight, "-o", out, "--format", "chrome", NULL};
+    struct run r;
+    run_cmd(&r, pl, NULL, NULL, 0, 30);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run_free(&r);
+    char *jt = read_all(out), jerr[256];
+    struct jval *j = json_parse(jt, jerr, sizeof jerr);
+    cr_assert(j, "%s", jerr);
+    const struct jval *te = json_at(j, "traceEvents");
+    long long last = -1;
+    for (size_t i = 0; i < te->n; i++)
+        if (!strcmp(json_str(te->items[i], "name"), "committed")) last = json_int(te->items[i], "args.bytes", -1);
+    cr_assert_eq(last, json_int(pm, "committed_bytes", -2), "the last committed point is what the process held");
+    json_free(j);
+    free(jt);
     json_free(pm);
     for (int i = 0; i < n; i++) json_free(ev[i]);
 }
