@@ -93,8 +93,8 @@ $(BUILD)/cli/libeucompat.a: cli/compat/eu_search.c | deps
 	rm -f $@ && ar rcs $@ $(BUILD)/cli/eu_search.o
 
 # It links core/ and sys/ as they are (the demangler's libiberty part as the library has it).
-$(CLI): cli/*.c cli/*.h $(CORE_SRC) $(SYS_SRC) $(HDRS) $(BUILD)/core/demangle.o $(BUILD)/cli/libdw.a $(BUILD)/cli/libeucompat.a | $(BUILD)
-	$(CC) $(CFLAGS_BASE) $(INC) -Icli -static-pie cli/*.c $(filter-out core/demangle.c,$(CORE_SRC)) $(SYS_SRC) \
+$(CLI): cli/*.c cli/*.h cli/lib/*.c cli/lib/*.h $(CORE_SRC) $(SYS_SRC) $(HDRS) $(BUILD)/core/demangle.o $(BUILD)/cli/libdw.a $(BUILD)/cli/libeucompat.a | $(BUILD)
+	$(CC) $(CFLAGS_BASE) $(INC) -Icli -Icli/lib -static-pie cli/*.c cli/lib/*.c $(filter-out core/demangle.c,$(CORE_SRC)) $(SYS_SRC) \
 	  $(BUILD)/core/demangle.o -o $@ $(BUILD)/cli/libdw.a \
 	  $$(pkg-config --static --libs libdw | tr ' ' '\n' | grep -vxE -- '-ldw|-pthread|-lpthread') \
 	  $(BUILD)/cli/libeucompat.a -lstdc++ -lm -Wl,--whole-archive -lpthread -Wl,--no-whole-archive
@@ -112,12 +112,13 @@ include tests/tests.mk
 # Installation (PREFIX, DESTDIR). The command finds the library in ../lib.
 PREFIX  ?= /usr/local
 LIBDIR  ?= $(PREFIX)/lib
-INSTALLED := $(LIBDIR)/libovershim.so $(PREFIX)/bin/overshim $(PREFIX)/include/overshim.h \
+INSTALLED := $(LIBDIR)/libovershim.so $(PREFIX)/bin/overshim $(PREFIX)/include/overshim.h $(PREFIX)/include/overshim_flight.h \
              $(LIBDIR)/pkgconfig/overshim.pc $(PREFIX)/share/man/man1/overshim.1 $(PREFIX)/share/man/man7/overshim.7
 install: all
 	install -D -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/libovershim.so
 	install -D -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/overshim
 	install -D -m 0644 include/overshim.h $(DESTDIR)$(PREFIX)/include/overshim.h
+	install -D -m 0644 include/overshim_flight.h $(DESTDIR)$(PREFIX)/include/overshim_flight.h
 	install -D -m 0644 man/overshim.1 $(DESTDIR)$(PREFIX)/share/man/man1/overshim.1
 	install -D -m 0644 man/overshim.7 $(DESTDIR)$(PREFIX)/share/man/man7/overshim.7
 	mkdir -p $(DESTDIR)$(LIBDIR)/pkgconfig

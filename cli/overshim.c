@@ -26,6 +26,9 @@ static int usage(FILE *f)
                "       overshim snapshot [-o FILE]\n"
                "       overshim explain [--snapshot FILE] [--vm-size BYTES] [--as-user|--as-root] [--json] SIZE\n"
                "       overshim symbolize FILE.jsonl\n"
+               "       overshim postmortem FLIGHT [--json] [--kernel-log FILE] [--exit-status N]\n"
+               "       overshim replay TRACE --snapshot BOX [--sweep KEY=LO..HI] [--json]\n"
+               "       overshim plot TRACE|FLIGHT -o FILE [--format html|chrome] [--snapshot BOX]\n"
                "       overshim --version\n"
                "SIZE and BYTES take K, M, G, T suffixes (powers of 1024).\n");
     return f == stderr ? 2 : 0;
@@ -429,6 +432,9 @@ static int cmd_explain(int argc, char **argv)
 }
 
 int cmd_symbolize(int argc, char **argv);
+int cmd_postmortem(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
@@ -442,6 +448,9 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "snapshot")) return cmd_snapshot(argc - 2, argv + 2);
     if (!strcmp(argv[1], "explain")) return cmd_explain(argc - 2, argv + 2);
     if (!strcmp(argv[1], "symbolize")) return cmd_symbolize(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "postmortem")) return cmd_postmortem(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "replay")) return cmd_replay(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "plot")) return cmd_plot(argc - 2, argv + 2);
     fprintf(stderr, "overshim: unknown command '%s'\n", argv[1]);
     return usage(stderr);
 }

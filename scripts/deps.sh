@@ -22,9 +22,12 @@ case "${1:-}" in
   daemons) need="redis-server redis-tools nginx-light postgresql curl nodejs" ;;
   # The tools make bench compares with, for context (issue 5); the bench skips any that is absent.
   bench) need="strace valgrind heaptrack fiu-utils" ;;
+  # The plot test (tests/integ/test_timeline.c): the HTML rendered by headless Chromium, its
+  # screenshot's pixels checked.
+  plot) need="chromium fonts-dejavu-core" ;;
   # make matrix (scripts/matrix.sh), on the host: chroots, namespaces, loopback.
   matrix) need="debootstrap util-linux iproute2 git" ;;
-  *) echo "overshim: deps.sh: unknown set '$1' (none, fuzz, daemons, bench, matrix)" >&2; exit 2 ;;
+  *) echo "overshim: deps.sh: unknown set '$1' (none, fuzz, daemons, bench, plot, matrix)" >&2; exit 2 ;;
 esac
 
 # Every installed package with what it provides, one per line: "name provided provided ...".

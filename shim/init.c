@@ -22,6 +22,7 @@
 #include "state.h"
 #include "sysstate.h"
 #include "tid.h"
+#include "timeline.h"
 #include "touched.h"
 #include "unwind.h"
 
@@ -172,6 +173,7 @@ __attribute__((constructor(101))) static void overshim_init(void)
         const struct kmodel_kernel *mk = policy_kernel();
         if (!mk && kmodel_parse_release(os_st.kernel_release, &live) == 0) mk = &live;
         ledger_init(policy_mode(os_st.overcommit_mode), mk ? mk->mprotect_uncharge : 1);
+        timeline_init();
         unwind_init();
         fork_init();
         ledger_self();
@@ -187,5 +189,6 @@ __attribute__((destructor)) static void overshim_fini(void)
     if (!os_active || os_guard) return;
     os_enter();
     report_exit("destructor", 0, 0);
+    if (OS_UNLIKELY(os_timeline)) timeline_exit("destructor", 0, 0);
     os_leave();
 }

@@ -8,6 +8,7 @@
 #include "failure.h"
 #include "policy.h"
 #include "resolve.h"
+#include "timeline.h"
 
 #define ENSURE(name)                                                                                \
     do {                                                                                            \
@@ -16,13 +17,19 @@
 #define READY() (OS_LIKELY(os_active) && OS_LIKELY(!os_guard))
 
 /* Policy's answer before the real call: 0, or the errno to fail it with (the report
- * is written). model=0: injection rules only. Call only when os_policy is set. */
+ * is written). model=0: injection rules only. Call only when os_policy or os_timeline is set
+ * (the trace records the request, and a sample may be taken, before the policy). */
 static inline int os_gate(enum call_id id, int model, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
                           uint64_t a4, uint64_t a5)
 {
     struct failed_call fc = {.id = id, .a = {a0, a1, a2, a3, a4, a5}};
     os_enter();
-    int e = policy_gate_model(&fc, model);
+    if (OS_UNLIKELY(os_timeline)) {
+        timeline_tick();
+        timeline_request(&fc, model);
+    }
+    int e = os_policy ? policy_gate_model(&fc, model) : 0;
+    if (OS_UNLIKELY(e) && os_timeline) timeline_refusal(&fc);
     os_leave();
     return e;
 }
@@ -32,6 +39,7 @@ static inline void os_refused(enum call_id id, int err, uint64_t a0, uint64_t a1
                               uint64_t a4, uint64_t a5)
 {
     struct failed_call fc = {.id = id, .a = {a0, a1, a2, a3, a4, a5}, .err = err};
+    if (OS_UNLIKELY(os_timeline)) timeline_refusal(&fc);
     failure_report(&fc);
 }
 

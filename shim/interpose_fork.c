@@ -18,13 +18,14 @@
 #include "resolve.h"
 #include "state.h"
 #include "touched.h"
+#include "timeline.h"
 
 
 OS_EXPORT OS_FORK_TEXT __attribute__((aligned(4096))) pid_t fork(void)
 {
     if (OS_UNLIKELY(!REAL(fork))) resolve_all();
     if (!READY()) return REAL(fork)();
-    if (OS_UNLIKELY(os_policy)) {
+    if (OS_UNLIKELY(os_policy | os_timeline)) {
         int e = os_gate(CALL_FORK, 1, 0, 0, 0, 0, 0, 0);
         if (e) {
             errno = e;
@@ -93,13 +94,14 @@ void os_fork_fixup(void)
     os_enter();
     os_st.pid = raw_getpid();
     touched_reset();
+    timeline_fork_child();
     ledger_postfork_child();
     os_leave();
 }
 
 /* --- exit: here, beside fork, because a fork child often leaves at once ------------------------------------------------------------------ */
 /* The three are one wrapper: the exit event (when one is due; a fork child starts
- * with nothing written), then the real function. */
+ * with nothing written), the timeline's clean exit, then the real function. */
 #define EXIT_WRAPPER(name)                                                                               \
     OS_EXPORT OS_FORK_TEXT void name(int status)                                                         \
     {                                                                                                    \
@@ -107,6 +109,11 @@ void os_fork_fixup(void)
         if (READY() && (os_st.opt.report_at_exit || os_st.wrote_events || os_st.nfailures)) {            \
             os_enter();                                                                                  \
             report_exit(#name, status, 1);                                                               \
+            os_leave();                                                                                  \
+        }                                                                                                \
+        if (READY() && OS_UNLIKELY(os_timeline)) {                                                       \
+            os_enter();                                                                                  \
+            timeline_exit(#name, status, 1);                                                             \
             os_leave();                                                                                  \
         }                                                                                                \
         REAL(name)(status);                                                                              \

@@ -32,7 +32,7 @@
 
 #define GATE(fail, ...)                                                                             \
     do {                                                                                            \
-        if (OS_UNLIKELY(os_policy)) {                                                               \
+        if (OS_UNLIKELY(os_policy | os_timeline)) {                                                 \
             int e_ = os_gate(__VA_ARGS__);                                                             \
             if (e_) {                                                                               \
                 errno = e_;                                                                         \

@@ -35,7 +35,7 @@ int os_foreign_task(void)
 /* Simulation and injection: 0, or the errno policy refused the call with. */
 static int gate(enum call_id id, uint64_t a0, uint64_t a1, uint64_t a2)
 {
-    return OS_LIKELY(!os_policy) ? 0 : os_gate(id, 1, a0, a1, a2, 0, 0, 0);
+    return OS_LIKELY(!(os_policy | os_timeline)) ? 0 : os_gate(id, 1, a0, a1, a2, 0, 0, 0);
 }
 
 OS_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
@@ -163,6 +163,11 @@ OS_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*f
         }
         os_leave();
         errno = e;
+    }
+    if (OS_UNLIKELY(os_timeline)) {
+        os_enter();
+        timeline_tick();
+        os_leave();
     }
     return rc;
 }

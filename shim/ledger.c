@@ -17,6 +17,8 @@
 #include "rawsys.h"
 #include "state.h"
 #include "tid.h"
+#include "timeline.h"
+#include "overshim_flight.h"
 #include "touched.h"
 
 
@@ -37,6 +39,7 @@ static struct thread_rec *threads;
 static int mode;        /* vm.overcommit_memory at start */
 static int uncharge_unfaulted; /* 6.7+: mprotect dropping write on an unfaulted anon VMA uncharges */
 static int64_t proc_committed, proc_peak;
+static int64_t proc_mapped; /* bytes of the ledger's ranges (the trace's VmSize between samples) */
 static uint32_t next_origin;
 static struct thread_rec *free_recs;  /* recycled records, ready for new threads */
 static size_t n_exited;               /* exited records still listed */
@@ -135,6 +138,7 @@ static struct thread_rec *new_rec(pid_t tid, pid_t parent)
     t->tls = &os_t;
     t->next = threads;
     threads = t;
+    if (OS_UNLIKELY(os_timeline)) timeline_thread(t, 1);
     return t;
 }
 
@@ -151,13 +155,21 @@ struct thread_rec *ledger_self(void)
     return os_self;
 }
 
+/* What is changing the ledger (lock held), for the timeline's records of each charge. */
+static int cur_op;
+static uintptr_t cur_lo;
+static size_t cur_len;
+#define LEDGER_OP(op, lo, len) (cur_op = (op), cur_lo = (uintptr_t)(lo), cur_len = (size_t)(len))
+
 static void charge(struct thread_rec *t, int64_t bytes)
 {
     proc_committed += bytes;
     if (proc_committed > proc_peak) proc_peak = proc_committed;
-    if (!t) return;
-    t->committed += bytes;
-    if (t->committed > t->peak_committed) t->peak_committed = t->committed;
+    if (t) {
+        t->committed += bytes;
+        if (t->committed > t->peak_committed) t->peak_committed = t->committed;
+    }
+    if (OS_UNLIKELY(os_timeline) && bytes) timeline_charge(t, bytes, cur_op, cur_lo, cur_len, proc_committed, proc_peak);
 }
 
 struct thread_rec *ledger_thread_prepare(struct thread_rec *creator, int64_t stack_model)
@@ -169,6 +181,8 @@ struct thread_rec *ledger_thread_prepare(struct thread_rec *creator, int64_t sta
         if (creator) memcpy(t->name, creator->name, sizeof t->name); /* a new thread starts with its creator's name */
         t->stack_payer = creator;
         t->stack_model = stack_model;
+        LEDGER_OP(OS_OP_STACK, 0, stack_model);
+        proc_mapped += stack_model;
         charge(creator, stack_model);
         if (creator) creator->nchildren++;
     }
@@ -180,6 +194,8 @@ struct thread_rec *ledger_thread_prepare(struct thread_rec *creator, int64_t sta
 static void release_payer(struct thread_rec *t)
 {
     struct thread_rec *payer = t->stack_payer;
+    LEDGER_OP(OS_OP_THREAD_EXIT, t->stack_lo, t->stack_model);
+    proc_mapped -= t->stack_model;
     charge(payer, -t->stack_model);
     t->stack_model = 0;
     t->stack_payer = NULL;
@@ -218,9 +234,11 @@ void ledger_thread_attach(struct thread_rec *t, uintptr_t stack_lo, uintptr_t st
         struct range r = {.lo = stack_lo, .hi = stack_hi, .prot = PROT_READ | PROT_WRITE,
                           .flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, .acct = 1, .kind = RK_STACK,
                           .anon = 1, .owner = t->stack_payer};
+        LEDGER_OP(OS_OP_STACK, stack_lo, stack_hi - stack_lo);
         clip(stack_lo, stack_hi);
         insert(&r);
     }
+    if (OS_UNLIKELY(os_timeline)) timeline_thread(t, 1);
     ledger_unlock();
     os_self = t;
 }
@@ -233,8 +251,10 @@ void ledger_thread_exit(struct thread_rec *t)
     t->malloc_in = os_t.malloc_in; /* the TLS block goes away with the thread */
     t->malloc_out = os_t.malloc_out;
     t->tls = NULL;
+    LEDGER_OP(OS_OP_THREAD_EXIT, t->stack_lo, t->stack_hi - t->stack_lo);
     if (t->stack_hi > t->stack_lo) clip(t->stack_lo, t->stack_hi); /* glibc caches or unmaps it: not ours */
     if (t->stack_model || t->stack_payer) release_payer(t);
+    if (OS_UNLIKELY(os_timeline)) timeline_thread(t, 0);
     n_exited++;
     os_self = NULL;
     os_t.exiting = 1;
@@ -266,10 +286,6 @@ static void node_put(struct rt_node *x)
     free_nodes = x;
 }
 
-static struct rt_node *node_of(const struct range *r)
-{
-    return (struct rt_node *)(void *)((char *)r - offsetof(struct rt_node, r));
-}
 
 /* Charged bytes of a piece of a range: stacks are charged through the model. */
 static int64_t charged_bytes(const struct range *r, uintptr_t lo, uintptr_t hi)
@@ -295,9 +311,11 @@ static void clip(uintptr_t lo, uintptr_t hi)
         struct range *r = &x->r;
         uintptr_t cut_lo = r->lo > lo ? r->lo : lo, cut_hi = r->hi < hi ? r->hi : hi;
         charge(r->owner, -charged_bytes(r, cut_lo, cut_hi));
+        if (r->kind != RK_STACK) proc_mapped -= (int64_t)(cut_hi - cut_lo);
         if (r->lo < lo && r->hi > hi) { /* hole in the middle: split */
             if (!split_at(x, hi)) { /* cannot split: keep the left part only */
                 charge(r->owner, -charged_bytes(r, hi, r->hi));
+                if (r->kind != RK_STACK) proc_mapped -= (int64_t)(r->hi - hi);
                 r->hi = lo;
                 return;
             }
@@ -326,6 +344,7 @@ static void insert(const struct range *nr)
     if (!x) return;
     x->r = *nr;
     rt_insert(&rt, x);
+    if (nr->kind != RK_STACK) proc_mapped += (int64_t)(nr->hi - nr->lo); /* stacks: from the model, mapped by glibc at creation */
     own(nr->owner, 1);
     charge(nr->owner, charged_bytes(nr, nr->lo, nr->hi));
 }
@@ -336,6 +355,7 @@ void ledger_record_map(uintptr_t addr, size_t len, int prot, int flags, int anon
 {
     struct thread_rec *self = ledger_self();
     ledger_lock();
+    LEDGER_OP(OS_OP_MAP, addr, len);
     uintptr_t hi = addr + page_up(len);
     clip(addr, hi); /* MAP_FIXED over existing ranges: the old ones are gone (net charge) */
     struct range r = {.lo = addr, .hi = hi, .prot = (uint8_t)prot, .flags = flags,
@@ -351,6 +371,7 @@ void ledger_record_protect(uintptr_t addr, size_t len, int prot)
 {
     uintptr_t lo = addr, hi = addr + page_up(len);
     ledger_lock();
+    LEDGER_OP(OS_OP_PROTECT, addr, len);
     /* 6.7+: taking write from a charged anonymous VMA without an anon_vma uncharges it */
     int dropping = !(prot & PROT_WRITE) && uncharge_unfaulted;
     struct anonvma_look look = {0};
@@ -381,6 +402,7 @@ size_t ledger_detach(uintptr_t addr, size_t len, struct range *out, size_t max)
 {
     uintptr_t lo = addr, hi = addr + page_up(len);
     ledger_lock();
+    LEDGER_OP(OS_OP_UNMAP, addr, len);
     size_t n = 0;
     for (struct rt_node *x = rt_ending_after(&rt, lo); x && x->r.lo < hi; x = rt_next_below(&rt, x, hi)) {
         if (n < max) {
@@ -398,6 +420,7 @@ size_t ledger_detach(uintptr_t addr, size_t len, struct range *out, size_t max)
 void ledger_reattach(const struct range *pieces, size_t n)
 {
     ledger_lock();
+    LEDGER_OP(OS_OP_MAP, n ? pieces[0].lo : 0, n ? pieces[n - 1].hi - pieces[0].lo : 0);
     for (size_t i = 0; i < n; i++) {
         clip(pieces[i].lo, pieces[i].hi);
         insert(&pieces[i]);
@@ -409,6 +432,7 @@ void ledger_record_remap(const struct range *like, uintptr_t new_addr, size_t ne
 {
     struct thread_rec *self = ledger_self();
     ledger_lock();
+    LEDGER_OP(OS_OP_REMAP, new_addr, new_len);
     struct range r = {.lo = new_addr, .hi = new_addr + page_up(new_len), .prot = PROT_READ | PROT_WRITE,
                       .flags = MAP_PRIVATE | MAP_ANONYMOUS, .anon = 1, .origin = ++next_origin, .owner = self};
     if (like) {
@@ -434,6 +458,7 @@ void ledger_record_brk(uintptr_t old_brk, uintptr_t new_brk)
 {
     struct thread_rec *self = ledger_self();
     ledger_lock();
+    LEDGER_OP(OS_OP_BRK, old_brk, new_brk - old_brk);
     uintptr_t a = page_up(old_brk), b = page_up(new_brk);
     if (b > a) {
         struct range r = {.lo = a, .hi = b, .prot = PROT_READ | PROT_WRITE,
@@ -447,29 +472,14 @@ void ledger_record_brk(uintptr_t old_brk, uintptr_t new_brk)
     ledger_unlock();
 }
 
-/* --- read side ---------------------------------------------------------------- */
-const struct range *ledger_first(void)
-{
-    struct rt_node *x = rt_first(&rt);
-    return x ? &x->r : NULL;
-}
-
-const struct range *ledger_next(const struct range *r)
-{
-    struct rt_node *x = rt_next(&rt, node_of(r));
-    return x ? &x->r : NULL;
-}
+/* --- read side (and ledger_read.c) ------------------------------------------- */
+struct rangetree *ledger_tree(void) { return &rt; }
 
 struct thread_rec *ledger_threads(void) { return threads; }
 
-const struct range *ledger_find(uintptr_t addr)
-{
-    struct rt_node *x = rt_ending_after(&rt, addr);
-    return x && x->r.lo <= addr ? &x->r : NULL;
-}
-
 void ledger_settle(uintptr_t lo, uintptr_t hi, int ac)
 {
+    LEDGER_OP(OS_OP_SETTLE, lo, hi - lo);
     for (struct rt_node *x = rt_ending_after(&rt, lo); x && x->r.lo < hi; x = rt_next_below(&rt, x, hi)) {
         struct range *r = &x->r;
         if (!r->uncertain || r->lo < lo || r->hi > hi) continue;
@@ -485,34 +495,11 @@ void ledger_settle(uintptr_t lo, uintptr_t hi, int ac)
     }
 }
 
-uint64_t ledger_charged_in(uintptr_t lo, uintptr_t hi)
-{
-    uint64_t sum = 0;
-    for (struct rt_node *x = rt_ending_after(&rt, lo); x && x->r.lo < hi; x = rt_next_below(&rt, x, hi)) {
-        if (!x->r.acct) continue;
-        uintptr_t a = x->r.lo > lo ? x->r.lo : lo, b = x->r.hi < hi ? x->r.hi : hi;
-        sum += b - a;
-    }
-    return sum;
-}
-
-uint64_t ledger_compute_touched(void)
-{
-    for (struct thread_rec *t = threads; t; t = t->next) t->touched = 0;
-    uint64_t total = 0;
-    for (struct rt_node *x = rt_first(&rt); x; x = rt_next(&rt, x)) {
-        if (!x->r.acct) continue;
-        uint64_t b = touched_bytes(x->r.lo, x->r.hi);
-        total += b;
-        if (x->r.owner) x->r.owner->touched += b;
-    }
-    return total;
-}
-
 void ledger_totals(struct ledger_totals *out)
 {
     memset(out, 0, sizeof *out);
     out->committed = proc_committed;
+    out->mapped = proc_mapped;
     out->peak_committed = proc_peak;
     out->nranges = rt.n;
     for (struct thread_rec *t = threads; t; t = t->next) {
@@ -525,6 +512,7 @@ void ledger_totals(struct ledger_totals *out)
 }
 
 int64_t ledger_committed_bytes(void) { return __atomic_load_n(&proc_committed, __ATOMIC_RELAXED); }
+int64_t ledger_mapped_bytes(void) { return __atomic_load_n(&proc_mapped, __ATOMIC_RELAXED); }
 
 int64_t ledger_malloc_live(const struct thread_rec *t)
 {

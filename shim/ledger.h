@@ -30,6 +30,7 @@ struct thread_rec {
     uintptr_t stack_lo, stack_hi; /* its own stack, as glibc reports it */
     uint32_t nowned;              /* ranges it owns */
     uint32_t nchildren;           /* live threads whose modelled stack it pays for */
+    uint32_t fslot;               /* its flight-recorder slot + 1 (timeline.h); 0: none yet */
     pthread_t pt;                 /* the live thread's pthread_t, for pthread_setname_np */
     void *(*start)(void *);       /* pthread_create's start routine and argument */
     void *start_arg;
@@ -46,6 +47,7 @@ struct thread_rec {
 
 struct ledger_totals {
     int64_t committed, peak_committed, malloc_live;
+    int64_t mapped; /* bytes of its ranges */
     uint64_t touched;
     size_t nranges, nthreads;
 };
@@ -92,8 +94,9 @@ const struct range *ledger_next(const struct range *r);
 struct thread_rec *ledger_threads(void);
 /* Find the range containing addr (lock held), or NULL. */
 const struct range *ledger_find(uintptr_t addr);
-/* Bytes the ledger has charged in [lo, hi) (lock held). */
+/* Bytes the ledger has charged in [lo, hi), and bytes of its ranges there (lock held). */
 uint64_t ledger_charged_in(uintptr_t lo, uintptr_t hi);
+uint64_t ledger_mapped_in(uintptr_t lo, uintptr_t hi);
 /* Touched (resident or swapped) bytes of the committed ranges, per owner thread;
  * fills thread_rec.touched and returns the process total. Lock held. */
 uint64_t ledger_compute_touched(void);
@@ -105,6 +108,7 @@ void ledger_thread_named(pthread_t th, const char *name);
 void ledger_refresh_names(void);
 /* The process's committed bytes as the ledger charged them (no lock: one word). */
 int64_t ledger_committed_bytes(void);
+int64_t ledger_mapped_bytes(void); /* bytes of its ranges (no lock: one word) */
 /* Live malloc bytes of a thread (lock held). */
 int64_t ledger_malloc_live(const struct thread_rec *t);
 

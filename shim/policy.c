@@ -126,11 +126,6 @@ void policy_state(struct live_state *s)
     s->start_brk = s->cur_brk = s->start_data = s->end_data = 0;
 }
 
-static int simulated_cause(enum cause c)
-{
-    return c == CAUSE_OVERCOMMIT_GUESS || c == CAUSE_OVERCOMMIT_NEVER || c == CAUSE_MAX_MAP_COUNT;
-}
-
 /* An injected refusal with a full report (on the report stack). */
 struct inject_job {
     struct failed_call *fc;
@@ -185,7 +180,7 @@ static void sim_body(void *p)
         f.ac_total_pages = (uint64_t)(s.in.committed - base.in.committed);
     }
     diagnose(fc, &s, &f, &d);
-    if (!simulated_cause(d.cause)) return;
+    if (!cause_simulated(d.cause)) return;
     fc->err = fc->id == CALL_PTHREAD_CREATE || fc->id == CALL_CLONE || fc->id == CALL_POSIX_SPAWN ||
                       fc->id == CALL_POSIX_SPAWNP
                   ? EAGAIN

@@ -1,17 +1,18 @@
 # Tests: Criterion unit tests (also under ASan+UBSan), integration tests that run
 # programs under the shim, the helper programs they run, and the benchmarks.
-TEST_CFLAGS := $(CFLAGS_BASE) $(INC)
-# Unit tests link core/ and sys/ as they are.
-UNIT_CORE   := $(CORE_SRC) $(SYS_SRC)
+TEST_CFLAGS := $(CFLAGS_BASE) $(INC) -Icli/lib
+# Unit tests link core/, sys/ and the command's readers (cli/lib/) as they are.
+CLI_LIB_SRC := $(wildcard cli/lib/*.c)
+UNIT_CORE   := $(CORE_SRC) $(SYS_SRC) $(CLI_LIB_SRC)
 UNIT_SRC    := $(wildcard tests/unit/*.c)
-INTEG_SRC   := $(wildcard tests/integ/*.c) cli/json.c tests/lib/run.c
+INTEG_SRC   := $(wildcard tests/integ/*.c) $(CLI_LIB_SRC) $(CORE_SRC) tests/lib/run.c
 PROGS       := $(BUILD)/tests/refuse $(BUILD)/tests/threads4 $(BUILD)/tests/forkstorm $(BUILD)/tests/stress \
                $(BUILD)/tests/spawny $(BUILD)/tests/nowipe $(BUILD)/tests/sigstorm $(BUILD)/tests/static_hello $(BUILD)/tests/churn \
                $(BUILD)/tests/ledger_tsan $(BUILD)/tests/hostile $(BUILD)/tests/guards \
                $(BUILD)/tests/jemalloc_user $(BUILD)/tests/Workload.class $(BUILD)/tests/advice \
                $(BUILD)/tests/Advice.class \
                $(BUILD)/tests/host_fds $(BUILD)/tests/sized_free $(BUILD)/tests/own_malloc $(BUILD)/tests/plt_canonical \
-               $(BUILD)/tests/calls
+               $(BUILD)/tests/calls $(BUILD)/tests/timeline $(BUILD)/tests/libsumtrig.so $(BUILD)/tests/Holder.class
 SANITIZE    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
 $(BUILD)/tests/unit: $(UNIT_SRC) $(UNIT_CORE) $(HDRS) | $(BUILD)/tests
@@ -20,11 +21,13 @@ $(BUILD)/tests/unit: $(UNIT_SRC) $(UNIT_CORE) $(HDRS) | $(BUILD)/tests
 $(BUILD)/tests/unit-asan: $(UNIT_SRC) $(UNIT_CORE) $(HDRS) | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) -O1 $(SANITIZE) $(UNIT_SRC) $(UNIT_CORE) -o $@ -lcriterion -lm $(LIBIBERTY) -lpthread -ldl
 
-$(BUILD)/tests/integ: $(INTEG_SRC) tests/integ/*.h tests/lib/*.h cli/json.h $(HDRS) | $(BUILD)/tests
-	$(CC) $(TEST_CFLAGS) $(INTEG_SRC) -o $@ -lcriterion -lm -lpthread -ldl
+$(BUILD)/tests/integ: $(INTEG_SRC) tests/integ/*.h tests/lib/*.h cli/lib/*.h $(HDRS) | $(BUILD)/tests
+	$(CC) $(TEST_CFLAGS) $(INTEG_SRC) -o $@ -lcriterion -lm -lpthread -ldl -lz $(LIBIBERTY)
 
-# The ledger under ThreadSanitizer (tests/tsan); run by tests/integ/test_hardening.c.
-TSAN_SRC := tests/tsan/ledger_race.c shim/ledger.c shim/reconcile.c $(CORE_SRC) $(SYS_SRC)
+# The ledger under ThreadSanitizer (tests/tsan); run by tests/integ/test_hardening.c. The
+# timeline's hooks (shim/timeline.c) are stubbed: the driver links the ledger alone.
+TSAN_SRC := tests/tsan/ledger_race.c tests/tsan/timeline_stub.c shim/ledger.c shim/ledger_read.c shim/reconcile.c \
+            $(CORE_SRC) $(SYS_SRC)
 $(BUILD)/tests/ledger_tsan: $(TSAN_SRC) $(HDRS) | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) -include shim/glibc_compat.h -O1 -fsanitize=thread $(TSAN_SRC) -o $@ -lpthread $(LIBIBERTY)
 
@@ -47,11 +50,21 @@ $(BUILD)/tests/Workload.class: tests/progs/Workload.java | $(BUILD)/tests
 $(BUILD)/tests/Advice.class: tests/progs/Advice.java | $(BUILD)/tests
 	javac -d $(BUILD)/tests $<
 
-test: daemon-deps all $(BUILD)/tests/unit $(BUILD)/tests/unit-asan $(BUILD)/tests/integ $(PROGS) $(EXAMPLES)
+$(BUILD)/tests/Holder.class: tests/progs/Holder.java | $(BUILD)/tests
+	javac -d $(BUILD)/tests $<
+
+# Preloaded next to the shim in the JVM flight test: a summary on request (tests/progs/sumtrig.c).
+$(BUILD)/tests/libsumtrig.so: tests/progs/sumtrig.c | $(BUILD)/tests
+	$(CC) $(CFLAGS_BASE) -fPIC -shared $< -o $@ -lpthread -ldl
+
+test: daemon-deps plot-deps all $(BUILD)/tests/unit $(BUILD)/tests/unit-asan $(BUILD)/tests/integ $(PROGS) $(EXAMPLES)
 	@bash tests/run.sh $(BUILD)/tests/unit $(BUILD)/tests/unit-asan $(BUILD)/tests/integ
 
 daemon-deps:
 	@bash scripts/deps.sh daemons
+
+plot-deps:
+	@bash scripts/deps.sh plot
 
 unit: $(BUILD)/tests/unit $(BUILD)/tests/unit-asan
 	@bash tests/run.sh $^

@@ -6,13 +6,13 @@
 set -eu
 BUILD=${BUILD:-build}
 RUNS=${RUNS:-7}
-ONLY=${ONLY:-} # ONLY=scale: only the rows of the ledger at scale and of refusals (issue 11)
+ONLY=${ONLY:-} # ONLY=scale: only the rows of the ledger at scale and of refusals (issue 11); ONLY=timeline: trace= and flight=
 SHIM=$(realpath "$BUILD/libovershim.so")
 BENCH=$(realpath "$BUILD/tests/bench")
 declare -A ITER=([malloc64]=20000000 [malloc_mixed_1t]=5000000 [malloc_mixed_4t]=8000000 [mmap4k]=400000
                  [mmap64k_touch]=100000 [mmap_8threads]=800000 [fork_wait]=2000 [pthread_create_join]=20000 [process_start]=300)
 ORDER="malloc64 malloc_mixed_1t malloc_mixed_4t mmap4k mmap64k_touch mmap_8threads fork_wait pthread_create_join process_start"
-[ "$ONLY" = scale ] && ORDER=""
+[ -n "$ONLY" ] && ORDER=""
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 # From the arrays bare, shim and ratios: the medians mb, ms, mr and the ratio's range lo..hi.
@@ -72,6 +72,7 @@ dnf_row() { # name key budget-text limit
 }
 declare -A ITER_SCALE=([guards]=8000 [alternate]=32000 [mmap4k_among1000]=200000 [mmap4k_among60000]=200000
                        [refused_mmap]=10000 [refusal_storm]=200000)
+if [ "$ONLY" != timeline ]; then
 echo "the ledger at scale, and refusals (ns per mprotect, mmap+munmap, refused call, refused malloc):"
 for w in guards alternate; do # 8000 guard pages in one untouched mapping; 32000 PROT_NONE/read-write flips
   pair "$w" "${ITER_SCALE[$w]}" 120 ""
@@ -109,7 +110,32 @@ pair refusal_storm "${ITER_SCALE[refusal_storm]}" 20 "verbosity=0:log=$tmp/r%p.l
 if [ $dnf = 1 ]; then dnf_row "refusal storm" refusal_storm "budget 2x" 20; else
   row "refusal storm" refusal_storm "budget 2x" "$(within "$mr" 2)"; fi
 rm -rf "$tmp"
-if [ "$ONLY" = scale ]; then
+fi
+if [ "$ONLY" != scale ]; then
+# the commit timeline (issue 17): a 4 KiB mmap+munmap (two commit changes and two requests,
+# four 96-byte records) under the shim with trace=, and with flight=, interleaved with the shim
+# alone: in these rows "bare" is the shim without the option, the ratio option / shim alone
+tmp=$(mktemp -d)
+opt_pair() { # W ITER OPTIONS
+  local w=$1 it=$2 opts=$3 b s
+  bare=() shim=() ratios=() dnf=0
+  for ((i = 0; i < RUNS; i++)); do
+    b=$(OVERSHIM_OPTIONS=log=none:json=none LD_PRELOAD="$SHIM" "$BENCH" "$w" "$it")
+    s=$(OVERSHIM_OPTIONS="$opts" LD_PRELOAD="$SHIM" "$BENCH" "$w" "$it") || { dnf=1; return; }
+    rm -f "$tmp"/t* "$tmp"/f*
+    bare+=("$b"); shim+=("$s"); ratios+=("$(ratio "$s" "$b")")
+  done
+  summarise
+}
+opt_pair mmap4k 100000 "trace=$tmp/t%p:trace_max=256M:log=none:json=none"
+if [ $dnf = 1 ]; then dnf_row "mmap4k + trace=" trace_mmap4k "budget 1.5x the shim alone" 60; else
+  row "mmap4k + trace=" trace_mmap4k "against the shim alone, budget 1.5x" "$(within "$mr" 1.5)"; fi
+opt_pair mmap4k 100000 "flight=$tmp/f%p:log=none:json=none"
+if [ $dnf = 1 ]; then dnf_row "mmap4k + flight=" flight_mmap4k "budget 1.5x the shim alone" 60; else
+  row "mmap4k + flight=" flight_mmap4k "against the shim alone, budget 1.5x" "$(within "$mr" 1.5)"; fi
+rm -rf "$tmp"
+fi
+if [ -n "$ONLY" ]; then
   echo "$json]}" > "$BUILD/bench.json"
   echo "written: $BUILD/bench.json"
   exit 0

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../cli/json.h"
+#include "json.h"
 #include "../lib/run.h"
 
 #define MAX_EVENTS 256

@@ -14,7 +14,7 @@ Test(install, destdir_layout_command_man_pkgconfig, .timeout = 120)
     char cmd[8400];
     snprintf(cmd, sizeof cmd, "make -s install DESTDIR=%s PREFIX=/usr BUILD=%s > %s/make.log 2>&1", dir, build_dir(), dir);
     cr_assert_eq(system(cmd), 0, "make install failed");
-    const char *files[] = {"/usr/lib/libovershim.so", "/usr/bin/overshim", "/usr/include/overshim.h",
+    const char *files[] = {"/usr/lib/libovershim.so", "/usr/bin/overshim", "/usr/include/overshim.h", "/usr/include/overshim_flight.h",
                            "/usr/lib/pkgconfig/overshim.pc", "/usr/share/man/man1/overshim.1",
                            "/usr/share/man/man7/overshim.7"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {

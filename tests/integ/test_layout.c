@@ -175,11 +175,11 @@ Test(layout, core_objects_do_no_io_and_keep_no_state)
 /* The include graph. Nodes: every .c, .h and .def of the project's folders; an edge
  * for each #include "x" that names one of them (found as the compiler would: next to
  * the including file, then core/, sys/, shim/, include/, cli/). */
-static const char *const DIRS[] = {"core", "sys", "shim", "cli", "include", "tests/unit", "tests/integ",
+static const char *const DIRS[] = {"core", "sys", "shim", "cli", "cli/lib", "include", "tests/unit", "tests/integ",
                                    "tests/lib", "tests/fuzz", "tests/tsan", "tests/bench", "tests/progs",
                                    "cli/compat", "examples/c", NULL};
 static const char *const SRC_SUF[] = {".c", ".h", ".def", NULL};
-static const char *const SEARCH[] = {"core", "sys", "shim", "include", "cli", NULL};
+static const char *const SEARCH[] = {"core", "sys", "shim", "include", "cli", "cli/lib", NULL};
 
 static struct node {
     char path[300]; /* relative to root */

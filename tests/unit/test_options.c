@@ -22,7 +22,7 @@ Test(options, every_key)
     char err[256];
     options_defaults(&o);
     cr_assert_eq(options_parse(&o, "log=/tmp/x%p.log:json=stderr:report_at_exit=true:max_reports=2k:"
-                                   "stack_depth=32:verbosity=2:help=0",
+                                   "stack_depth=32:verbosity=2:help=0:flight=/tmp/f%p:trace=t%p:trace_max=1M",
                                err, sizeof err),
                  0, "%s", err);
     cr_expect_str_eq(o.log, "/tmp/x%p.log");
@@ -31,6 +31,9 @@ Test(options, every_key)
     cr_expect_eq(o.max_reports, 2048);
     cr_expect_eq(o.stack_depth, 32);
     cr_expect_eq(o.verbosity, 2);
+    cr_expect_str_eq(o.flight, "/tmp/f%p");
+    cr_expect_str_eq(o.trace, "t%p");
+    cr_expect_eq(o.trace_max, 1 << 20);
     cr_expect_eq(options_parse(&o, "", err, sizeof err), 0, "empty is valid");
     cr_expect_eq(options_parse(&o, "report_at_exit=0::", err, sizeof err), 0, "empty pairs are skipped");
 }
@@ -64,10 +67,11 @@ Test(options, malformed_name_the_bad_text)
 
 Test(options, help_lists_every_key)
 {
-    char buf[4096];
+    char buf[8192];
     options_help(buf, sizeof buf);
     const char *keys[] = {"log",       "json",     "report_at_exit", "max_reports", "stack_depth", "verbosity",
                           "help",      "simulate", "kernel",         "inject",      "dir",         "syslog",
-                          "follow_exec", "overcommit_memory", "max_map_count", "journal"};
+                          "follow_exec", "overcommit_memory", "max_map_count", "journal", "flight", "trace",
+                          "trace_max"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) cr_expect(strstr(buf, keys[i]) != NULL, "%s", keys[i]);
 }
