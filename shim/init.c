@@ -2,6 +2,7 @@
  * OVERSHIM_OPTIONS once, set up the private heap, register atfork handlers), the
  * destructor (return from main), and the fork hand-over of every lock. */
 #include <dlfcn.h>
+#include <link.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -10,7 +11,6 @@
 #include "common.h"
 #include "elfsym.h"
 #include "heap.h"
-#include "kmodel.h"
 #include "ledger.h"
 #include "objects.h"
 #include "options.h"
@@ -18,16 +18,33 @@
 #include "rawsys.h"
 #include "report.h"
 #include "resolve.h"
-#include "rstack.h"
 #include "state.h"
 #include "sysstate.h"
-#include "tid.h"
 #include "touched.h"
 #include "unwind.h"
 
+/* The library is linked without the C start files (-nostartfiles: crtbeginS.o's weak
+ * references to _ITM_*, __gmon_start__ and __cxa_finalize cost a failed symbol lookup
+ * each at every process start; the constructor and destructor run from .init_array and
+ * .fini_array without them). What crtbeginS.o defines that is still used: the handle
+ * pthread_atfork passes to __register_atfork. */
+void *__dso_handle __attribute__((visibility("hidden"))) = &__dso_handle;
+
 OS_TLS struct os_tls os_t;
-int os_active;
-struct os_state os_st;
+OS_HOT int os_active;
+/* The options' defaults are the static image (no page of it is written unless
+ * OVERSHIM_OPTIONS says something). */
+struct os_state os_st = {.opt = {
+#define OS_OPT_STR(name, def) .name = def,
+#define OS_OPT_INT(name, def) .name = def,
+#define OS_OPT_BOOL(name, def) .name = def,
+#define OS_OPT(kind, name, def, help) OS_OPT_##kind(name, def)
+#include "options.def"
+#undef OS_OPT
+#undef OS_OPT_STR
+#undef OS_OPT_INT
+#undef OS_OPT_BOOL
+}};
 static struct os_forkstate fs_static = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
                                         PTHREAD_MUTEX_INITIALIZER, 1};
 struct os_forkstate *os_fs = &fs_static;
@@ -60,29 +77,43 @@ static void say(const char *msg)
 
 /* Another object that defines mmap or malloc ahead of the shim (a preload listed
  * before it, like gperftools' tcmalloc with its own mmap hooks, or the program
- * itself) takes those calls: the shim cannot see them. Say so once. On the usual path
- * dlsym answers with the shim or libc and nothing more is looked at. What a non-PIE
- * program holds for a function whose address it takes (python3, node) is a canonical
- * PLT entry, an undefined symbol that dlsym returns too: not a definition, so the
- * question goes to the first object that does define the name. */
+ * itself) takes those calls: the shim cannot see them. Say so once. Only the objects
+ * ahead of the shim in load order (the program and earlier preloads) are asked, each
+ * with one hash lookup per name in its own symbol table, in one pass: the usual start
+ * looks at the program alone. What a non-PIE program holds for a function whose address
+ * it takes (python3, node) is a canonical PLT entry, an undefined symbol that dlsym
+ * returns too: not a definition (elf_object_defines), so it is no warning. */
+extern const char __ehdr_start __attribute__((visibility("hidden")));
+static const char *const shadow_names[] = {"mmap", "mmap64", "munmap", "malloc", "pthread_create"};
+struct shadow_scan {
+    uintptr_t self;
+    const char *by[sizeof shadow_names / sizeof shadow_names[0]];
+};
+
+static int scan_ahead(struct dl_phdr_info *info, size_t size, void *p)
+{
+    (void)size;
+    struct shadow_scan *s = p;
+    if (info->dlpi_addr == s->self) return 1; /* the objects after the shim come second */
+    const char *name = info->dlpi_name ? info->dlpi_name : "";
+    if (strstr(name, "/libc.so") || strstr(name, "linux-vdso")) return 0;
+    int def[sizeof shadow_names / sizeof shadow_names[0]];
+    if (elf_object_defines_all(info, shadow_names, sizeof shadow_names / sizeof shadow_names[0], def) != 0) return 0;
+    for (size_t i = 0; i < sizeof shadow_names / sizeof shadow_names[0]; i++)
+        if (!s->by[i] && def[i]) s->by[i] = name;
+    return 0;
+}
+
 static void warn_shadowed(void)
 {
-    static const char *const names[] = {"mmap", "mmap64", "munmap", "malloc", "pthread_create"};
-    struct obj_info self, other;
-    if (!obj_find((void *)warn_shadowed, &self)) return;
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        /* the loaded objects' own symbol tables, as dlsym(RTLD_DEFAULT) would search them:
-         * before glibc 2.34 dlsym is libdl's, which a program need not load */
-        void *f = elf_next_symbol(names[i], ELFSYM_ANY, NULL);
-        if (!f || !obj_find(f, &other) || other.base == self.base) continue;
-        if (strstr(other.name, "/libc.so")) continue;
-        if (obj_defines(f, names[i]) == 0 &&
-            (!obj_next_definition(names[i], NULL, &other) || other.base == self.base || strstr(other.name, "/libc.so")))
-            continue;
+    struct shadow_scan s = {(uintptr_t)&__ehdr_start, {NULL}};
+    dl_iterate_phdr(scan_ahead, &s);
+    for (size_t i = 0; i < sizeof shadow_names / sizeof shadow_names[0]; i++) {
+        if (!s.by[i]) continue;
         char m[600];
         os_snprintf(m, sizeof m, "%s is defined by %s ahead of overshim: its calls are not seen (list overshim first in "
                                  "LD_PRELOAD)",
-                    names[i], other.name[0] ? other.name : "the program");
+                    shadow_names[i], s.by[i][0] ? s.by[i] : "the program");
         say(m);
     }
 }
@@ -131,7 +162,6 @@ static int start(void)
     char err[400];
     raw_std_init();
     if (resolve_all() != 0) return step_aside("cannot resolve ", resolve_missing()), -1;
-    options_defaults(&os_st.opt);
     os_st.secure = getauxval(AT_SECURE) != 0;
     const char *env = os_st.secure ? NULL : getenv("OVERSHIM_OPTIONS");
     if (env) {
@@ -153,15 +183,8 @@ static int start(void)
     if (!os_st.secure) out_set_dir(os_st.opt.dir);
     if (!os_st.opt.follow_exec) forget_preload();
     fork_page_init();
-    rstack_init(); /* without it, refusals are counted, not reported */
-    tid_init();
     os_st.start_ns = raw_now_ns();
-    struct rlimit fs;
-    raw_fsize_limited = getrlimit(RLIMIT_FSIZE, &fs) == 0 && fs.rlim_cur != RLIM_INFINITY;
     os_st.pid = raw_getpid();
-    sys_kernel_release(os_st.kernel_release, sizeof os_st.kernel_release);
-    int64_t mode = sys_read_long("/proc/sys/vm/overcommit_memory");
-    os_st.overcommit_mode = mode >= 0 && mode <= 2 ? (int)mode : 0;
     out_setup(&os_st.log, os_st.opt.log);
     out_setup(&os_st.json, os_st.opt.json);
     if (policy_init(err, sizeof err) != 0) return step_aside("OVERSHIM_OPTIONS: ", err), -1;
@@ -172,11 +195,10 @@ __attribute__((constructor(101))) static void overshim_init(void)
 {
     os_enter();
     if (start() == 0) {
-        struct kmodel_kernel live; /* the modelled kernel's rules when simulating, else this one's */
-        const struct kmodel_kernel *mk = policy_kernel();
-        if (!mk && kmodel_parse_release(os_st.kernel_release, &live) == 0) mk = &live;
-        ledger_init(policy_mode(os_st.overcommit_mode), mk ? mk->mprotect_uncharge : 1);
-        unwind_init();
+        /* what the ledger charges by (the overcommit mode, the kernel's rules) and the
+         * unwinder's view of the shim: on first use; the main thread's record now (its
+         * malloc counts live in its TLS, which only this thread can name) */
+        ledger_init();
         fork_init();
         ledger_self();
         if (os_st.opt.verbosity >= 1) warn_shadowed();

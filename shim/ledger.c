@@ -3,6 +3,7 @@
  * inside os_guard, so a signal handler that interrupts the holder goes straight
  * to the real call. */
 #include "ledger.h"
+#include "tcache.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "fmt.h"
 #include "heap.h"
 #include "kmodel.h"
+#include "lazyfacts.h"
 #include "rangetree.h"
 #include "rawsys.h"
 #include "state.h"
@@ -34,8 +36,10 @@ static struct rangetree rt;
 static struct thread_rec recs_static[RECS_STATIC];
 static size_t nrecs_static;
 static struct thread_rec *threads;
-static int mode;        /* vm.overcommit_memory at start */
-static int uncharge_unfaulted; /* 6.7+: mprotect dropping write on an unfaulted anon VMA uncharges */
+/* The overcommit mode, and whether mprotect dropping write on an unfaulted anonymous VMA
+ * uncharges it (6.7+): read on the first call that needs them (lazyfacts.h). */
+#define mode facts_ledger_mode()
+#define uncharge_unfaulted facts_mprotect_uncharges()
 static int64_t proc_committed, proc_peak;
 static uint32_t next_origin;
 static struct thread_rec *free_recs;  /* recycled records, ready for new threads */
@@ -75,8 +79,8 @@ const struct thread_rec *ledger_recycled(uint64_t *count)
 /* Every record, created at pthread_create or lazily for a thread the shim did not
  * start (glibc's own helper threads), is told when its thread exits: its counters live
  * in the thread's TLS, which goes away with it (found by the TSan driver, tests/tsan). */
-static pthread_key_t exit_key;
-static int exit_key_ok;
+static pthread_key_t exit_key OS_HOT;
+static int exit_key_ok OS_HOT;
 
 static void on_thread_exit(void *p)
 {
@@ -90,10 +94,8 @@ void ledger_watch_exit(struct thread_rec *t)
     if (t && exit_key_ok) pthread_setspecific(exit_key, t);
 }
 
-void ledger_init(int overcommit_mode, int kernel_ge_6_7)
+void ledger_init(void)
 {
-    mode = overcommit_mode;
-    uncharge_unfaulted = kernel_ge_6_7;
     exit_key_ok = pthread_key_create && pthread_setspecific && pthread_key_create(&exit_key, on_thread_exit) == 0;
 }
 
@@ -147,8 +149,9 @@ struct thread_rec *ledger_self(void)
     if (os_t.exiting) return NULL; /* its record is gone (maybe reused): charges go to the process only */
     ledger_lock();
     pid_t tid = os_gettid();
-    /* the main thread's parent is the process's parent */
-    os_self = new_rec(tid, tid == raw_getpid() ? raw_getppid() : 0);
+    /* the main thread's parent is the process's parent (os_st.pid is this process's:
+     * ledger_lock checked it) */
+    os_self = new_rec(tid, tid == os_st.pid ? raw_getppid() : 0);
     ledger_unlock();
     ledger_watch_exit(os_self);
     return os_self;
@@ -233,8 +236,7 @@ void ledger_thread_exit(struct thread_rec *t)
     if (!t) return;
     ledger_lock();
     t->alive = 0; /* its name: the creator's, or the last pthread_setname_np (ledger_thread_named) */
-    t->malloc_in = os_t.malloc_in; /* the TLS block goes away with the thread */
-    t->malloc_out = os_t.malloc_out;
+    ledger_tls_malloc(&os_t, &t->malloc_in, &t->malloc_out); /* the TLS block goes away with the thread */
     t->tls = NULL;
     if (t->stack_hi > t->stack_lo) clip(t->stack_lo, t->stack_hi); /* glibc caches or unmaps it: not ours */
     if (t->stack_model || t->stack_payer) release_payer(t);
@@ -529,11 +531,17 @@ void ledger_totals(struct ledger_totals *out)
 
 int64_t ledger_committed_bytes(void) { return __atomic_load_n(&proc_committed, __ATOMIC_RELAXED); }
 
+void ledger_tls_malloc(const struct os_tls *tls, int64_t *in, int64_t *out)
+{
+    *in = __atomic_load_n(&tls->malloc_in, __ATOMIC_RELAXED) + tc_bytes(tls->tc_in, 0);
+    *out = __atomic_load_n(&tls->malloc_out, __ATOMIC_RELAXED) + tc_bytes(tls->tc_out, 8);
+}
+
 int64_t ledger_malloc_live(const struct thread_rec *t)
 {
-    if (t->tls)
-        return __atomic_load_n(&t->tls->malloc_in, __ATOMIC_RELAXED) - __atomic_load_n(&t->tls->malloc_out, __ATOMIC_RELAXED);
-    return t->malloc_in - t->malloc_out;
+    int64_t in = t->malloc_in, out = t->malloc_out;
+    if (t->tls) ledger_tls_malloc(t->tls, &in, &out);
+    return in - out;
 }
 
 void ledger_thread_named(pthread_t th, const char *name)
@@ -576,8 +584,7 @@ void ledger_postfork_child(void)
     for (struct thread_rec *t = threads; t; t = t->next) {
         if (t == os_self || !t->tls) continue;
         t->alive = 0;
-        t->malloc_in = t->tls->malloc_in; /* a copy of that thread's TLS, frozen */
-        t->malloc_out = t->tls->malloc_out;
+        ledger_tls_malloc(t->tls, &t->malloc_in, &t->malloc_out); /* a copy of that thread's TLS, frozen */
         t->tls = NULL;
     }
     if (os_self) {

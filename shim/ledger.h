@@ -66,7 +66,9 @@ struct ledger_totals {
     size_t nranges, nthreads;
 };
 
-void ledger_init(int overcommit_mode, int kernel_ge_6_7);
+/* The thread-exit key. The overcommit mode and the kernel's rules are read on the first
+ * call that needs them (lazyfacts.h). */
+void ledger_init(void);
 /* Record for the calling thread, created on first use. Call under os_guard. */
 struct thread_rec *ledger_self(void);
 /* pthread_create: the creator allocates the new thread's record (so the new thread
@@ -122,6 +124,8 @@ void ledger_refresh_names(void);
 /* The process's committed bytes as the ledger charged them (no lock: one word). */
 int64_t ledger_committed_bytes(void);
 /* Live malloc bytes of a thread (lock held). */
+/* A live thread's malloc counters (its TLS block): bytes allocated and freed. */
+void ledger_tls_malloc(const struct os_tls *tls, int64_t *in, int64_t *out);
 int64_t ledger_malloc_live(const struct thread_rec *t);
 
 /* atfork */

@@ -34,8 +34,7 @@ void report_prefix(struct fmtbuf *fb) { fb_printf(fb, "==%d== ", (int)os_st.pid)
 static void malloc_counts(const struct thread_rec *th, int64_t *in, int64_t *out)
 {
     if (th->tls) {
-        *in = __atomic_load_n(&th->tls->malloc_in, __ATOMIC_RELAXED);
-        *out = __atomic_load_n(&th->tls->malloc_out, __ATOMIC_RELAXED);
+        ledger_tls_malloc(th->tls, in, out);
     } else {
         *in = th->malloc_in;
         *out = th->malloc_out;
@@ -260,9 +259,16 @@ static void exit_body(void *p)
     }
 }
 
+int report_exit_due(void)
+{
+    return os_st.opt.report_at_exit || __atomic_load_n(&os_st.wrote_events, __ATOMIC_ACQUIRE) ||
+           __atomic_load_n(&os_st.nfailures, __ATOMIC_ACQUIRE) || rstack_tid() != 0;
+}
+
 void report_exit(const char *via, int status, int have_status)
 {
     struct exit_job x = {via, status, have_status};
+    if (!report_exit_due()) return; /* nothing to write: no report stack, no lock, no page touched */
     if (os_foreign_task()) return; /* a vfork child or CLONE_VM task: takes no lock of the process's */
     rstack_run(exit_body, &x);
 }
