@@ -32,6 +32,7 @@ void *__dso_handle __attribute__((visibility("hidden"))) = &__dso_handle;
 
 OS_TLS struct os_tls os_t;
 OS_HOT int os_active;
+OS_HOT int os_started;
 /* The options' defaults are the static image (no page of it is written unless
  * OVERSHIM_OPTIONS says something). */
 struct os_state os_st = {.opt = {
@@ -153,15 +154,25 @@ static void step_aside(const char *what, const char *detail)
     char m[600];
     os_snprintf(m, sizeof m, "%s%s; the shim stays out of the way", what, detail);
     say(m);
-    malloc_fast_enable(0);
 }
 
-/* Everything that can refuse to start; 0 when the shim may go live. */
+/* A required function that no object after the shim defines (resolve_all, on the first
+ * call that needs one): the shim steps aside. */
+void resolve_failed(const char *name)
+{
+    __atomic_store_n(&os_active, 0, __ATOMIC_RELEASE);
+    char m[300];
+    os_snprintf(m, sizeof m, "cannot resolve %s; the shim stays out of the way", name);
+    say(m);
+}
+
+/* Everything that can refuse to start; 0 when the shim may go live. The real functions
+ * are found on the first call that needs one (resolve_all), not here. */
 static int start(void)
 {
     char err[400];
     raw_std_init();
-    if (resolve_all() != 0) return step_aside("cannot resolve ", resolve_missing()), -1;
+    if (os_resolved && resolve_missing()) return -1; /* resolved before the constructor, and said so */
     os_st.secure = getauxval(AT_SECURE) != 0;
     const char *env = os_st.secure ? NULL : getenv("OVERSHIM_OPTIONS");
     if (env) {
@@ -203,8 +214,9 @@ __attribute__((constructor(101))) static void overshim_init(void)
         ledger_self();
         if (os_st.opt.verbosity >= 1) warn_shadowed();
         __atomic_store_n(&os_active, 1, __ATOMIC_RELEASE);
-        if (!os_policy) malloc_fast_enable(1);
     }
+    __atomic_store_n(&os_started, 1, __ATOMIC_RELEASE);
+    if (!os_policy) malloc_fast_enable(os_active); /* when resolved already; else resolve_all does */
     os_leave();
 }
 

@@ -123,10 +123,19 @@ static void (*os_fast_free)(void *);
 void malloc_fast_enable(int live);
 void malloc_fast_enable(int live)
 {
+    if (!os_resolved) return; /* resolve_all publishes them when it is done (malloc_resolved) */
     os_fast_free = REAL(free);
     if (live && os_glibc_chunks) __atomic_store_n(&os_free_floor, 0, __ATOMIC_RELEASE);
     if (live && tcache_predictable()) __atomic_store_n(&os_tc_limit, TC_MAX_REQ + 1, __ATOMIC_RELEASE);
     __atomic_store_n(&os_malloc_entry, REAL(malloc), __ATOMIC_RELEASE);
+}
+
+/* resolve_all is done (on a wrapper's first call, or before the constructor when an
+ * allocator preloaded ahead maps memory): the fast paths go on once the constructor has
+ * decided (os_started), as it would have; before that the constructor does it. */
+void malloc_resolved(void)
+{
+    if (__atomic_load_n(&os_started, __ATOMIC_ACQUIRE) && !os_policy) malloc_fast_enable(os_active);
 }
 
 static void *failed(enum call_id id, size_t a0, size_t a1, size_t a2)

@@ -118,6 +118,8 @@ int resolve_all(void)
     resolving_here = 0;
     __atomic_store_n(&os_resolved, 1, __ATOMIC_RELEASE);
     __atomic_store_n(&resolve_state, 2, __ATOMIC_RELEASE);
+    if (missing) resolve_failed(missing);
+    malloc_resolved();
     return missing ? -1 : 0;
 }
 
