@@ -211,7 +211,7 @@ __attribute__((constructor(101))) static void overshim_init(void)
          * malloc counts live in its TLS, which only this thread can name) */
         ledger_init();
         fork_init();
-        ledger_self();
+        ledger_self_main(os_st.pid); /* the constructor runs on the main thread */
         if (os_st.opt.verbosity >= 1) warn_shadowed();
         __atomic_store_n(&os_active, 1, __ATOMIC_RELEASE);
     }

@@ -15,6 +15,7 @@
 #include "heap.h"
 #include "kmodel.h"
 #include "lazyfacts.h"
+#include "latefn.h"
 #include "rangetree.h"
 #include "rawsys.h"
 #include "state.h"
@@ -89,15 +90,30 @@ static void on_thread_exit(void *p)
     os_leave();
 }
 
+/* The thread-exit key, made for the first thread watched (the first pthread_create's
+ * thread: the main thread's end is the process's). exit_key_ok: 0 not yet, 1 made,
+ * -1 none (no pthread_key_create: glibc < 2.34 without libpthread, or no key left). */
+LATE_SLOT(pthread_key_create);
+LATE_SLOT(pthread_setspecific);
+
 void ledger_watch_exit(struct thread_rec *t)
 {
-    if (t && exit_key_ok) pthread_setspecific(exit_key, t);
+    if (!t) return;
+    int ok = __atomic_load_n(&exit_key_ok, __ATOMIC_ACQUIRE);
+    if (OS_UNLIKELY(ok == 0)) {
+        ledger_lock();
+        if (exit_key_ok == 0) {
+            __typeof__(&pthread_key_create) create = LATE(pthread_key_create);
+            int made = create && LATE(pthread_setspecific) && create(&exit_key, on_thread_exit) == 0;
+            __atomic_store_n(&exit_key_ok, made ? 1 : -1, __ATOMIC_RELEASE);
+        }
+        ledger_unlock();
+        ok = exit_key_ok;
+    }
+    if (ok == 1) LATE(pthread_setspecific)(exit_key, t);
 }
 
-void ledger_init(void)
-{
-    exit_key_ok = pthread_key_create && pthread_setspecific && pthread_key_create(&exit_key, on_thread_exit) == 0;
-}
+void ledger_init(void) {}
 
 void ledger_lock(void)
 {
@@ -143,19 +159,22 @@ static struct thread_rec *new_rec(pid_t tid, pid_t parent)
     return t;
 }
 
-struct thread_rec *ledger_self(void)
+static struct thread_rec *self_as(pid_t known_tid)
 {
     if (OS_LIKELY(os_self != NULL)) return os_self;
     if (os_t.exiting) return NULL; /* its record is gone (maybe reused): charges go to the process only */
     ledger_lock();
-    pid_t tid = os_gettid();
+    pid_t tid = known_tid ? known_tid : os_gettid();
     /* the main thread's parent is the process's parent (os_st.pid is this process's:
      * ledger_lock checked it) */
     os_self = new_rec(tid, tid == os_st.pid ? raw_getppid() : 0);
     ledger_unlock();
-    ledger_watch_exit(os_self);
+    if (!known_tid) ledger_watch_exit(os_self); /* not the main thread's at start: its end is the process's */
     return os_self;
 }
+
+struct thread_rec *ledger_self(void) { return self_as(0); }
+struct thread_rec *ledger_self_main(pid_t pid) { return self_as(pid); }
 
 static void charge(struct thread_rec *t, int64_t bytes)
 {

@@ -71,6 +71,8 @@ struct ledger_totals {
 void ledger_init(void);
 /* Record for the calling thread, created on first use. Call under os_guard. */
 struct thread_rec *ledger_self(void);
+/* The same for the main thread, whose tid is the pid (the constructor: no tid lookup). */
+struct thread_rec *ledger_self_main(pid_t pid);
 /* pthread_create: the creator allocates the new thread's record (so the new thread
  * never touches the private heap), charges the modelled stack to itself, and the
  * thread attaches the record when it starts. discard: the creation failed. */

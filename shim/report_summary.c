@@ -4,6 +4,7 @@
 #include <pthread.h>
 
 #include "common.h"
+#include "latefn.h"
 #include "ledger.h"
 #include "rawsys.h"
 #include "reconcile.h"
@@ -16,13 +17,16 @@ static char jbuf[16384], tbuf[16384]; /* flushed to the files as they fill */
 
 void report_lock(void) { pthread_mutex_lock(&os_fs->report_mu); }
 
+LATE_SLOT(pthread_mutex_timedlock);
+
 int report_lock_for(int seconds)
 {
-    if (!pthread_mutex_timedlock) return pthread_mutex_lock(&os_fs->report_mu); /* glibc < 2.34 without libpthread */
+    __typeof__(&pthread_mutex_timedlock) timedlock = LATE(pthread_mutex_timedlock);
+    if (!timedlock) return pthread_mutex_lock(&os_fs->report_mu); /* glibc < 2.34 without libpthread */
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += seconds;
-    return pthread_mutex_timedlock(&os_fs->report_mu, &until);
+    return timedlock(&os_fs->report_mu, &until);
 }
 void report_unlock(void) { pthread_mutex_unlock(&os_fs->report_mu); }
 

@@ -1,5 +1,6 @@
 /* Real-symbol resolution and the bootstrap allocator (see resolve.h). */
 #include "elfsym.h"
+#include "latefn.h"
 #include "objects.h"
 #include "resolve.h"
 #include "unwind.h"
@@ -69,8 +70,11 @@ extern const char __ehdr_start __attribute__((visibility("hidden"))); /* the shi
 static OS_TLS int resolving_here;
 static volatile int resolve_state OS_HOT; /* 0 none, 1 in progress, 2 done */
 
+LATE_SLOT(dlsym);
+
 int resolve_all(void)
 {
+    __typeof__(&dlsym) ds;
     if (OS_LIKELY(os_resolved)) return missing ? -1 : 0;
     if (resolving_here) return -1; /* re-entered from dlsym: caller uses bootstrap */
     int expected = 0;
@@ -98,8 +102,8 @@ int resolve_all(void)
          * own start-up (a jemalloc preloaded ahead of the shim maps its first chunk, the
          * mmap wrapper resolves) that malloc deadlocks it */
         void *f = found[i];
-        if (ifunc[i]) f = dlsym ? dlsym(RTLD_NEXT, os_symbol_names[i]) : NULL;
-        else if (!f && os_symbol_required[i] && dlsym) f = dlsym(RTLD_NEXT, os_symbol_names[i]);
+        if (ifunc[i]) f = (ds = LATE(dlsym)) ? ds(RTLD_NEXT, os_symbol_names[i]) : NULL;
+        else if (!f && os_symbol_required[i] && (ds = LATE(dlsym))) f = ds(RTLD_NEXT, os_symbol_names[i]);
         /* Reject a resolution that returns our own wrapper (dlsym can: the lookup never does). */
         if (f && f != found[i] && (uintptr_t)f >= self_lo && (uintptr_t)f < self_hi) f = NULL;
         slots[i] = f;
@@ -131,7 +135,8 @@ int resolve_late(void **slot, const char *name)
     struct obj_info self;
     int ifunc = 0;
     void *f = obj_find((void *)resolve_late, &self) ? elf_next_symbol(name, self.base, &ifunc) : NULL;
-    if ((!f || ifunc) && dlsym) f = dlsym(RTLD_NEXT, name);
+    __typeof__(&dlsym) ds = LATE(dlsym);
+    if ((!f || ifunc) && ds) f = ds(RTLD_NEXT, name);
     else if (ifunc) f = NULL;
     if (f) __atomic_store_n(slot, f, __ATOMIC_RELEASE);
     return f != NULL;

@@ -14,6 +14,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "latefn.h"
+
 /* The private libunwind's malloc and free (renamed by shim/libunwind.syms). Its one
  * malloc builds a "/proc/PID/root" path in unw_get_proc_name, which the shim never
  * calls, and takes a failure as "use the path as it is"; the report path allocates
@@ -158,10 +160,13 @@ void unwind_self_range(uintptr_t *lo, uintptr_t *hi)
 
 /* The frames above a context saved with unw_getcontext (rstack_run saves the
  * caller's before it moves to the report stack). */
+LATE_SLOT(dladdr1);
+
 int unwind_capture_from(void *context, struct frame *out, int max)
 {
     if (max > UNWIND_MAX) max = UNWIND_MAX;
     unw_cursor_t cur;
+    __typeof__(&dladdr1) da1;
     self_range_init();
     if (unw_init_local(&cur, (unw_context_t *)context) < 0) return 0;
     int k = 0;
@@ -180,7 +185,7 @@ int unwind_capture_from(void *context, struct frame *out, int max)
             if (l.found) f->offset = ip - (l.ip - f->offset);
             Dl_info di;
             const ElfW(Sym) *sym = NULL;
-            if (l.found && dladdr1 && dladdr1((void *)l.ip, &di, (void **)&sym, RTLD_DL_SYMENT) && di.dli_sname && sym &&
+            if (l.found && (da1 = LATE(dladdr1)) && da1((void *)l.ip, &di, (void **)&sym, RTLD_DL_SYMENT) && di.dli_sname && sym &&
                 sym->st_size > 0 && l.ip >= (uintptr_t)di.dli_saddr && l.ip < (uintptr_t)di.dli_saddr + sym->st_size) {
                 f->symbol = di.dli_sname;
                 f->symbol_offset = ip - (uintptr_t)di.dli_saddr;

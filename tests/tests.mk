@@ -25,6 +25,7 @@ $(BUILD)/tests/integ: $(INTEG_SRC) tests/integ/*.h tests/lib/*.h cli/json.h shim
 
 # The ledger under ThreadSanitizer (tests/tsan); run by tests/integ/test_hardening.c.
 TSAN_SRC := tests/tsan/ledger_race.c shim/ledger.c shim/rangetree.c shim/anonvma.c shim/tid.c shim/touched.c shim/rawsys.c \
+            shim/latefn.c shim/elfsym.c \
             shim/fmt.c shim/kmodel.c shim/reconcile.c
 $(BUILD)/tests/ledger_tsan: $(TSAN_SRC) shim/*.h | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) -include shim/glibc_compat.h -O1 -fsanitize=thread $(TSAN_SRC) -o $@ -lpthread
