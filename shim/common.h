@@ -14,6 +14,9 @@
  * in .data, whose page the loader's relocations have copied already, so that a start
  * faults in no other page of the shim's data (its bss is touched by calls only). */
 #define OS_HOT __attribute__((section(".data.overshim_hot")))
+/* Code only process start runs (the constructor's path): next to the constructor in
+ * .text.startup, so that start faults in one window of the shim's text. */
+#define OS_START_TEXT __attribute__((section(".text.startup")))
 #define OS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 struct thread_rec;

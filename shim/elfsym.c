@@ -52,7 +52,7 @@ struct dyn {
  * a value below the load base is still an offset. */
 static uintptr_t dyn_ptr(uintptr_t base, ElfW(Addr) v) { return v < base ? base + v : v; }
 
-static int read_dynamic(const struct dl_phdr_info *info, struct dyn *d)
+__attribute__((section(".text.startup"))) static int read_dynamic(const struct dl_phdr_info *info, struct dyn *d)
 {
     memset(d, 0, sizeof *d);
     d->base = info->dlpi_addr;
@@ -75,7 +75,7 @@ static int read_dynamic(const struct dl_phdr_info *info, struct dyn *d)
 
 /* A definition dlsym would return: defined, a function, global or weak, and its
  * default version (a hidden version is an old compatibility one, not the default). */
-static int usable(const struct dyn *d, uint32_t ix, const char *name, struct query *q)
+__attribute__((section(".text.startup"))) static int usable(const struct dyn *d, uint32_t ix, const char *name, struct query *q)
 {
     const ElfW(Sym) *s = &d->symtab[ix];
     int type = ELF64_ST_TYPE(s->st_info), bind = ELF64_ST_BIND(s->st_info);
@@ -96,7 +96,7 @@ static int usable(const struct dyn *d, uint32_t ix, const char *name, struct que
     return 1;
 }
 
-static int find_gnu(const struct dyn *d, struct query *q)
+__attribute__((section(".text.startup"))) static int find_gnu(const struct dyn *d, struct query *q)
 {
     const uint32_t *g = d->gnu;
     uint32_t nbuckets = g[0], symoffset = g[1], bloom_size = g[2], bloom_shift = g[3];
@@ -129,7 +129,7 @@ static int find_sysv(const struct dyn *d, struct query *q)
     return 0;
 }
 
-int elf_object_defines_all(const struct dl_phdr_info *info, const char *const *names, size_t n, int *out)
+__attribute__((section(".text.startup"))) int elf_object_defines_all(const struct dl_phdr_info *info, const char *const *names, size_t n, int *out)
 {
     struct dyn d;
     if (read_dynamic(info, &d) != 0) return -1;

@@ -7,6 +7,9 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "elfsym.h"
@@ -52,12 +55,13 @@ struct os_forkstate *os_fs = &fs_static;
 
 /* Move the locks to a page of their own that a fork child receives zeroed (see
  * state.h). Runs in the constructor before anything takes them. */
-static void fork_page_init(void)
+OS_START_TEXT static void fork_page_init(void)
 {
     _Static_assert(sizeof(struct os_forkstate) <= 4096, "one page");
-    void *p = raw_mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    /* libc's syscall(), whose page raw_std_init has touched already, not rawsys.c's */
+    void *p = (void *)syscall(SYS_mmap, NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return;
-    if (raw_madvise(p, 4096, MADV_WIPEONFORK) != 0) { /* before 4.14: keep the static copy */
+    if (syscall(SYS_madvise, p, 4096, MADV_WIPEONFORK) != 0) { /* before 4.14: keep the static copy */
         raw_munmap(p, 4096);
         return;
     }
@@ -85,27 +89,44 @@ static void say(const char *msg)
  * it takes (python3, node) is a canonical PLT entry, an undefined symbol that dlsym
  * returns too: not a definition (elf_object_defines), so it is no warning. */
 extern const char __ehdr_start __attribute__((visibility("hidden")));
-static const char *const shadow_names[] = {"mmap", "mmap64", "munmap", "malloc", "pthread_create"};
+/* The strings start reads are in .data with what it writes (OS_HOT: a page of .rodata
+ * fewer at start); no libc string function either (each was a page and a binding). */
+static char shadow_names[][16] OS_HOT = {"mmap", "mmap64", "munmap", "malloc", "pthread_create"};
+static char s_libc[] OS_HOT = "/libc.so", s_vdso[] OS_HOT = "linux-vdso", s_options[] OS_HOT = "OVERSHIM_OPTIONS",
+            s_tmpdir[] OS_HOT = "TMPDIR";
+
+OS_START_TEXT static int has_sub(const char *s, const char *sub)
+{
+    for (; *s; s++) {
+        const char *a = s, *b = sub;
+        while (*b && *a == *b) a++, b++;
+        if (!*b) return 1;
+    }
+    return 0;
+}
 struct shadow_scan {
     uintptr_t self;
     const char *by[sizeof shadow_names / sizeof shadow_names[0]];
 };
 
-static int scan_ahead(struct dl_phdr_info *info, size_t size, void *p)
+OS_START_TEXT static int scan_ahead(struct dl_phdr_info *info, size_t size, void *p)
 {
     (void)size;
     struct shadow_scan *s = p;
     if (info->dlpi_addr == s->self) return 1; /* the objects after the shim come second */
     const char *name = info->dlpi_name ? info->dlpi_name : "";
-    if (strstr(name, "/libc.so") || strstr(name, "linux-vdso")) return 0;
+    if (has_sub(name, s_libc) || has_sub(name, s_vdso)) return 0;
+    const size_t n = sizeof shadow_names / sizeof shadow_names[0];
+    const char *names[sizeof shadow_names / sizeof shadow_names[0]];
+    for (size_t i = 0; i < n; i++) names[i] = shadow_names[i];
     int def[sizeof shadow_names / sizeof shadow_names[0]];
-    if (elf_object_defines_all(info, shadow_names, sizeof shadow_names / sizeof shadow_names[0], def) != 0) return 0;
+    if (elf_object_defines_all(info, names, n, def) != 0) return 0;
     for (size_t i = 0; i < sizeof shadow_names / sizeof shadow_names[0]; i++)
         if (!s->by[i] && def[i]) s->by[i] = name;
     return 0;
 }
 
-static void warn_shadowed(void)
+OS_START_TEXT static void warn_shadowed(void)
 {
     struct shadow_scan s = {(uintptr_t)&__ehdr_start, {NULL}};
     dl_iterate_phdr(scan_ahead, &s);
@@ -121,7 +142,7 @@ static void warn_shadowed(void)
 
 /* follow_exec=0: take the shim out of LD_PRELOAD (in place, in the environment the
  * program was given), so that the programs it execs run without it. */
-static void forget_preload(void)
+OS_START_TEXT static void forget_preload(void)
 {
     extern char **environ;
     struct obj_info self;
@@ -149,11 +170,23 @@ static void forget_preload(void)
 }
 
 /* Bad configuration never takes the host down: one line, then pure pass-through. */
-static void step_aside(const char *what, const char *detail)
+OS_START_TEXT static void step_aside(const char *what, const char *detail)
 {
     char m[600];
     os_snprintf(m, sizeof m, "%s%s; the shim stays out of the way", what, detail);
     say(m);
+}
+
+/* getenv without libc's (start only: one text page and a lazy binding fewer) */
+OS_START_TEXT static const char *env_get(const char *name)
+{
+    extern char **environ;
+    for (char **e = environ; e && *e; e++) {
+        const char *a = *e, *b = name;
+        while (*b && *a == *b) a++, b++;
+        if (!*b && *a == '=') return a + 1;
+    }
+    return NULL;
 }
 
 /* A required function that no object after the shim defines (resolve_all, on the first
@@ -168,13 +201,13 @@ void resolve_failed(const char *name)
 
 /* Everything that can refuse to start; 0 when the shim may go live. The real functions
  * are found on the first call that needs one (resolve_all), not here. */
-static int start(void)
+OS_START_TEXT static int start(void)
 {
     char err[400];
     raw_std_init();
     if (os_resolved && resolve_missing()) return -1; /* resolved before the constructor, and said so */
     os_st.secure = getauxval(AT_SECURE) != 0;
-    const char *env = os_st.secure ? NULL : getenv("OVERSHIM_OPTIONS");
+    const char *env = os_st.secure ? NULL : env_get(s_options);
     if (env) {
         struct os_options o;
         options_defaults(&o);
@@ -190,12 +223,14 @@ static int start(void)
         options_help(help, sizeof help);
         raw_write_all(2, help, strlen(help));
     }
-    if (!os_st.secure) out_set_tmpdir(getenv("TMPDIR"));
+    if (!os_st.secure) out_set_tmpdir(env_get(s_tmpdir));
     if (!os_st.secure) out_set_dir(os_st.opt.dir);
     if (!os_st.opt.follow_exec) forget_preload();
     fork_page_init();
-    os_st.start_ns = raw_now_ns();
-    os_st.pid = raw_getpid();
+    struct timespec now; /* raw_now_ns, with the system call libc's syscall() makes (its page is in) */
+    syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &now);
+    os_st.start_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+    os_st.pid = (pid_t)syscall(SYS_getpid);
     out_setup(&os_st.log, os_st.opt.log);
     out_setup(&os_st.json, os_st.opt.json);
     if (policy_init(err, sizeof err) != 0) return step_aside("OVERSHIM_OPTIONS: ", err), -1;

@@ -1,4 +1,5 @@
 /* Fault-injection rules (see inject.h). */
+#include "common.h"
 #include "inject.h"
 
 #include <errno.h>
@@ -24,9 +25,9 @@ struct rule {
 };
 
 static struct rule rules[INJECT_MAX_RULES];
-static int nrules;
+OS_HOT static int nrules;
 
-int inject_active(void) { return nrules > 0; }
+__attribute__((section(".text.startup"))) int inject_active(void) { return nrules > 0; }
 
 static const struct {
     const char *name;

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "anonvma.h"
 #include "fmt.h"
@@ -34,16 +36,19 @@ static struct rt_node nodes_static[RV_STATIC];
 static size_t nnodes_static;
 static struct rt_node *free_nodes; /* linked through kid[0] */
 static struct rangetree rt;
+/* The first record (the main thread's, made at start) is in .data with what start
+ * writes (OS_HOT); the next ones come from the bss. */
+static struct thread_rec rec_first OS_HOT;
 static struct thread_rec recs_static[RECS_STATIC];
-static size_t nrecs_static;
-static struct thread_rec *threads;
+OS_HOT static size_t nrecs_static;
+OS_HOT static struct thread_rec *threads;
 /* The overcommit mode, and whether mprotect dropping write on an unfaulted anonymous VMA
  * uncharges it (6.7+): read on the first call that needs them (lazyfacts.h). */
 #define mode facts_ledger_mode()
 #define uncharge_unfaulted facts_mprotect_uncharges()
 static int64_t proc_committed, proc_peak;
 static uint32_t next_origin;
-static struct thread_rec *free_recs;  /* recycled records, ready for new threads */
+OS_HOT static struct thread_rec *free_recs; /* recycled records, ready for new threads */
 static size_t n_exited;               /* exited records still listed */
 static struct thread_rec recycled;    /* what the recycled ones had: malloc counters, peak */
 static uint64_t n_recycled;
@@ -127,7 +132,7 @@ void ledger_unlock(void) { pthread_mutex_unlock(&os_fs->ledger_mu); }
 static void read_own_name(char name[16])
 {
     char buf[17] = {0};
-    if (prctl(PR_GET_NAME, buf, 0, 0, 0) == 0) memcpy(name, buf, 16);
+    if (syscall(SYS_prctl, PR_GET_NAME, buf, 0, 0, 0) == 0) memcpy(name, buf, 16); /* no libc page touched for it */
     name[15] = 0;
 }
 
@@ -140,7 +145,8 @@ static struct thread_rec *alloc_rec(void)
         memset(t, 0, sizeof *t);
         return t;
     }
-    if (nrecs_static < RECS_STATIC) return &recs_static[nrecs_static++]; /* zeroed bss */
+    if (nrecs_static == 0) return nrecs_static++, &rec_first;
+    if (nrecs_static <= RECS_STATIC) return &recs_static[nrecs_static++ - 1]; /* zeroed bss */
     return os_heap_alloc(sizeof *t);
 }
 
@@ -159,7 +165,7 @@ static struct thread_rec *new_rec(pid_t tid, pid_t parent)
     return t;
 }
 
-static struct thread_rec *self_as(pid_t known_tid)
+OS_START_TEXT static struct thread_rec *self_as(pid_t known_tid)
 {
     if (OS_LIKELY(os_self != NULL)) return os_self;
     if (os_t.exiting) return NULL; /* its record is gone (maybe reused): charges go to the process only */

@@ -116,7 +116,7 @@ static struct {
 } std_at_start[3] OS_HOT;
 static int std_checked OS_HOT; /* only the shim checks: the command writes where it is told */
 
-void raw_std_init(void)
+OS_START_TEXT void raw_std_init(void)
 {
     std_checked = 1;
     for (int fd = 1; fd <= 2; fd++) {

@@ -263,13 +263,13 @@ static void exit_body(void *p)
     }
 }
 
-int report_exit_due(void)
+__attribute__((section(".text.startup"))) int report_exit_due(void)
 {
     return os_st.opt.report_at_exit || __atomic_load_n(&os_st.wrote_events, __ATOMIC_ACQUIRE) ||
-           __atomic_load_n(&os_st.nfailures, __ATOMIC_ACQUIRE) || rstack_tid() != 0;
+           __atomic_load_n(&os_st.nfailures, __ATOMIC_ACQUIRE) || __atomic_load_n(&os_rstack_owner, __ATOMIC_ACQUIRE) != 0;
 }
 
-void report_exit(const char *via, int status, int have_status)
+__attribute__((section(".text.startup"))) void report_exit(const char *via, int status, int have_status)
 {
     struct exit_job x = {via, status, have_status};
     if (!report_exit_due()) return; /* nothing to write: no report stack, no lock, no page touched */

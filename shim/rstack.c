@@ -31,10 +31,11 @@
 static char stack_mem[RSTACK_GUARD + RSTACK_SIZE] __attribute__((aligned(4096)));
 #define stack_lo (stack_mem + RSTACK_GUARD)
 static unw_context_t ctx;
-static pid_t owner OS_HOT; /* kernel tid of the task on the stack, 0 when free */
+pid_t os_rstack_owner OS_HOT; /* kernel tid of the task on the stack, 0 when free (rstack.h) */
+#define owner os_rstack_owner
 
 void *rstack_context(void) { return &ctx; }
-pid_t rstack_tid(void) { return owner; }
+pid_t rstack_tid(void) { return __atomic_load_n(&owner, __ATOMIC_ACQUIRE); }
 
 #if defined(__x86_64__)
 /* os_rstack_switch(fn, arg, top): call fn(arg) with the stack pointer at top, and

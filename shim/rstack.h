@@ -21,5 +21,7 @@ int rstack_run(void (*fn)(void *), void *arg);
  * kernel tid of the task running fn. */
 void *rstack_context(void);
 pid_t rstack_tid(void);
+/* What rstack_tid reads, for the exit check (no call into another page of text). */
+extern pid_t os_rstack_owner;
 
 #endif
