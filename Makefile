@@ -9,7 +9,7 @@ CFLAGS_BASE := -std=gnu11 -D_GNU_SOURCE -g -O2 $(WARN) -I/usr/include/x86_64-lin
 # system calls, /proc readers and the private heap, shim/ the LD_PRELOAD runtime. Each
 # may include its own headers and those of the folders before it.
 INC     := -Icore -Isys -Ishim -Iinclude
-SHIM_CFLAGS := $(CFLAGS_BASE) -fPIC -fvisibility=hidden -ftls-model=initial-exec -fno-builtin-malloc \
+SHIM_CFLAGS := $(CFLAGS_BASE) -fPIC -fdata-sections -fvisibility=hidden -ftls-model=initial-exec -fno-builtin-malloc \
                -fno-builtin-free -fno-builtin-calloc -fno-builtin-realloc -fno-stack-protector $(INC) \
                -include shim/glibc_compat.h
 CORE_SRC := $(wildcard core/*.c)
@@ -71,8 +71,8 @@ $(BUILD)/core/demangle.o: core/demangle.c core/demangle.h | $(BUILD)/core
 $(BUILD)/shim/interpose_fork.o: SHIM_CFLAGS += -fno-toplevel-reorder -fno-reorder-functions
 
 $(LIB): $(SHIM_OBJ) $(BUILD)/exports.map $(BUILD)/libunwind-private.a
-	$(CC) -shared -o $@ $(SHIM_OBJ) -Wl,--version-script=$(BUILD)/exports.map \
-	  -Wl,--exclude-libs,ALL -Wl,-z,defs $(BUILD)/libunwind-private.a
+	$(CC) -shared -nostartfiles -o $@ $(SHIM_OBJ) -Wl,--version-script=$(BUILD)/exports.map \
+	  -Wl,--exclude-libs,ALL -Wl,-z,defs -Wl,--sort-section=alignment $(BUILD)/libunwind-private.a
 
 # The command is one static-pie executable (no NEEDED library, no glibc symbol version), so
 # the one built here runs on glibc 2.17 and later like the library: libdw, libelf, their

@@ -7,29 +7,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define OS_LIKELY(x) __builtin_expect(!!(x), 1)
-#define OS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#include "compiler.h"
+
 #define OS_EXPORT __attribute__((visibility("default")))
 #define OS_TLS __thread __attribute__((tls_model("initial-exec")))
 #define OS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 struct thread_rec;
 
-/* The shim's whole per-thread state: one initial-exec TLS block of 104 bytes
- * (large static TLS shrinks every thread's stack in a JVM). */
+/* The shim's whole per-thread state: one initial-exec TLS block of 1.1 KiB (large
+ * static TLS shrinks every thread's stack in a JVM). */
 struct os_tls {
     /* Depth of shim work on this thread. Non-zero: every wrapper goes straight to
      * the real function (calls made by the shim itself, by jemalloc, by libunwind,
      * and by a signal handler that interrupted the shim on this thread). */
     int guard;
-    struct thread_rec *self; /* this thread's ledger record, NULL until first needed */
-    /* malloc bytes this thread allocated and freed. Two counters, not one: each is a
-     * separate chain of adds, so malloc and free do not wait on each other's store. */
-    int64_t malloc_in, malloc_out;
     int exiting; /* past its ledger exit: no record any more */
-    /* Per tcache bin, how many blocks glibc's tcache holds at least (tcache.h:
-     * indexed by slot, TC_SLOTS of them). */
-    uint8_t tc[66];
+    struct thread_rec *self; /* this thread's ledger record, NULL until first needed */
+    /* malloc bytes this thread allocated and freed outside the counts below (blocks of
+     * no tcache bin, mmapped chunks, another allocator's blocks). */
+    int64_t malloc_in, malloc_out;
+    /* Per tcache bin (tcache.h: indexed by entry = chunksize / 16): the blocks this
+     * thread allocated, and (blocks it freed << 8) | the shadow count of glibc's tcache. */
+    int64_t tc_in[66], tc_out[66];
 };
 extern OS_TLS struct os_tls os_t;
 #define os_guard (os_t.guard)

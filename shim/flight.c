@@ -48,7 +48,6 @@ static int64_t lim(int res)
 int timeline_fsize_ok(off_t end);
 int timeline_fsize_ok(off_t end)
 {
-    if (!raw_fsize_limited) return 1;
     struct rlimit r;
     return syscall(SYS_prlimit64, 0, RLIMIT_FSIZE, NULL, &r) == 0 && (r.rlim_cur == RLIM_INFINITY || (uint64_t)end <= r.rlim_cur);
 }
@@ -163,11 +162,11 @@ int flight_open(const char *path, char *err, size_t errcap)
     ssize_t n = syscall(SYS_readlink, "/proc/self/exe", h->exe, sizeof h->exe - 1);
     if (n > 0) h->exe[n] = 0;
     read_cgroup(h->cgroup, sizeof h->cgroup);
-    os_snprintf(h->kernel_release, sizeof h->kernel_release, "%s", os_st.kernel_release);
+    sys_kernel_release(h->kernel_release, sizeof h->kernel_release);
     h->rlimit_as = lim(RLIMIT_AS);
     h->rlimit_data = lim(RLIMIT_DATA);
     h->rlimit_nproc = lim(RLIMIT_NPROC);
-    h->overcommit_memory = os_st.overcommit_mode;
+    h->overcommit_memory = (int32_t)sys_read_long("/proc/sys/vm/overcommit_memory");
     h->overcommit_ratio = (int32_t)sys_read_long("/proc/sys/vm/overcommit_ratio");
     static char mi[8192];
     if (raw_read_file("/proc/meminfo", mi, sizeof mi) > 0) {

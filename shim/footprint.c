@@ -6,7 +6,6 @@
 
 #include "heap.h"
 #include "rawsys.h"
-#include "rstack.h"
 #include "state.h"
 #include "unwind.h"
 
@@ -66,7 +65,6 @@ int footprint_read(struct footprint *f, int mode)
     uintptr_t lo, hi;
     unwind_self_range(&lo, &hi);
     add(&x, lo & ~(uintptr_t)4095, (hi + 4095) & ~(uintptr_t)4095, 0);
-    if (rstack_range(&lo, &hi) == 0) add(&x, lo, hi, 1);
     if (os_st.fork_wiped) add(&x, (uintptr_t)os_fs, (uintptr_t)os_fs + 4096, 0);
     struct { uintptr_t lo, hi; } he[MAX_EXTENTS];
     int nh = heap_extents((uintptr_t *)he, MAX_EXTENTS - x.n);

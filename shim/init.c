@@ -2,15 +2,18 @@
  * OVERSHIM_OPTIONS once, set up the private heap, register atfork handlers), the
  * destructor (return from main), and the fork hand-over of every lock. */
 #include <dlfcn.h>
+#include <link.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "elfsym.h"
 #include "heap.h"
-#include "kmodel.h"
 #include "ledger.h"
 #include "objects.h"
 #include "options.h"
@@ -18,7 +21,6 @@
 #include "rawsys.h"
 #include "report.h"
 #include "resolve.h"
-#include "rstack.h"
 #include "state.h"
 #include "sysstate.h"
 #include "tid.h"
@@ -26,14 +28,22 @@
 #include "touched.h"
 #include "unwind.h"
 
+/* The library is linked without the C start files (-nostartfiles: crtbeginS.o's weak
+ * references to _ITM_*, __gmon_start__ and __cxa_finalize cost a failed symbol lookup
+ * each at every process start; the constructor and destructor run from .init_array and
+ * .fini_array without them). What crtbeginS.o defines that is still used: the handle
+ * pthread_atfork passes to __register_atfork. */
+void *__dso_handle __attribute__((visibility("hidden"))) = &__dso_handle;
+
 
 /* Move the locks to a page of their own that a fork child receives zeroed (see
  * state.h). Runs in the constructor before anything takes them. */
-static void fork_page_init(void)
+OS_START_TEXT static void fork_page_init(void)
 {
     _Static_assert(sizeof(struct os_forkstate) <= 4096, "one page");
-    void *p = raw_mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p != MAP_FAILED && raw_madvise(p, 4096, MADV_WIPEONFORK) != 0) { /* before 4.14: keep the static copy */
+    /* libc's syscall(), whose page raw_std_init has touched already, not rawsys.c's */
+    void *p = (void *)syscall(SYS_mmap, NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p != MAP_FAILED && syscall(SYS_madvise, p, 4096, MADV_WIPEONFORK) != 0) { /* before 4.14: keep the static copy */
         raw_munmap(p, 4096);
         p = MAP_FAILED;
     }
@@ -57,36 +67,67 @@ static void say(const char *msg)
 
 /* Another object that defines mmap or malloc ahead of the shim (a preload listed
  * before it, like gperftools' tcmalloc with its own mmap hooks, or the program
- * itself) takes those calls: the shim cannot see them. Say so once. On the usual path
- * dlsym answers with the shim or libc and nothing more is looked at. What a non-PIE
- * program holds for a function whose address it takes (python3, node) is a canonical
- * PLT entry, an undefined symbol that dlsym returns too: not a definition, so the
- * question goes to the first object that does define the name. */
-static void warn_shadowed(void)
+ * itself) takes those calls: the shim cannot see them. Say so once. Only the objects
+ * ahead of the shim in load order (the program and earlier preloads) are asked, each
+ * with one hash lookup per name in its own symbol table, in one pass: the usual start
+ * looks at the program alone. What a non-PIE program holds for a function whose address
+ * it takes (python3, node) is a canonical PLT entry, an undefined symbol that dlsym
+ * returns too: not a definition (elf_object_defines), so it is no warning. */
+extern const char __ehdr_start __attribute__((visibility("hidden")));
+/* The strings start reads are in .data with what it writes (OS_HOT: a page of .rodata
+ * fewer at start); no libc string function either (each was a page and a binding). */
+static char shadow_names[][16] OS_HOT = {"mmap", "mmap64", "munmap", "malloc", "pthread_create"};
+static char s_libc[] OS_HOT = "/libc.so", s_vdso[] OS_HOT = "linux-vdso", s_options[] OS_HOT = "OVERSHIM_OPTIONS",
+            s_tmpdir[] OS_HOT = "TMPDIR";
+
+OS_START_TEXT static int has_sub(const char *s, const char *sub)
 {
-    static const char *const names[] = {"mmap", "mmap64", "munmap", "malloc", "pthread_create"};
-    struct obj_info self, other;
-    if (!obj_find((void *)warn_shadowed, &self)) return;
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        /* the loaded objects' own symbol tables, as dlsym(RTLD_DEFAULT) would search them:
-         * before glibc 2.34 dlsym is libdl's, which a program need not load */
-        void *f = elf_next_symbol(names[i], ELFSYM_ANY, NULL);
-        if (!f || !obj_find(f, &other) || other.base == self.base) continue;
-        if (strstr(other.name, "/libc.so")) continue;
-        if (obj_defines(f, names[i]) == 0 &&
-            (!obj_next_definition(names[i], NULL, &other) || other.base == self.base || strstr(other.name, "/libc.so")))
-            continue;
+    for (; *s; s++) {
+        const char *a = s, *b = sub;
+        while (*b && *a == *b) a++, b++;
+        if (!*b) return 1;
+    }
+    return 0;
+}
+struct shadow_scan {
+    uintptr_t self;
+    const char *by[sizeof shadow_names / sizeof shadow_names[0]];
+};
+
+OS_START_TEXT static int scan_ahead(struct dl_phdr_info *info, size_t size, void *p)
+{
+    (void)size;
+    struct shadow_scan *s = p;
+    if (info->dlpi_addr == s->self) return 1; /* the objects after the shim come second */
+    const char *name = info->dlpi_name ? info->dlpi_name : "";
+    if (has_sub(name, s_libc) || has_sub(name, s_vdso)) return 0;
+    const size_t n = sizeof shadow_names / sizeof shadow_names[0];
+    const char *names[sizeof shadow_names / sizeof shadow_names[0]];
+    for (size_t i = 0; i < n; i++) names[i] = shadow_names[i];
+    int def[sizeof shadow_names / sizeof shadow_names[0]];
+    if (elf_object_defines_all(info, names, n, def) != 0) return 0;
+    for (size_t i = 0; i < sizeof shadow_names / sizeof shadow_names[0]; i++)
+        if (!s->by[i] && def[i]) s->by[i] = name;
+    return 0;
+}
+
+OS_START_TEXT static void warn_shadowed(void)
+{
+    struct shadow_scan s = {(uintptr_t)&__ehdr_start, {NULL}};
+    dl_iterate_phdr(scan_ahead, &s);
+    for (size_t i = 0; i < sizeof shadow_names / sizeof shadow_names[0]; i++) {
+        if (!s.by[i]) continue;
         char m[600];
         os_snprintf(m, sizeof m, "%s is defined by %s ahead of overshim: its calls are not seen (list overshim first in "
                                  "LD_PRELOAD)",
-                    names[i], other.name[0] ? other.name : "the program");
+                    shadow_names[i], s.by[i][0] ? s.by[i] : "the program");
         say(m);
     }
 }
 
 /* follow_exec=0: take the shim out of LD_PRELOAD (in place, in the environment the
  * program was given), so that the programs it execs run without it. */
-static void forget_preload(void)
+OS_START_TEXT static void forget_preload(void)
 {
     extern char **environ;
     struct obj_info self;
@@ -114,23 +155,44 @@ static void forget_preload(void)
 }
 
 /* Bad configuration never takes the host down: one line, then pure pass-through. */
-static void step_aside(const char *what, const char *detail)
+OS_START_TEXT static void step_aside(const char *what, const char *detail)
 {
     char m[600];
     os_snprintf(m, sizeof m, "%s%s; the shim stays out of the way", what, detail);
     say(m);
-    malloc_fast_enable(0);
 }
 
-/* Everything that can refuse to start; 0 when the shim may go live. */
-static int start(void)
+/* getenv without libc's (start only: one text page and a lazy binding fewer) */
+OS_START_TEXT static const char *env_get(const char *name)
+{
+    extern char **environ;
+    for (char **e = environ; e && *e; e++) {
+        const char *a = *e, *b = name;
+        while (*b && *a == *b) a++, b++;
+        if (!*b && *a == '=') return a + 1;
+    }
+    return NULL;
+}
+
+/* A required function that no object after the shim defines (resolve_all, on the first
+ * call that needs one): the shim steps aside. */
+void resolve_failed(const char *name)
+{
+    __atomic_store_n(&os_active, 0, __ATOMIC_RELEASE);
+    char m[300];
+    os_snprintf(m, sizeof m, "cannot resolve %s; the shim stays out of the way", name);
+    say(m);
+}
+
+/* Everything that can refuse to start; 0 when the shim may go live. The real functions
+ * are found on the first call that needs one (resolve_all), not here. */
+OS_START_TEXT static int start(void)
 {
     char err[400];
     raw_std_init();
-    if (resolve_all() != 0) return step_aside("cannot resolve ", resolve_missing()), -1;
-    options_defaults(&os_st.opt);
+    if (os_resolved && resolve_missing()) return -1; /* resolved before the constructor, and said so */
     os_st.secure = getauxval(AT_SECURE) != 0;
-    const char *env = os_st.secure ? NULL : getenv("OVERSHIM_OPTIONS");
+    const char *env = os_st.secure ? NULL : env_get(s_options);
     if (env) {
         struct os_options o;
         options_defaults(&o);
@@ -146,19 +208,14 @@ static int start(void)
         options_help(help, sizeof help);
         raw_write_all(2, help, strlen(help));
     }
-    if (!os_st.secure) out_set_tmpdir(getenv("TMPDIR"));
+    if (!os_st.secure) out_set_tmpdir(env_get(s_tmpdir));
     if (!os_st.secure) out_set_dir(os_st.opt.dir);
     if (!os_st.opt.follow_exec) forget_preload();
     fork_page_init();
-    rstack_init(); /* without it, refusals are counted, not reported */
-    tid_init();
-    os_st.start_ns = raw_now_ns();
-    struct rlimit fs;
-    raw_fsize_limited = getrlimit(RLIMIT_FSIZE, &fs) == 0 && fs.rlim_cur != RLIM_INFINITY;
-    os_st.pid = raw_getpid();
-    sys_kernel_release(os_st.kernel_release, sizeof os_st.kernel_release);
-    int64_t mode = sys_read_long("/proc/sys/vm/overcommit_memory");
-    os_st.overcommit_mode = mode >= 0 && mode <= 2 ? (int)mode : 0;
+    struct timespec now; /* raw_now_ns, with the system call libc's syscall() makes (its page is in) */
+    syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &now);
+    os_st.start_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+    os_st.pid = (pid_t)syscall(SYS_getpid);
     out_setup(&os_st.log, os_st.opt.log);
     out_setup(&os_st.json, os_st.opt.json);
     if (policy_init(err, sizeof err) != 0) return step_aside("OVERSHIM_OPTIONS: ", err), -1;
@@ -169,18 +226,18 @@ __attribute__((constructor(101))) static void overshim_init(void)
 {
     os_enter();
     if (start() == 0) {
-        struct kmodel_kernel live; /* the modelled kernel's rules when simulating, else this one's */
-        const struct kmodel_kernel *mk = policy_kernel();
-        if (!mk && kmodel_parse_release(os_st.kernel_release, &live) == 0) mk = &live;
-        ledger_init(policy_mode(os_st.overcommit_mode), mk ? mk->mprotect_uncharge : 1);
+        /* what the ledger charges by (the overcommit mode, the kernel's rules) and the
+         * unwinder's view of the shim: on first use; the main thread's record now (its
+         * malloc counts live in its TLS, which only this thread can name) */
+        ledger_init();
         timeline_init();
-        unwind_init();
         fork_init();
-        ledger_self();
+        ledger_self_main(os_st.pid); /* the constructor runs on the main thread */
         if (os_st.opt.verbosity >= 1) warn_shadowed();
         __atomic_store_n(&os_active, 1, __ATOMIC_RELEASE);
-        if (!os_policy) malloc_fast_enable(1);
     }
+    __atomic_store_n(&os_started, 1, __ATOMIC_RELEASE);
+    if (!os_policy) malloc_fast_enable(os_active); /* when resolved already; else resolve_all does */
     os_leave();
 }
 

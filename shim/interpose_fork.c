@@ -124,4 +124,8 @@ EXIT_WRAPPER(_exit)
 EXIT_WRAPPER(_Exit)
 
 void fork_init(void);
-void fork_init(void) { pthread_atfork(prefork, postfork_parent, postfork_child); }
+/* __register_atfork is what pthread_atfork (a stub in libc_nonshared.a) calls: one page
+ * of text fewer at start. GLIBC_2.3.2, in every glibc. */
+extern void *__dso_handle __attribute__((visibility("hidden")));
+int __register_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void), void *dso);
+__attribute__((section(".text.startup"))) void fork_init(void) { __register_atfork(prefork, postfork_parent, postfork_child, __dso_handle); }

@@ -58,22 +58,42 @@ static inline void sim_track(const void *p, int sign)
     if (h & 2) policy_malloc_mapped(sign * (long long)(h & ~(size_t)7));
 }
 
+/* The fast paths address this thread's counts as %fs:offset(tls, entry, 8): one load
+ * of the TLS block's offset from the GOT (initial-exec), no thread pointer read. */
+static inline uintptr_t tls_offset(void)
+{
+    uintptr_t o;
+    __asm__("movq os_t@gottpoff(%%rip), %0" : "=r"(o));
+    return o;
+}
+#define TLS_WORD(field) "%%fs:%c[" #field "](%[tls],%[e],8)"
+
 /* Live bytes are counted for every block once the shim is active, its own calls
  * included (they come and go in pairs), so that no path can count a block in and
- * another leave it uncounted on the way out. */
+ * another leave it uncounted on the way out. A glibc heap chunk of a tcache bin is
+ * counted in its entry (tcache.h), as the fast paths count it; every other block in
+ * bytes. A free counted here leaves the shadow as it is (never above glibc's count). */
 static inline void count(void *p, int sign)
 {
     if (!p || OS_UNLIKELY(!os_active)) return;
     if (OS_UNLIKELY(os_policy) && os_glibc_chunks) sim_track(p, sign);
     size_t n;
-    if (OS_LIKELY(os_glibc_chunks)) n = glibc_usable(p);
-    else if (os_usable_size_ok) n = REAL(malloc_usable_size)(p);
+    if (OS_LIKELY(os_glibc_chunks)) {
+        uint64_t e = tc_entry_of_header(tc_header_of(p));
+        if (e < TC_ENTRIES) {
+            if (sign > 0) __atomic_store_n(&os_t.tc_in[e], os_t.tc_in[e] + 1, __ATOMIC_RELAXED);
+            else __atomic_store_n(&os_t.tc_out[e], os_t.tc_out[e] + TC_OUT_ONE, __ATOMIC_RELAXED);
+            return;
+        }
+        n = glibc_usable(p);
+    } else if (os_usable_size_ok) n = REAL(malloc_usable_size)(p);
     else return;
     if (sign > 0) add_in(&os_t, n);
     else add_out(&os_t, n);
 }
 
-_Static_assert(sizeof(((struct os_tls *)0)->tc) == TC_SLOTS, "one shadow count per slot");
+_Static_assert(sizeof(((struct os_tls *)0)->tc_in) == TC_ENTRIES * sizeof(int64_t), "one count per entry");
+_Static_assert(sizeof(((struct os_tls *)0)->tc_out) == TC_ENTRIES * sizeof(int64_t), "one count per entry");
 
 /* A call glibc may serve from this thread's tcache is about to run: one block fewer
  * is certain to be there. Every entry point that can take from the tcache lowers the
@@ -81,7 +101,7 @@ _Static_assert(sizeof(((struct os_tls *)0)->tc) == TC_SLOTS, "one shadow count p
 static inline void tc_taken(size_t n)
 {
     if (n <= TC_MAX_REQ) {
-        uint8_t *c = &os_t.tc[tc_slot_taken(n)];
+        uint8_t *c = (uint8_t *)&os_t.tc_out[tc_entry_taken(n)]; /* the low byte (x86-64) */
         if (*c) --*c;
     }
 }
@@ -103,10 +123,19 @@ static void (*os_fast_free)(void *);
 void malloc_fast_enable(int live);
 void malloc_fast_enable(int live)
 {
+    if (!os_resolved) return; /* resolve_all publishes them when it is done (malloc_resolved) */
     os_fast_free = REAL(free);
     if (live && os_glibc_chunks) __atomic_store_n(&os_free_floor, 0, __ATOMIC_RELEASE);
     if (live && tcache_predictable()) __atomic_store_n(&os_tc_limit, TC_MAX_REQ + 1, __ATOMIC_RELEASE);
     __atomic_store_n(&os_malloc_entry, REAL(malloc), __ATOMIC_RELEASE);
+}
+
+/* resolve_all is done (on a wrapper's first call, or before the constructor when an
+ * allocator preloaded ahead maps memory): the fast paths go on once the constructor has
+ * decided (os_started), as it would have; before that the constructor does it. */
+void malloc_resolved(void)
+{
+    if (__atomic_load_n(&os_started, __ATOMIC_ACQUIRE) && !os_policy) malloc_fast_enable(os_active);
 }
 
 static void *failed(enum call_id id, size_t a0, size_t a1, size_t a2)
@@ -161,8 +190,8 @@ static __attribute__((noinline)) void *malloc_slow(size_t n)
 }
 
 /* Not a tcache hit: call, check, count. A request of 8 bytes or less never hits in
- * malloc (its slot 0 is never counted), but glibc serves it from bin 0, whose blocks
- * the shadow counts in slot 1: that count goes down here. */
+ * malloc (its entry 1 is never counted), but glibc serves it from bin 0, whose blocks
+ * the shadow counts in entry 2: that count goes down here. */
 static __attribute__((noinline)) void *malloc_checked(size_t n)
 {
     if (OS_UNLIKELY(n <= 8)) tc_taken(n);
@@ -170,23 +199,44 @@ static __attribute__((noinline)) void *malloc_checked(size_t n)
     if (OS_UNLIKELY(!real)) return malloc_slow(n);
     void *p = real(n);
     if (OS_LIKELY((uintptr_t)p > os_free_floor)) { /* active, glibc chunks, no policy */
-        add_in(&os_t, glibc_usable(p));
+        uint64_t e = tc_entry_of_header(tc_header_of(p));
+        if (OS_LIKELY(e < TC_ENTRIES)) __atomic_store_n(&os_t.tc_in[e], os_t.tc_in[e] + 1, __ATOMIC_RELAXED);
+        else add_in(&os_t, glibc_usable(p));
         return p;
     }
     return malloc_after(p, n);
 }
 
+/* The fast path found the shadow of its bin empty: its decrement borrowed (the byte is
+ * 255). Back to 0, not + 1: a signal handler's malloc or free between the two saw a
+ * byte above TC_FILL, took one from it or left it, and 0 is below glibc's count anyway. */
+static __attribute__((noinline)) void *malloc_shadow_empty(size_t n)
+{
+    *(uint8_t *)&os_t.tc_out[tc_entry_of_request(n)] = 0;
+    return malloc_checked(n);
+}
+
+/* The tcache hit, in instructions: compare with os_tc_limit, the TLS offset, the entry
+ * (lea, shr), a byte decrement of the shadow that borrows when it is empty, an
+ * increment of the bin's allocated count, the jump. */
 OS_EXPORT void *malloc(size_t n)
 {
     if (OS_LIKELY(n < os_tc_limit)) { /* a size the tcache holds, and the shadow rules hold */
-        size_t b = tc_slot_of_request(n);
-        struct os_tls *t = &os_t;
-        unsigned c = t->tc[b];
-        if (OS_LIKELY(c != 0)) { /* glibc's tcache holds a block of this size: cannot fail */
-            t->tc[b] = (uint8_t)(c - 1);
-            add_in(t, tc_usable(b));
-            return os_malloc_entry(n);
-        }
+        size_t e = tc_entry_of_request(n) - 1; /* the + 1 is in the displacements */
+        uintptr_t tls = tls_offset();
+        __asm__ goto("subb $1, " TLS_WORD(out) "\n\tjb %l[empty]"
+                     :
+                     : [tls] "r"(tls), [e] "r"(e), [out] "i"(offsetof(struct os_tls, tc_out) + 8)
+                     : "cc", "memory"
+                     : empty);
+        /* glibc's tcache holds a block of this size: cannot fail */
+        __asm__("addq $1, " TLS_WORD(in)
+                :
+                : [tls] "r"(tls), [e] "r"(e), [in] "i"(offsetof(struct os_tls, tc_in) + 8)
+                : "cc", "memory");
+        return os_malloc_entry(n);
+    empty:
+        return malloc_shadow_empty(n);
     }
     return malloc_checked(n);
 }
@@ -203,20 +253,22 @@ static __attribute__((noinline)) void free_slow(void *p)
 }
 
 /* free's bookkeeping for a heap chunk glibc may keep in its tcache: 1 when done
- * (the caller then jumps to the real function), 0 for everything free_slow handles. */
+ * (the caller then jumps to the real function), 0 for everything free_slow handles.
+ * In instructions: compare with os_free_floor, the header, its entry (and, ror: an
+ * mmapped chunk, a larger one or a corrupt size word is above the last entry), a
+ * compare, the TLS offset, then one add to the entry's word: a freed block (256) and
+ * the carry of "shadow below TC_FILL" (glibc's free puts the chunk in its tcache when
+ * its count is below 7; at 7 the shadow, <= 7, cannot pass it). */
 static inline __attribute__((always_inline)) int free_fast_counts(void *p)
 {
     if (OS_LIKELY((uintptr_t)p > os_free_floor)) { /* not NULL, and the fast path is on */
-        const size_t *q = p;
-        __asm__("" : "+r"(q)); /* the header lies before the block */
-        size_t h = q[-1];
-        if (OS_LIKELY(!(h & 2))) { /* a heap chunk: glibc's free may keep it in the tcache */
-            size_t cs = h & ~(size_t)7;
-            struct os_tls *t = &os_t;
-            add_out(t, cs - sizeof(size_t));
-            size_t b = tc_slot_of_chunk(cs);
-            unsigned c = t->tc[b];
-            t->tc[b] = (uint8_t)(c + (c < TC_FILL));
+        uint64_t e = tc_entry_of_header(tc_header_of(p));
+        if (OS_LIKELY(e < TC_ENTRIES)) { /* a heap chunk of a tcache bin */
+            __asm__("cmpb %[fill], " TLS_WORD(out) "\n\tadcq %[one], " TLS_WORD(out)
+                    :
+                    : [tls] "r"(tls_offset()), [e] "r"(e), [out] "i"(offsetof(struct os_tls, tc_out)),
+                      [fill] "i"(TC_FILL), [one] "i"(TC_OUT_ONE)
+                    : "cc", "memory");
             return 1;
         }
     }

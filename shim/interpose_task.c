@@ -15,6 +15,7 @@
 #include "rawsys.h"
 #include "report.h"
 #include "interpose.h"
+#include "latefn.h"
 #include "resolve.h"
 #include "elfsym.h"
 #include "state.h"
@@ -65,6 +66,10 @@ OS_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 }
 
 /* --- threads ------------------------------------------------------------- */
+LATE_SLOT(pthread_getattr_np);
+LATE_SLOT(pthread_attr_getstack);
+LATE_SLOT(pthread_attr_getstacksize);
+
 /* The new thread's own stack. glibc (x86-64, TLS above the thread pointer) puts the
  * thread descriptor in the last page of the stack block, and the writable part is the
  * attribute's size below the block's end: no pthread_getattr_np, whose affinity query
@@ -80,10 +85,12 @@ static void own_stack(int64_t model, uintptr_t *lo, uintptr_t *hi)
         return;
     }
     pthread_attr_t a;
-    if (pthread_getattr_np && pthread_attr_getstack && pthread_getattr_np(pthread_self(), &a) == 0) {
+    __typeof__(&pthread_getattr_np) getattr = LATE(pthread_getattr_np);
+    __typeof__(&pthread_attr_getstack) getstack = LATE(pthread_attr_getstack);
+    if (getattr && getstack && getattr(pthread_self(), &a) == 0) {
         void *addr;
         size_t size;
-        if (pthread_attr_getstack(&a, &addr, &size) == 0) *lo = (uintptr_t)addr, *hi = *lo + size;
+        if (getstack(&a, &addr, &size) == 0) *lo = (uintptr_t)addr, *hi = *lo + size;
         pthread_attr_destroy(&a);
     }
 }
@@ -111,7 +118,9 @@ static int64_t model_stack(const pthread_attr_t *attr)
 {
     pthread_attr_t def;
     const pthread_attr_t *a = attr;
-    if (!pthread_attr_getstack || !pthread_attr_getstacksize) return 0;
+    __typeof__(&pthread_attr_getstack) getstack = LATE(pthread_attr_getstack);
+    __typeof__(&pthread_attr_getstacksize) getstacksize = LATE(pthread_attr_getstacksize);
+    if (!getstack || !getstacksize) return 0;
     if (!a) {
         if (!__atomic_load_n(&getattr_default_looked, __ATOMIC_ACQUIRE)) {
             int ifunc;
@@ -126,9 +135,9 @@ static int64_t model_stack(const pthread_attr_t *attr)
     void *lo = NULL;
     size_t size = 0, ssz = 0;
     /* glibc keeps the stack's top; without a user stack it is NULL, so lo + size == 0 */
-    pthread_attr_getstack(a, &lo, &ssz);
+    getstack(a, &lo, &ssz);
     int user = (uintptr_t)lo + ssz != 0;
-    pthread_attr_getstacksize(a, &size);
+    getstacksize(a, &size);
     if (a == &def) pthread_attr_destroy(&def);
     return user ? 0 : (int64_t)size;
 }

@@ -3,16 +3,21 @@
  * inside os_guard, so a signal handler that interrupts the holder goes straight
  * to the real call. */
 #include "ledger.h"
+#include "tcache.h"
 
 #include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "anonvma.h"
 #include "fmt.h"
 #include "heap.h"
 #include "kmodel.h"
+#include "lazyfacts.h"
+#include "latefn.h"
 #include "rangetree.h"
 #include "rawsys.h"
 #include "state.h"
@@ -33,15 +38,20 @@ static struct rt_node nodes_static[RV_STATIC];
 static size_t nnodes_static;
 static struct rt_node *free_nodes; /* linked through kid[0] */
 static struct rangetree rt;
+/* The first record (the main thread's, made at start) is in .data with what start
+ * writes (OS_HOT); the next ones come from the bss. */
+static struct thread_rec rec_first OS_HOT;
 static struct thread_rec recs_static[RECS_STATIC];
-static size_t nrecs_static;
-static struct thread_rec *threads;
-static int mode;        /* vm.overcommit_memory at start */
-static int uncharge_unfaulted; /* 6.7+: mprotect dropping write on an unfaulted anon VMA uncharges */
+OS_HOT static size_t nrecs_static;
+OS_HOT static struct thread_rec *threads;
+/* The overcommit mode, and whether mprotect dropping write on an unfaulted anonymous VMA
+ * uncharges it (6.7+): read on the first call that needs them (lazyfacts.h). */
+#define mode facts_ledger_mode()
+#define uncharge_unfaulted facts_mprotect_uncharges()
 static int64_t proc_committed, proc_peak;
 static int64_t proc_mapped; /* bytes of the ledger's ranges (the trace's VmSize between samples) */
 static uint32_t next_origin;
-static struct thread_rec *free_recs;  /* recycled records, ready for new threads */
+OS_HOT static struct thread_rec *free_recs; /* recycled records, ready for new threads */
 static size_t n_exited;               /* exited records still listed */
 static struct thread_rec recycled;    /* what the recycled ones had: malloc counters, peak */
 static uint64_t n_recycled;
@@ -78,8 +88,8 @@ const struct thread_rec *ledger_recycled(uint64_t *count)
 /* Every record, created at pthread_create or lazily for a thread the shim did not
  * start (glibc's own helper threads), is told when its thread exits: its counters live
  * in the thread's TLS, which goes away with it (found by the TSan driver, tests/tsan). */
-static pthread_key_t exit_key;
-static int exit_key_ok;
+static pthread_key_t exit_key OS_HOT;
+static int exit_key_ok OS_HOT;
 
 static void on_thread_exit(void *p)
 {
@@ -88,17 +98,30 @@ static void on_thread_exit(void *p)
     os_leave();
 }
 
+/* The thread-exit key, made for the first thread watched (the first pthread_create's
+ * thread: the main thread's end is the process's). exit_key_ok: 0 not yet, 1 made,
+ * -1 none (no pthread_key_create: glibc < 2.34 without libpthread, or no key left). */
+LATE_SLOT(pthread_key_create);
+LATE_SLOT(pthread_setspecific);
+
 void ledger_watch_exit(struct thread_rec *t)
 {
-    if (t && exit_key_ok) pthread_setspecific(exit_key, t);
+    if (!t) return;
+    int ok = __atomic_load_n(&exit_key_ok, __ATOMIC_ACQUIRE);
+    if (OS_UNLIKELY(ok == 0)) {
+        ledger_lock();
+        if (exit_key_ok == 0) {
+            __typeof__(&pthread_key_create) create = LATE(pthread_key_create);
+            int made = create && LATE(pthread_setspecific) && create(&exit_key, on_thread_exit) == 0;
+            __atomic_store_n(&exit_key_ok, made ? 1 : -1, __ATOMIC_RELEASE);
+        }
+        ledger_unlock();
+        ok = exit_key_ok;
+    }
+    if (ok == 1) LATE(pthread_setspecific)(exit_key, t);
 }
 
-void ledger_init(int overcommit_mode, int kernel_ge_6_7)
-{
-    mode = overcommit_mode;
-    uncharge_unfaulted = kernel_ge_6_7;
-    exit_key_ok = pthread_key_create && pthread_setspecific && pthread_key_create(&exit_key, on_thread_exit) == 0;
-}
+void ledger_init(void) {}
 
 /* Callers are inside os_enter, which has done a fork child's fix-up. */
 void ledger_lock(void) { pthread_mutex_lock(&os_fs->ledger_mu); }
@@ -109,7 +132,7 @@ void ledger_unlock(void) { pthread_mutex_unlock(&os_fs->ledger_mu); }
 static void read_own_name(char name[16])
 {
     char buf[17] = {0};
-    if (prctl(PR_GET_NAME, buf, 0, 0, 0) == 0) memcpy(name, buf, 16);
+    if (syscall(SYS_prctl, PR_GET_NAME, buf, 0, 0, 0) == 0) memcpy(name, buf, 16); /* no libc page touched for it */
     name[15] = 0;
 }
 
@@ -122,7 +145,8 @@ static struct thread_rec *alloc_rec(void)
         memset(t, 0, sizeof *t);
         return t;
     }
-    if (nrecs_static < RECS_STATIC) return &recs_static[nrecs_static++]; /* zeroed bss */
+    if (nrecs_static == 0) return nrecs_static++, &rec_first;
+    if (nrecs_static <= RECS_STATIC) return &recs_static[nrecs_static++ - 1]; /* zeroed bss */
     return os_heap_alloc(sizeof *t);
 }
 
@@ -142,18 +166,22 @@ static struct thread_rec *new_rec(pid_t tid, pid_t parent)
     return t;
 }
 
-struct thread_rec *ledger_self(void)
+OS_START_TEXT static struct thread_rec *self_as(pid_t known_tid)
 {
     if (OS_LIKELY(os_self != NULL)) return os_self;
     if (os_t.exiting) return NULL; /* its record is gone (maybe reused): charges go to the process only */
     ledger_lock();
-    pid_t tid = os_gettid();
-    /* the main thread's parent is the process's parent */
-    os_self = new_rec(tid, tid == raw_getpid() ? raw_getppid() : 0);
+    pid_t tid = known_tid ? known_tid : os_gettid();
+    /* the main thread's parent is the process's parent (os_st.pid is this process's:
+     * ledger_lock checked it) */
+    os_self = new_rec(tid, tid == os_st.pid ? raw_getppid() : 0);
     ledger_unlock();
-    ledger_watch_exit(os_self);
+    if (!known_tid) ledger_watch_exit(os_self); /* not the main thread's at start: its end is the process's */
     return os_self;
 }
+
+struct thread_rec *ledger_self(void) { return self_as(0); }
+struct thread_rec *ledger_self_main(pid_t pid) { return self_as(pid); }
 
 /* What is changing the ledger (lock held), for the timeline's records of each charge. */
 static int cur_op;
@@ -248,8 +276,7 @@ void ledger_thread_exit(struct thread_rec *t)
     if (!t) return;
     ledger_lock();
     t->alive = 0; /* its name: the creator's, or the last pthread_setname_np (ledger_thread_named) */
-    t->malloc_in = os_t.malloc_in; /* the TLS block goes away with the thread */
-    t->malloc_out = os_t.malloc_out;
+    ledger_tls_malloc(&os_t, &t->malloc_in, &t->malloc_out); /* the TLS block goes away with the thread */
     t->tls = NULL;
     LEDGER_OP(OS_OP_THREAD_EXIT, t->stack_lo, t->stack_hi - t->stack_lo);
     if (t->stack_hi > t->stack_lo) clip(t->stack_lo, t->stack_hi); /* glibc caches or unmaps it: not ours */
@@ -514,11 +541,17 @@ void ledger_totals(struct ledger_totals *out)
 int64_t ledger_committed_bytes(void) { return __atomic_load_n(&proc_committed, __ATOMIC_RELAXED); }
 int64_t ledger_mapped_bytes(void) { return __atomic_load_n(&proc_mapped, __ATOMIC_RELAXED); }
 
+void ledger_tls_malloc(const struct os_tls *tls, int64_t *in, int64_t *out)
+{
+    *in = __atomic_load_n(&tls->malloc_in, __ATOMIC_RELAXED) + tc_bytes(tls->tc_in, 0);
+    *out = __atomic_load_n(&tls->malloc_out, __ATOMIC_RELAXED) + tc_bytes(tls->tc_out, 8);
+}
+
 int64_t ledger_malloc_live(const struct thread_rec *t)
 {
-    if (t->tls)
-        return __atomic_load_n(&t->tls->malloc_in, __ATOMIC_RELAXED) - __atomic_load_n(&t->tls->malloc_out, __ATOMIC_RELAXED);
-    return t->malloc_in - t->malloc_out;
+    int64_t in = t->malloc_in, out = t->malloc_out;
+    if (t->tls) ledger_tls_malloc(t->tls, &in, &out);
+    return in - out;
 }
 
 void ledger_thread_named(pthread_t th, const char *name)
@@ -561,8 +594,7 @@ void ledger_postfork_child(void)
     for (struct thread_rec *t = threads; t; t = t->next) {
         if (t == os_self || !t->tls) continue;
         t->alive = 0;
-        t->malloc_in = t->tls->malloc_in; /* a copy of that thread's TLS, frozen */
-        t->malloc_out = t->tls->malloc_out;
+        ledger_tls_malloc(t->tls, &t->malloc_in, &t->malloc_out); /* a copy of that thread's TLS, frozen */
         t->tls = NULL;
     }
     if (os_self) {

@@ -52,9 +52,13 @@ struct ledger_totals {
     size_t nranges, nthreads;
 };
 
-void ledger_init(int overcommit_mode, int kernel_ge_6_7);
+/* The thread-exit key. The overcommit mode and the kernel's rules are read on the first
+ * call that needs them (lazyfacts.h). */
+void ledger_init(void);
 /* Record for the calling thread, created on first use. Call under os_guard. */
 struct thread_rec *ledger_self(void);
+/* The same for the main thread, whose tid is the pid (the constructor: no tid lookup). */
+struct thread_rec *ledger_self_main(pid_t pid);
 /* pthread_create: the creator allocates the new thread's record (so the new thread
  * never touches the private heap), charges the modelled stack to itself, and the
  * thread attaches the record when it starts. discard: the creation failed. */
@@ -110,6 +114,8 @@ void ledger_refresh_names(void);
 int64_t ledger_committed_bytes(void);
 int64_t ledger_mapped_bytes(void); /* bytes of its ranges (no lock: one word) */
 /* Live malloc bytes of a thread (lock held). */
+/* A live thread's malloc counters (its TLS block): bytes allocated and freed. */
+void ledger_tls_malloc(const struct os_tls *tls, int64_t *in, int64_t *out);
 int64_t ledger_malloc_live(const struct thread_rec *t);
 
 /* atfork */

@@ -1,4 +1,5 @@
 /* Simulation and injection (see policy.h). */
+#include "common.h"
 #include "policy.h"
 
 #include <errno.h>
@@ -20,7 +21,7 @@
 #include "state.h"
 #include "sysstate.h"
 
-static int sim_on;
+OS_HOT static int sim_on;
 static struct live_state base;         /* the modelled box without the program */
 static int64_t start_ac_pages;         /* the program's accountable pages at start */
 static int64_t start_rss_pages;        /* its touched anonymous pages at start */
@@ -40,7 +41,7 @@ static int sim_requested(const struct os_options *o)
            strcmp(o->kernel, "auto") != 0;
 }
 
-int policy_init(char *err, size_t errcap)
+OS_START_TEXT int policy_init(char *err, size_t errcap)
 {
     const struct os_options *o = &os_st.opt;
     if (o->inject[0] && inject_parse(&os_inject, o->inject, err, errcap) != 0) return -1;

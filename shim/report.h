@@ -8,6 +8,9 @@
 
 /* At exit (wrappers and destructor): the summary when report_at_exit=1, then an
  * `exit` event if anything was written before. have_status=0: unknown (destructor). */
+/* 1 when leaving the process has something to write (a summary asked for, events
+ * written, refusals seen, a report under way). */
+int report_exit_due(void);
 void report_exit(const char *via, int status, int have_status);
 /* The summary event and table (report_at_exit). On the report stack, lock held. */
 void report_summary(const char *via, int status, int have_status);

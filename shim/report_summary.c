@@ -5,6 +5,7 @@
 
 #include "common.h"
 #include "fmt_fd.h"
+#include "latefn.h"
 #include "ledger.h"
 #include "rawsys.h"
 #include "reconcile.h"
@@ -17,13 +18,16 @@ static char jbuf[16384], tbuf[16384]; /* flushed to the files as they fill */
 
 void report_lock(void) { pthread_mutex_lock(&os_fs->report_mu); }
 
+LATE_SLOT(pthread_mutex_timedlock);
+
 int report_lock_for(int seconds)
 {
-    if (!pthread_mutex_timedlock) return pthread_mutex_lock(&os_fs->report_mu); /* glibc < 2.34 without libpthread */
+    __typeof__(&pthread_mutex_timedlock) timedlock = LATE(pthread_mutex_timedlock);
+    if (!timedlock) return pthread_mutex_lock(&os_fs->report_mu); /* glibc < 2.34 without libpthread */
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += seconds;
-    return pthread_mutex_timedlock(&os_fs->report_mu, &until);
+    return timedlock(&os_fs->report_mu, &until);
 }
 void report_unlock(void) { pthread_mutex_unlock(&os_fs->report_mu); }
 
@@ -35,8 +39,7 @@ void report_prefix(struct fmtbuf *fb) { fb_printf(fb, "==%d== ", (int)os_st.pid)
 static void malloc_counts(const struct thread_rec *th, int64_t *in, int64_t *out)
 {
     if (th->tls) {
-        *in = __atomic_load_n(&th->tls->malloc_in, __ATOMIC_RELAXED);
-        *out = __atomic_load_n(&th->tls->malloc_out, __ATOMIC_RELAXED);
+        ledger_tls_malloc(th->tls, in, out);
     } else {
         *in = th->malloc_in;
         *out = th->malloc_out;
@@ -261,9 +264,16 @@ static void exit_body(void *p)
     }
 }
 
-void report_exit(const char *via, int status, int have_status)
+__attribute__((section(".text.startup"))) int report_exit_due(void)
+{
+    return os_st.opt.report_at_exit || __atomic_load_n(&os_st.wrote_events, __ATOMIC_ACQUIRE) ||
+           __atomic_load_n(&os_st.nfailures, __ATOMIC_ACQUIRE) || __atomic_load_n(&os_rstack_owner, __ATOMIC_ACQUIRE) != 0;
+}
+
+__attribute__((section(".text.startup"))) void report_exit(const char *via, int status, int have_status)
 {
     struct exit_job x = {via, status, have_status};
+    if (!report_exit_due()) return; /* nothing to write: no report stack, no lock, no page touched */
     if (os_foreign_task()) return; /* a vfork child or CLONE_VM task: takes no lock of the process's */
     rstack_run(exit_body, &x);
 }

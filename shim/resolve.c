@@ -1,7 +1,9 @@
 /* Real-symbol resolution and the bootstrap allocator (see resolve.h). */
 #include "elfsym.h"
+#include "latefn.h"
 #include "objects.h"
 #include "resolve.h"
+#include "unwind.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -11,11 +13,11 @@
 
 #include "common.h"
 
-struct os_real os_real;
-volatile int os_resolved;
-int os_usable_size_ok;
-int os_glibc_chunks;
-static const char *missing;
+OS_HOT struct os_real os_real;
+OS_HOT volatile int os_resolved;
+OS_HOT int os_usable_size_ok;
+OS_HOT int os_glibc_chunks;
+OS_HOT static const char *missing;
 
 const char *const os_symbol_names[] = {
 #define OS_SYM(req, name) #name,
@@ -64,11 +66,15 @@ size_t bootstrap_size(const void *p) { return ((const struct boot_hdr *)p)[-1].s
 
 /* --- resolution ----------------------------------------------------------- */
 #define OS_MAX_SYMBOLS 64
+extern const char __ehdr_start __attribute__((visibility("hidden"))); /* the shim's load base */
 static OS_TLS int resolving_here;
-static volatile int resolve_state; /* 0 none, 1 in progress, 2 done */
+static volatile int resolve_state OS_HOT; /* 0 none, 1 in progress, 2 done */
+
+LATE_SLOT(dlsym);
 
 int resolve_all(void)
 {
+    __typeof__(&dlsym) ds;
     if (OS_LIKELY(os_resolved)) return missing ? -1 : 0;
     if (resolving_here) return -1; /* re-entered from dlsym: caller uses bootstrap */
     int expected = 0;
@@ -81,25 +87,25 @@ int resolve_all(void)
     struct os_real tmp;
     memset(&tmp, 0, sizeof tmp);
     void **slots = (void **)&tmp;
-    struct obj_info self, im, iu;
-    int self_known = obj_find((void *)resolve_all, &self);
+    struct obj_info im, iu;
+    uintptr_t self_lo, self_hi;
+    unwind_self_range(&self_lo, &self_hi); /* from the shim's own ELF header: no lookup */
     /* the loaded objects' own tables first: dlsym allocates before glibc 2.34, and may
      * be missing altogether (no libdl loaded); an IFUNC needs dlsym's resolver */
-    static void *found[OS_MAX_SYMBOLS];
-    static int ifunc[OS_MAX_SYMBOLS];
+    static void *found[OS_MAX_SYMBOLS] OS_HOT;
+    static int ifunc[OS_MAX_SYMBOLS] OS_HOT;
     _Static_assert(sizeof(struct os_real) / sizeof(void *) <= OS_MAX_SYMBOLS, "room for every symbol");
-    if (self_known) elf_next_symbols(os_symbol_names, os_symbol_count, self.base, found, ifunc);
+    elf_next_symbols(os_symbol_names, os_symbol_count, (uintptr_t)&__ehdr_start, found, ifunc);
     for (size_t i = 0; i < os_symbol_count; i++) {
         /* dlsym only where the lookup could not answer (an IFUNC, or a required name it
          * did not find): a failing dlsym mallocs (twice), and inside another allocator's
          * own start-up (a jemalloc preloaded ahead of the shim maps its first chunk, the
          * mmap wrapper resolves) that malloc deadlocks it */
         void *f = found[i];
-        if (ifunc[i]) f = dlsym ? dlsym(RTLD_NEXT, os_symbol_names[i]) : NULL;
-        else if (!f && os_symbol_required[i] && dlsym) f = dlsym(RTLD_NEXT, os_symbol_names[i]);
+        if (ifunc[i]) f = (ds = LATE(dlsym)) ? ds(RTLD_NEXT, os_symbol_names[i]) : NULL;
+        else if (!f && os_symbol_required[i] && (ds = LATE(dlsym))) f = ds(RTLD_NEXT, os_symbol_names[i]);
         /* Reject a resolution that returns our own wrapper (dlsym can: the lookup never does). */
-        struct obj_info a;
-        if (f && f != found[i] && self_known && obj_find(f, &a) && a.base == self.base) f = NULL;
+        if (f && f != found[i] && (uintptr_t)f >= self_lo && (uintptr_t)f < self_hi) f = NULL;
         slots[i] = f;
         if (!f && os_symbol_required[i] && !missing) missing = os_symbol_names[i];
     }
@@ -116,6 +122,8 @@ int resolve_all(void)
     resolving_here = 0;
     __atomic_store_n(&os_resolved, 1, __ATOMIC_RELEASE);
     __atomic_store_n(&resolve_state, 2, __ATOMIC_RELEASE);
+    if (missing) resolve_failed(missing);
+    malloc_resolved();
     return missing ? -1 : 0;
 }
 
@@ -127,7 +135,8 @@ int resolve_late(void **slot, const char *name)
     struct obj_info self;
     int ifunc = 0;
     void *f = obj_find((void *)resolve_late, &self) ? elf_next_symbol(name, self.base, &ifunc) : NULL;
-    if ((!f || ifunc) && dlsym) f = dlsym(RTLD_NEXT, name);
+    __typeof__(&dlsym) ds = LATE(dlsym);
+    if ((!f || ifunc) && ds) f = ds(RTLD_NEXT, name);
     else if (ifunc) f = NULL;
     if (f) __atomic_store_n(slot, f, __ATOMIC_RELEASE);
     return f != NULL;

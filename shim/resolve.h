@@ -37,6 +37,12 @@ extern volatile int os_resolved;
 int resolve_late(void **slot, const char *name);
 /* Name of the first required symbol that could not be resolved, or NULL. */
 const char *resolve_missing(void);
+/* Called by resolve_all when it is done: the malloc fast paths (interpose_malloc.c), and
+ * the line for a required name that is missing (init.c: the shim steps aside). */
+void malloc_resolved(void);
+void resolve_failed(const char *name);
+/* 1 once the constructor has decided (active, or stepped aside). */
+extern int os_started;
 /* Non-zero when malloc_usable_size belongs to the same object as malloc, so the
  * shim may ask the program's allocator for the size of its blocks. */
 extern int os_usable_size_ok;

@@ -5,13 +5,13 @@
 #include <libunwind.h>
 #include <signal.h>
 #include <stdint.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <pthread.h>
 #include <time.h>
 
+#include "common.h"
 #include "rawsys.h"
 #include "report.h"
 #include "state.h"
@@ -22,33 +22,20 @@
 #define RSTACK_GUARD 4096
 #define RSTACK_WAIT_S 5
 
-static char *stack_lo; /* lowest usable byte; the guard page lies below it */
+/* The stack lives in the shim's bss: reserved (and charged) when the library is
+ * loaded, so no call has to map it, and a report still finds it under an exhausted
+ * RLIMIT_AS, vm.max_map_count or commit limit, in a signal handler or a vfork child.
+ * Pages are touched only by reports. The lowest RSTACK_GUARD bytes are never used:
+ * a margin below the deepest report path, not a protected page (making one would
+ * split the mapping). */
+static char stack_mem[RSTACK_GUARD + RSTACK_SIZE] __attribute__((aligned(4096)));
+#define stack_lo (stack_mem + RSTACK_GUARD)
 static unw_context_t ctx;
-static pid_t owner; /* kernel tid of the task on the stack, 0 when free */
-
-int rstack_init(void)
-{
-    char *p = raw_mmap(NULL, RSTACK_GUARD + RSTACK_SIZE, PROT_NONE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-    if (p == MAP_FAILED) return -1;
-    if (raw_mprotect(p + RSTACK_GUARD, RSTACK_SIZE, PROT_READ | PROT_WRITE) != 0) {
-        raw_munmap(p, RSTACK_GUARD + RSTACK_SIZE);
-        return -1;
-    }
-    stack_lo = p + RSTACK_GUARD;
-    return 0;
-}
-
-int rstack_range(uintptr_t *lo, uintptr_t *hi)
-{
-    if (!stack_lo) return -1;
-    *lo = (uintptr_t)(stack_lo - RSTACK_GUARD);
-    *hi = (uintptr_t)(stack_lo + RSTACK_SIZE);
-    return 0;
-}
+pid_t os_rstack_owner OS_HOT; /* kernel tid of the task on the stack, 0 when free (rstack.h) */
+#define owner os_rstack_owner
 
 void *rstack_context(void) { return &ctx; }
-pid_t rstack_tid(void) { return owner; }
+pid_t rstack_tid(void) { return __atomic_load_n(&owner, __ATOMIC_ACQUIRE); }
 
 #if defined(__x86_64__)
 /* os_rstack_switch(fn, arg, top): call fn(arg) with the stack pointer at top, and
@@ -91,7 +78,7 @@ static const uint64_t async_signals =
 
 int rstack_run(void (*fn)(void *), void *arg)
 {
-    if (!HAVE_SWITCH || !stack_lo) return -1;
+    if (!HAVE_SWITCH) return -1;
     pid_t me = raw_gettid();
     if (__atomic_load_n(&owner, __ATOMIC_ACQUIRE) == me) return -1;
     uint64_t old = 0;

@@ -1,7 +1,7 @@
 /* The report stack: diagnosis, unwinding and rendering need tens of KiB of stack,
  * and a refusal can come on a thread with a 16 KiB stack, on a coroutine's or after
- * deep recursion. So that work runs on a stack of the shim's own, mapped at start
- * below a guard page, one caller at a time under the report lock; the caller's
+ * deep recursion. So that work runs on a stack of the shim's own (in its bss, so it
+ * is there from load, whatever memory is left), one caller at a time under the report lock; the caller's
  * stack holds only the wrapper's frame and the switch (well under 2 KiB).
  * The caller's registers are saved before the switch, and the unwinder starts
  * from them, so the stack in a report is the caller's, not the report stack's. */
@@ -12,18 +12,16 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Map the stack (constructor). 0, or -1: then rstack_run always refuses. */
-int rstack_init(void);
 /* Run fn(arg) on the report stack, holding the report lock, with asynchronous
  * signals blocked (a handler that longjmps out would leave the lock held), after
- * saving the caller's registers. Returns 0, or -1 when nothing ran: no stack, or
- * this task already holds it (a report path that re-entered). */
+ * saving the caller's registers. Returns 0, or -1 when nothing ran: this task
+ * already holds it (a report path that re-entered). */
 int rstack_run(void (*fn)(void *), void *arg);
 /* Inside fn: the registers saved by rstack_run (a libunwind context), and the
  * kernel tid of the task running fn. */
 void *rstack_context(void);
 pid_t rstack_tid(void);
-/* The stack's mapping with its guard, for the footprint: 0, or -1 (none). */
-int rstack_range(uintptr_t *lo, uintptr_t *hi);
+/* What rstack_tid reads, for the exit check (no call into another page of text). */
+extern pid_t os_rstack_owner;
 
 #endif

@@ -7,10 +7,23 @@
 #include "policy.h"
 
 OS_TLS struct os_tls os_t;
-int os_active;
+OS_HOT int os_active;
+OS_HOT int os_started;
 int os_shared_tls;
-int os_policy;
-struct os_state os_st;
+OS_HOT int os_policy;
+/* The options' defaults are the static image (no page of it is written unless
+ * OVERSHIM_OPTIONS says something). */
+struct os_state os_st = {.opt = {
+#define OS_OPT_STR(name, def) .name = def,
+#define OS_OPT_INT(name, def) .name = def,
+#define OS_OPT_BOOL(name, def) .name = def,
+#define OS_OPT(kind, name, def, help) OS_OPT_##kind(name, def)
+#include "options.def"
+#undef OS_OPT
+#undef OS_OPT_STR
+#undef OS_OPT_INT
+#undef OS_OPT_BOOL
+}};
 struct inject_set os_inject;
 /* The locks until the constructor moves them to their own page (init.c). */
 struct os_forkstate os_fs_static = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, 1};

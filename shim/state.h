@@ -19,8 +19,6 @@ struct os_state {
     int secure;              /* AT_SECURE: options ignored, reports to stderr only */
     uint64_t start_ns;
     pid_t pid;               /* this process (updated in a fork child) */
-    char kernel_release[128];
-    int overcommit_mode;     /* vm.overcommit_memory read at start */
     struct out_stream log, json;
     uint64_t last_enomem_ns; /* 0 = none */
     int nreports;            /* full reports written */

@@ -11,7 +11,7 @@
  *   - everything else glibc does to a tcache without the shim seeing it only adds
  *     (realloc's frees, the refills in _int_malloc), except the calls that may take
  *     one, for which the shim lowers the shadow by one before the call: a checked
- *     malloc of 8 bytes or less (bin 0, counted in slot 1), realloc(NULL, n) and
+ *     malloc of 8 bytes or less (bin 0, counted in entry 2), realloc(NULL, n) and
  *     reallocarray(NULL, ...) (glibc's malloc), the memalign family with an alignment
  *     glibc gives anyway (<= 16: glibc's malloc, every version) or any alignment
  *     (2.38+: a suitably aligned block of the bin, also for valloc and pvalloc(0)),
@@ -31,29 +31,54 @@
 #define TC_FILL 7         /* TCACHE_FILL_COUNT: glibc's default mp_.tcache_count */
 #define TC_MAX_REQ 1024u  /* below tidx2usize(63) = 1032: every such request has a bin */
 
-/* The shadow is indexed by slot = tcache bin + 1 (slot 0: requests of 8 bytes or
- * less, which share bin 0 with 9..24 but are never counted there, so they always
- * take the checked path; slot TC_SLOTS - 1: chunks without a bin). This makes the
- * request's slot one add and one shift. */
-#define TC_SLOTS (TC_BINS + 2)
+/* The per-thread counts (struct os_tls: tc_in, tc_out) are indexed by entry =
+ * chunksize / 16: the heap chunks of the 64 bins (32 .. 1040 bytes) are entries 2 .. 65;
+ * entries 0 and 1 belong to no chunk glibc makes (a header that says so is corrupt, and
+ * glibc's free aborts on it). tc_in[e] counts the blocks this thread allocated; tc_out[e]
+ * is (blocks it freed << 8) | the bin's shadow count (0 .. TC_FILL) in the low byte. So a
+ * tcache hit in malloc is a byte decrement that borrows when the shadow is empty, and an
+ * increment; free is one add of 256 plus the carry of "shadow below TC_FILL". */
+#define TC_ENTRIES (TC_BINS + 2)
+#define TC_OUT_ONE 256 /* one freed block in tc_out */
 
-/* csize2tidx(request2size(n)) + 1 for 9 <= n <= TC_MAX_REQ; 0 for n <= 8. */
-static inline size_t tc_slot_of_request(size_t n) { return (n + 7) >> 4; }
+/* The entry of a request of n <= TC_MAX_REQ bytes: csize2tidx(request2size(n)) + 2 for
+ * n >= 9; 1 for n <= 8, an entry no free counts, so those requests take the checked path. */
+static inline size_t tc_entry_of_request(size_t n) { return ((n + 7) >> 4) + 1; }
 
-/* The slot whose block glibc takes for a request of n <= TC_MAX_REQ: requests of 8
- * bytes or less are bin 0 too (slot 1), not the uncounted slot 0. */
-static inline size_t tc_slot_taken(size_t n) { return n <= 8 ? 1 : tc_slot_of_request(n); }
+/* The entry whose block glibc takes for a request of n <= TC_MAX_REQ: requests of 8
+ * bytes or less are bin 0 too (entry 2), not the uncounted entry 1. */
+static inline size_t tc_entry_taken(size_t n) { return n <= 8 ? 2 : tc_entry_of_request(n); }
 
-/* The slot of a heap chunk of chunksize cs (32, 48, ...): TC_SLOTS - 1 when it has no
- * bin (and for a size no glibc chunk has, so that slot 0 is never counted). */
-static inline size_t tc_slot_of_chunk(size_t cs)
+/* From a chunk's size word: its entry (<= TC_ENTRIES - 1) for a heap chunk of a tcache
+ * bin; above that for a larger chunk, an mmapped one (IS_MMAPPED, bit 1, rotated to bit
+ * 61) or a size that is not a multiple of 16 (bit 3 rotated to bit 63). PREV_INUSE and
+ * NON_MAIN_ARENA (bits 0, 2) are dropped. One and, one rotate. */
+static inline uint64_t tc_entry_of_header(uint64_t h)
 {
-    size_t s = (cs >> 4) - 1;
-    return s - 1 < TC_SLOTS - 2 ? s : TC_SLOTS - 1;
+    h &= ~(uint64_t)5;
+    return (h >> 4) | (h << 60);
 }
 
-/* Usable bytes of a heap chunk in slot s (chunksize - SIZE_SZ, as malloc_usable_size). */
-static inline size_t tc_usable(size_t s) { return s * 16 + 8; }
+/* A glibc chunk's size word: the word before the block (read in asm: the bounds
+ * checker must not see it, and the pointer stays in its register for a final jump). */
+static inline uint64_t tc_header_of(const void *p)
+{
+    uint64_t h;
+    __asm__("movq -8(%1), %0" : "=r"(h) : "r"(p) : "memory");
+    return h;
+}
+
+/* Usable bytes of a heap chunk of entry e (chunksize - SIZE_SZ, as malloc_usable_size). */
+static inline int64_t tc_usable(size_t e) { return (int64_t)e * 16 - 8; }
+
+/* Bytes allocated (tc_in) or freed (tc_out) in one thread's counts (racy reads of another
+ * thread's counts are fine: each is one aligned load). */
+static inline int64_t tc_bytes(const int64_t *w, int shift)
+{
+    int64_t sum = 0;
+    for (size_t e = 2; e < TC_ENTRIES; e++) sum += (__atomic_load_n(&w[e], __ATOMIC_RELAXED) >> shift) * tc_usable(e);
+    return sum;
+}
 
 /* 1 when the shadow rules hold for this process (see above). Call after resolution. */
 int tcache_predictable(void);

@@ -20,6 +20,7 @@
 #include "rawsys.h"
 #include "state.h"
 #include "tid.h"
+#include "sysstate.h"
 #include "timeline.h"
 
 #define CHUNK (1u << 20)
@@ -91,14 +92,14 @@ int trace_open(const char *path, int64_t max_bytes, int64_t start_ac_pages, int6
     clock_gettime(CLOCK_MONOTONIC, &ts);
     h->start_mono_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
     h->page_size = 4096;
-    h->overcommit_memory = (uint32_t)os_st.overcommit_mode;
+    h->overcommit_memory = (uint32_t)sys_read_long("/proc/sys/vm/overcommit_memory");
     h->start_ac_pages = start_ac_pages;
     h->start_rss_anon_kb = start_rss_kb;
     h->max_recs = (map_len - sizeof *h) / sizeof(struct os_trace_rec);
     h->own_vm_bytes = map_len + (os_timeline & 1 ? OS_FLIGHT_SIZE : 0);
     h->state = OS_FLIGHT_RUNNING;
     h->exit_status = -1;
-    os_snprintf(h->kernel_release, sizeof h->kernel_release, "%s", os_st.kernel_release);
+    sys_kernel_release(h->kernel_release, sizeof h->kernel_release);
     char comm[32];
     if (raw_read_file("/proc/self/comm", comm, sizeof comm) > 0) {
         comm[strcspn(comm, "\n")] = 0;

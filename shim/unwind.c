@@ -6,12 +6,15 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
+#include <pthread.h>
 #include <libunwind.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "latefn.h"
 
 /* The private libunwind's malloc and free (renamed by shim/libunwind.syms). Its one
  * malloc builds a "/proc/PID/root" path in unw_get_proc_name, which the shim never
@@ -25,6 +28,16 @@ void *os_unw_malloc(size_t n)
     return NULL;
 }
 void os_unw_free(void *p) { (void)p; }
+
+/* Its pthread mutex calls (renamed by shim/libunwind.syms): libc's, which every glibc
+ * from 2.17 on has in libc.so.6 (before 2.34 as forwarders to libpthread's). Its own
+ * references are weak and compared with NULL, which made each a symbol lookup at load. */
+int os_unw_mutex_lock(pthread_mutex_t *m);
+int os_unw_mutex_unlock(pthread_mutex_t *m);
+int os_unw_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a);
+int os_unw_mutex_lock(pthread_mutex_t *m) { return pthread_mutex_lock(m); }
+int os_unw_mutex_unlock(pthread_mutex_t *m) { return pthread_mutex_unlock(m); }
+int os_unw_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a) { return pthread_mutex_init(m, a); }
 
 /* Its stat and fstat (glibc 2.33 made them real functions with new symbol versions)
  * are the system calls, whose struct stat is glibc's on x86-64; and its pipe2, the
@@ -64,6 +77,18 @@ int os_unw_pipe2(int fds[2], int flags)
 static uintptr_t self_lo, self_hi;
 static char exe_path[512]; /* the main program's dlpi_name is "" */
 
+/* The main program's path, read on the first report that names a frame in it. */
+static const char *exe(void)
+{
+    static int read_done;
+    if (!read_done) {
+        long n = syscall(SYS_readlink, "/proc/self/exe", exe_path, sizeof exe_path - 1);
+        exe_path[n > 0 ? n : 0] = 0;
+        read_done = 1;
+    }
+    return exe_path[0] ? exe_path : NULL;
+}
+
 struct lookup {
     uintptr_t ip;
     struct frame *f;
@@ -80,7 +105,7 @@ static int find_module(struct dl_phdr_info *info, size_t size, void *p)
         uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
         if (l->ip < lo || l->ip >= hi) continue;
         l->found = 1;
-        l->f->module = info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name : exe_path[0] ? exe_path : NULL;
+        l->f->module = info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name : exe();
         l->f->offset = l->ip - info->dlpi_addr;
         for (int j = 0; j < info->dlpi_phnum; j++) {
             const ElfW(Phdr) *nh = &info->dlpi_phdr[j];
@@ -103,44 +128,46 @@ static int find_module(struct dl_phdr_info *info, size_t size, void *p)
     return 0;
 }
 
-static int find_self(struct dl_phdr_info *info, size_t size, void *p)
+/* The shim's own image from its ELF header (the linker's __ehdr_start): no loader
+ * lock, no system call, so the first report may come from anywhere. */
+extern const ElfW(Ehdr) __ehdr_start __attribute__((visibility("hidden")));
+
+static void self_range_init(void)
 {
-    (void)size, (void)p;
-    uintptr_t me = (uintptr_t)unwind_init, lo = UINTPTR_MAX, hi = 0;
-    int mine = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD) continue;
-        uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
+    if (__atomic_load_n(&self_hi, __ATOMIC_ACQUIRE)) return;
+    const ElfW(Ehdr) *eh = &__ehdr_start;
+    const ElfW(Phdr) *ph = (const ElfW(Phdr) *)((const char *)eh + eh->e_phoff);
+    uintptr_t bias = 0, lo = UINTPTR_MAX, hi = 0;
+    for (int i = 0; i < eh->e_phnum; i++)
+        if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0) bias = (uintptr_t)eh - ph[i].p_vaddr;
+    for (int i = 0; i < eh->e_phnum; i++) {
+        if (ph[i].p_type != PT_LOAD) continue;
+        uintptr_t a = bias + ph[i].p_vaddr, b = a + ph[i].p_memsz;
         if (a < lo) lo = a;
         if (b > hi) hi = b;
-        if (me >= a && me < b) mine = 1;
     }
-    if (!mine) return 0;
     self_lo = lo;
-    self_hi = hi;
-    return 1;
+    __atomic_store_n(&self_hi, hi, __ATOMIC_RELEASE);
 }
 
 void unwind_self_range(uintptr_t *lo, uintptr_t *hi)
 {
+    self_range_init();
     *lo = self_lo;
     *hi = self_hi;
 }
 
-void unwind_init(void)
-{
-    dl_iterate_phdr(find_self, NULL);
-    long n = syscall(SYS_readlink, "/proc/self/exe", exe_path, sizeof exe_path - 1);
-    exe_path[n > 0 ? n : 0] = 0;
-}
 
 /* The frames above a context saved with unw_getcontext (rstack_run saves the
  * caller's before it moves to the report stack). */
+LATE_SLOT(dladdr1);
+
 int unwind_capture_from(void *context, struct frame *out, int max)
 {
     if (max > UNWIND_MAX) max = UNWIND_MAX;
     unw_cursor_t cur;
+    __typeof__(&dladdr1) da1;
+    self_range_init();
     if (unw_init_local(&cur, (unw_context_t *)context) < 0) return 0;
     int k = 0;
     for (int i = 0; k < max && i < max + 32; i++) {
@@ -158,7 +185,7 @@ int unwind_capture_from(void *context, struct frame *out, int max)
             if (l.found) f->offset = ip - (l.ip - f->offset);
             Dl_info di;
             const ElfW(Sym) *sym = NULL;
-            if (l.found && dladdr1 && dladdr1((void *)l.ip, &di, (void **)&sym, RTLD_DL_SYMENT) && di.dli_sname && sym &&
+            if (l.found && (da1 = LATE(dladdr1)) && da1((void *)l.ip, &di, (void **)&sym, RTLD_DL_SYMENT) && di.dli_sname && sym &&
                 sym->st_size > 0 && l.ip >= (uintptr_t)di.dli_saddr && l.ip < (uintptr_t)di.dli_saddr + sym->st_size) {
                 f->symbol = di.dli_sname;
                 f->symbol_offset = ip - (uintptr_t)di.dli_saddr;

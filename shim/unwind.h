@@ -16,9 +16,8 @@
 /* Capture up to max frames above a libunwind context (rstack_context()). Returns
  * the count. */
 int unwind_capture_from(void *context, struct frame *out, int max);
-/* Base address of the shim itself (frames inside it are skipped). */
-void unwind_init(void);
-/* The shim's own image, [lo, hi) over its PT_LOAD segments (set by unwind_init). */
+/* The shim's own image, [lo, hi) over its PT_LOAD segments (frames inside it are
+ * skipped). */
 void unwind_self_range(uintptr_t *lo, uintptr_t *hi);
 
 #endif

@@ -13,7 +13,7 @@
 
 struct query {
     const char *name;
-    uint32_t gnu_hash, sysv_hash;
+    uint32_t gnu_hash; /* the SysV hash is computed only for an object without a GNU one */
     uintptr_t after; /* unused in a query of one object */
     int started;
     void *found;
@@ -52,7 +52,7 @@ struct dyn {
  * a value below the load base is still an offset. */
 static uintptr_t dyn_ptr(uintptr_t base, ElfW(Addr) v) { return v < base ? base + v : v; }
 
-static int read_dynamic(const struct dl_phdr_info *info, struct dyn *d)
+__attribute__((section(".text.startup"))) static int read_dynamic(const struct dl_phdr_info *info, struct dyn *d)
 {
     memset(d, 0, sizeof *d);
     d->base = info->dlpi_addr;
@@ -75,7 +75,7 @@ static int read_dynamic(const struct dl_phdr_info *info, struct dyn *d)
 
 /* A definition dlsym would return: defined, a function, global or weak, and its
  * default version (a hidden version is an old compatibility one, not the default). */
-static int usable(const struct dyn *d, uint32_t ix, const char *name, struct query *q)
+__attribute__((section(".text.startup"))) static int usable(const struct dyn *d, uint32_t ix, const char *name, struct query *q)
 {
     const ElfW(Sym) *s = &d->symtab[ix];
     int type = ELF64_ST_TYPE(s->st_info), bind = ELF64_ST_BIND(s->st_info);
@@ -96,7 +96,7 @@ static int usable(const struct dyn *d, uint32_t ix, const char *name, struct que
     return 1;
 }
 
-static int find_gnu(const struct dyn *d, struct query *q)
+__attribute__((section(".text.startup"))) static int find_gnu(const struct dyn *d, struct query *q)
 {
     const uint32_t *g = d->gnu;
     uint32_t nbuckets = g[0], symoffset = g[1], bloom_size = g[2], bloom_shift = g[3];
@@ -124,23 +124,33 @@ static int find_sysv(const struct dyn *d, struct query *q)
     uint32_t nbucket = h[0];
     if (!nbucket) return 0;
     const uint32_t *bucket = &h[2], *chain = &bucket[nbucket];
-    for (uint32_t ix = bucket[q->sysv_hash % nbucket]; ix; ix = chain[ix])
+    for (uint32_t ix = bucket[sysv_hash(q->name) % nbucket]; ix; ix = chain[ix])
         if (usable(d, ix, q->name, q)) return 1;
+    return 0;
+}
+
+__attribute__((section(".text.startup"))) int elf_object_defines_all(const struct dl_phdr_info *info, const char *const *names, size_t n, int *out)
+{
+    struct dyn d;
+    if (read_dynamic(info, &d) != 0) return -1;
+    for (size_t i = 0; i < n; i++) {
+        struct query q = {names[i], gnu_hash(names[i]), 0, 1, NULL, 0, 1};
+        out[i] = d.gnu ? find_gnu(&d, &q) : find_sysv(&d, &q);
+    }
     return 0;
 }
 
 int elf_object_defines(const struct dl_phdr_info *info, const char *name)
 {
-    struct dyn d;
-    if (read_dynamic(info, &d) != 0) return -1;
-    struct query q = {name, gnu_hash(name), sysv_hash(name), 0, 1, NULL, 0, 1};
-    return d.gnu ? find_gnu(&d, &q) : find_sysv(&d, &q);
+    int r;
+    return elf_object_defines_all(info, &name, 1, &r) == 0 ? r : -1;
 }
 
 /* One pass over the objects for a whole table of names (process start pays for
  * each dl_iterate_phdr: it takes the loader lock and walks every object). */
 struct batch {
     const char *const *names;
+    const uint32_t *hashes; /* each name's GNU hash, computed once for every object */
     void **out;
     int *ifunc;
     size_t n, left;
@@ -161,7 +171,7 @@ static int visit(struct dl_phdr_info *info, size_t size, void *p)
     if (read_dynamic(info, &d) != 0) return 0;
     for (size_t i = 0; i < b->n; i++) {
         if (b->out[i]) continue;
-        struct query q = {b->names[i], gnu_hash(b->names[i]), sysv_hash(b->names[i]), 0, 1, NULL, 0, 0};
+        struct query q = {b->names[i], b->hashes[i], 0, 1, NULL, 0, 0};
         if (d.gnu ? find_gnu(&d, &q) : find_sysv(&d, &q)) {
             b->out[i] = q.found;
             if (b->ifunc) b->ifunc[i] = q.ifunc;
@@ -177,7 +187,9 @@ void elf_next_symbols(const char *const *names, size_t n, uintptr_t after_base, 
         out[i] = NULL;
         if (ifunc) ifunc[i] = 0;
     }
-    struct batch b = {names, out, ifunc, n, n, after_base, after_base == ELFSYM_ANY};
+    uint32_t hashes[n ? n : 1];
+    for (size_t i = 0; i < n; i++) hashes[i] = gnu_hash(names[i]);
+    struct batch b = {names, hashes, out, ifunc, n, n, after_base, after_base == ELFSYM_ANY};
     dl_iterate_phdr(visit, &b);
 }
 

@@ -18,6 +18,9 @@ void elf_next_symbols(const char *const *names, size_t n, uintptr_t after_base, 
  * is none), 0 when not, -1 when the table cannot be read. One hash lookup. */
 struct dl_phdr_info;
 int elf_object_defines(const struct dl_phdr_info *info, const char *name);
+/* The same for n names, one reading of the object's dynamic section: out[i] is 1 or 0;
+ * returns 0, or -1 when the table cannot be read. */
+int elf_object_defines_all(const struct dl_phdr_info *info, const char *const *names, size_t n, int *out);
 /* after_base for a search of every loaded object */
 #define ELFSYM_ANY UINTPTR_MAX
 

@@ -9,6 +9,7 @@
  * Nothing is given back to the kernel except the large blocks: the ledger's
  * population is bounded by the program's mappings and its recycled thread records. */
 #include "heap.h"
+#include "compiler.h"
 
 #include <string.h>
 #include <sys/mman.h>
@@ -18,7 +19,8 @@
 /* The lock: the runtime's (heap_use_lock), which its fork handling keeps usable in a
  * child; this one until then. */
 static pthread_mutex_t own_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_mutex_t *heap_mu = &own_mu;
+/* written by heap_use_lock in the constructor: with the rest start writes (sections.h) */
+OS_HOT static pthread_mutex_t *heap_mu = &own_mu;
 static inline pthread_mutex_t *lock(void) { return __atomic_load_n(&heap_mu, __ATOMIC_ACQUIRE); }
 void heap_use_lock(pthread_mutex_t *mu) { __atomic_store_n(&heap_mu, mu, __ATOMIC_RELEASE); }
 

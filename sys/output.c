@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -17,19 +18,33 @@
 static char tmpdir[256];
 static char basedir[512];
 
-void out_set_dir(const char *dir)
+__attribute__((section(".text.startup"))) void out_set_dir(const char *dir)
 {
     if (dir && dir[0] == '/' && strlen(dir) < sizeof basedir) memcpy(basedir, dir, strlen(dir) + 1);
 }
 
-void out_set_tmpdir(const char *dir)
+__attribute__((section(".text.startup"))) void out_set_tmpdir(const char *dir)
 {
     if (dir && dir[0] == '/' && strlen(dir) < sizeof tmpdir) memcpy(tmpdir, dir, strlen(dir) + 1);
 }
 
-static int is_null(const char *path) { return !strcmp(path, "none") || !strcmp(path, "/dev/null"); }
+/* "none" or "/dev/null", compared without strcmp or a string in .rodata (process start
+ * calls it for both streams: a page of text and one of data fewer) */
+__attribute__((section(".text.startup"))) static int is_null(const char *path)
+{
+    static const uint64_t none = 0x656e6f6eull; /* "none" little-endian, then NUL */
+    uint64_t w = 0;
+    size_t n = 0;
+    while (n < 10 && path[n]) n++;
+    if (n == 4) {
+        for (int i = 3; i >= 0; i--) w = w << 8 | (uint8_t)path[i];
+        return w == none;
+    }
+    return n == 9 && path[0] == '/' && path[1] == 'd' && path[2] == 'e' && path[3] == 'v' && path[4] == '/' &&
+           path[5] == 'n' && path[6] == 'u' && path[7] == 'l' && path[8] == 'l';
+}
 
-void out_setup(struct out_stream *s, const char *spec)
+__attribute__((section(".text.startup"))) void out_setup(struct out_stream *s, const char *spec)
 {
     s->spec = spec;
     s->pid = 0;

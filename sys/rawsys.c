@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compiler.h"
+
 void *raw_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
     long r = syscall(SYS_mmap, addr, len, prot, flags, fd, off);
@@ -23,10 +25,6 @@ int raw_munmap(void *addr, size_t len) { return (int)syscall(SYS_munmap, addr, l
 int raw_mprotect(void *addr, size_t len, int prot) { return (int)syscall(SYS_mprotect, addr, len, prot); }
 int raw_madvise(void *addr, size_t len, int advice) { return (int)syscall(SYS_madvise, addr, len, advice); }
 int raw_mincore(void *addr, size_t len, unsigned char *vec) { return (int)syscall(SYS_mincore, addr, len, vec); }
-
-/* Set at start when RLIMIT_FSIZE is finite: a write past it would raise SIGXFSZ and
- * kill the program, so the shim's writes then block that signal too. */
-int raw_fsize_limited;
 
 /* Descriptors the shim connected as sockets (report paths that are Unix sockets):
  * written with send(MSG_NOSIGNAL) instead of write. At most a few report streams
@@ -115,10 +113,10 @@ static ssize_t write_all(int fd, const void *buf, size_t len, int sock, int *see
 static struct {
     int known;
     uint64_t dev, ino;
-} std_at_start[3];
-static int std_checked; /* only the shim checks: the command writes where it is told */
+} std_at_start[3] OS_HOT;
+static int std_checked OS_HOT; /* only the shim checks: the command writes where it is told */
 
-void raw_std_init(void)
+OS_START_TEXT void raw_std_init(void)
 {
     std_checked = 1;
     for (int fd = 1; fd <= 2; fd++) {

@@ -16,7 +16,6 @@ int raw_mincore(void *addr, size_t len, unsigned char *vec);
 /* Write everything or fail (-1); never raises SIGPIPE or SIGXFSZ in the program,
  * never retries an error, waits at most a second for a reader that does not read. */
 ssize_t raw_write_all(int fd, const void *buf, size_t len);
-extern int raw_fsize_limited; /* RLIMIT_FSIZE is finite: writes guard against SIGXFSZ */
 /* fd (a connected socket of the shim's) is written with send(MSG_NOSIGNAL); is_socket
  * 0 forgets it again (before closing it). */
 void raw_note_socket(int fd, int is_socket);

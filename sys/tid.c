@@ -1,35 +1,44 @@
 /* glibc's thread descriptor (what pthread_self() points to) holds the thread's tid:
  * the kernel writes it there at clone (CLONE_PARENT_SETTID / CLONE_CHILD_SETTID),
  * and a fork child's copy is rewritten the same way. Its offset is not part of any
- * interface, so it is found, not assumed: the constructor looks for the one word in
- * the first 2 KiB of its own descriptor that equals gettid(); with none or several,
+ * interface, so it is found, not assumed: the first call looks for the one word in
+ * the first 2 KiB of its thread's descriptor that equals gettid(); with none or several,
  * or if any of the next few threads disagrees with gettid(), the shim keeps making
  * the system call. */
 #include <pthread.h>
 #include <stdint.h>
 
+#include "compiler.h"
 #include "rawsys.h"
 #include "tid.h"
 
-static long tid_off = -1;
+static long tid_off = -2; /* -2: not looked for yet, -1: unknown */
 static int checks_left = 8; /* threads still compared against the system call */
 
-void tid_init(void)
+static long tid_find(void)
 {
     pid_t tid = raw_gettid();
     const pid_t *d = (const pid_t *)pthread_self();
     long found = -1;
     for (long i = 0; i < 2048 / (long)sizeof(pid_t); i++) {
         if (d[i] != tid) continue;
-        if (found >= 0) return; /* ambiguous */
+        if (found >= 0) { /* ambiguous */
+            found = -1;
+            break;
+        }
         found = i * (long)sizeof(pid_t);
     }
     __atomic_store_n(&tid_off, found, __ATOMIC_RELEASE);
+    return found;
 }
 
 pid_t os_gettid(void)
 {
     long off = __atomic_load_n(&tid_off, __ATOMIC_ACQUIRE);
+    if (OS_UNLIKELY(off == -2)) {
+        off = tid_find(); /* compared with the system call once already */
+        if (off >= 0) return *(const pid_t *)((const char *)pthread_self() + off);
+    }
     if (off < 0) return raw_gettid();
     pid_t t = *(const pid_t *)((const char *)pthread_self() + off);
     if (__atomic_load_n(&checks_left, __ATOMIC_RELAXED) > 0) {

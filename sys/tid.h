@@ -5,9 +5,8 @@
 
 #include <sys/types.h>
 
-/* Find where glibc keeps the tid in its thread descriptor (the CLONE_SETTID word).
- * Call once, on any thread, before other threads use os_gettid(). */
-void tid_init(void);
+/* The first call finds where glibc keeps the tid in its thread descriptor (the
+ * CLONE_SETTID word); two threads that race there find the same place. */
 pid_t os_gettid(void);
 /* The tid glibc's descriptor holds, unchecked (-1 when its place is unknown): in a
  * task that shares another's thread pointer (clone(CLONE_VM) without CLONE_SETTLS,

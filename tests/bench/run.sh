@@ -6,13 +6,35 @@
 set -eu
 BUILD=${BUILD:-build}
 RUNS=${RUNS:-7}
-ONLY=${ONLY:-} # ONLY=scale: only the rows of the ledger at scale and of refusals (issue 11); ONLY=timeline: trace= and flight=
+# ONLY=scale: only the rows of the ledger at scale and of refusals (issue 11); ONLY=timeline: trace= and
+# flight=; ONLY="malloc64 process_start" (workload names): only those rows, with their instruction counts
+ONLY=${ONLY:-}
 SHIM=$(realpath "$BUILD/libovershim.so")
 BENCH=$(realpath "$BUILD/tests/bench")
 declare -A ITER=([malloc64]=20000000 [malloc_mixed_1t]=5000000 [malloc_mixed_4t]=8000000 [mmap4k]=400000
                  [mmap64k_touch]=100000 [mmap_8threads]=800000 [fork_wait]=2000 [pthread_create_join]=20000 [process_start]=300)
 ORDER="malloc64 malloc_mixed_1t malloc_mixed_4t mmap4k mmap64k_touch mmap_8threads fork_wait pthread_create_join process_start"
-[ -n "$ONLY" ] && ORDER=""
+if [ "$ONLY" = scale ] || [ "$ONLY" = timeline ]; then ORDER=""; elif [ -n "$ONLY" ]; then ORDER=$ONLY; fi
+for w in $ORDER; do [ -n "${ITER[$w]:-}" ] || { echo "bench: ONLY: no workload '$w' (one of: ${!ITER[*]})" >&2; exit 2; }; done
+
+# Instructions (callgrind: the same count on a loaded machine): malloc(64)+free per pair as
+# the difference of two loop lengths (start-up cancels out), process start as the whole
+# /bin/true. Prints "BARE SHIM" (empty without valgrind).
+refs() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
+         sed -n 's/.*I *refs: *\([0-9,]*\).*/\1/p' | tr -d , | tail -1; }
+instr() { # workload -> "bare shim"
+  command -v valgrind >/dev/null || return 0
+  local b1 b2 s1 s2
+  case $1 in
+    malloc64)
+      b1=$(refs "$BENCH" malloc64 100000); b2=$(refs "$BENCH" malloc64 200000)
+      s1=$(LD_PRELOAD=$SHIM refs "$BENCH" malloc64 100000); s2=$(LD_PRELOAD=$SHIM refs "$BENCH" malloc64 200000)
+      [ -n "$b1$b2$s1$s2" ] && echo "$(( (b2 - b1) / 100000 )) $(( (s2 - s1) / 100000 ))" ;;
+    process_start)
+      b1=$(refs /bin/true); s1=$(LD_PRELOAD=$SHIM refs /bin/true)
+      [ -n "$b1$s1" ] && echo "$b1 $s1" ;;
+  esac
+}
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 # From the arrays bare, shim and ratios: the medians mb, ms, mr and the ratio's range lo..hi.
@@ -34,11 +56,24 @@ for w in $ORDER; do
     bare+=("$b"); shim+=("$s"); ratios+=("$(ratio "$s" "$b")")
   done
   summarise
-  printf '%-22s %12s %12s %7.3fx %7.3fx %7.3fx\n' "$w" "$mb" "$ms" "$mr" "$lo" "$hi"
+  read -r ib is <<<"$(instr "$w")" || true
+  cg="" cgj=""
+  if [ -n "${ib:-}" ] && [ -n "${is:-}" ]; then
+    ir=$(ratio "$is" "$ib")
+    cg=$(printf '  instructions %s / %s = %.3fx' "$ib" "$is" "$ir")
+    cgj=",\"bare_instructions\":$ib,\"shim_instructions\":$is,\"instructions_ratio\":$ir"
+  fi
+  printf '%-22s %12s %12s %7.3fx %7.3fx %7.3fx%s\n' "$w" "$mb" "$ms" "$mr" "$lo" "$hi" "$cg"
   [ $first = 1 ] || json+=","
   first=0
-  json+="{\"name\":\"$w\",\"bare_ns_per_op\":$mb,\"shim_ns_per_op\":$ms,\"ratio_median\":$mr,\"ratio_min\":$lo,\"ratio_max\":$hi}"
+  json+="{\"name\":\"$w\",\"bare_ns_per_op\":$mb,\"shim_ns_per_op\":$ms,\"ratio_median\":$mr,\"ratio_min\":$lo,\"ratio_max\":$hi$cgj}"
+  ib="" is=""
 done
+if [ -n "$ONLY" ] && [ "$ONLY" != scale ] && [ "$ONLY" != timeline ]; then
+  echo "$json]}" > "$BUILD/bench.json"
+  echo "written: $BUILD/bench.json"
+  exit 0
+fi
 
 # The ledger at scale and refusals, each row with its budget (the verdict is printed,
 # nothing fails). pair W ITER LIMIT OPTIONS: W bare and under the shim with

@@ -132,6 +132,15 @@ Test(advice, explain_as_root_and_as_nobody_against_run, .timeout = 300)
     char *m2 = strstr(tr, "vm.overcommit_memory = 0");
     cr_assert(m2);
     m2[23] = '2';
+    /* with the box's commitments at 1 GiB: the live Committed_AS is whatever other work on
+     * a shared machine holds at that moment (a mapping up to the heuristic limit, as above,
+     * briefly holds RAM+swap), and above mode 2's limit explain's answer was 0 pages */
+    char *ca = strstr(tr, "\nCommitted_AS:");
+    cr_assert(ca, "no Committed_AS in the snapshot");
+    char *fixed = NULL;
+    cr_assert(asprintf(&fixed, "%.*s\nCommitted_AS: 1048576 kB%s", (int)(ca - tr), tr, strchr(ca + 1, '\n')) > 0);
+    free(tr);
+    tr = fixed;
     char s2r[4300], s2u[4300];
     snprintf(s2r, sizeof s2r, "%s/mode2-root.snapshot", pub);
     snprintf(s2u, sizeof s2u, "%s/mode2-user.snapshot", pub);

@@ -6,6 +6,13 @@
 
 #include "common.h"
 
+static const char *cli(void)
+{
+    static char p[4096];
+    snprintf(p, sizeof p, "%s/overshim", build_dir());
+    return p;
+}
+
 static int count_lines(const char *s, const char *needle)
 {
     int n = 0;
@@ -160,19 +167,34 @@ Test(never_harm, clone_vm_child_is_reported_apart, .timeout = 60)
  * every report whole, every JSON line valid (json_lines fails on any bad line). */
 Test(never_harm, eight_simultaneous_refusals, .timeout = 120)
 {
-    /* mode 2 with CommitLimit RAM+swap (overcommit_kbytes), not the ratio's half of RAM: the
-     * simulator starts from the box's live Committed_AS, which other work on a shared machine
-     * can push near half of RAM, and then the eight threads' stacks were refused first; and past
-     * RAM+swap (seen: 30 GiB committed on this 24 GiB box while other suites ran), so the limit is
-     * also 4 GiB above what is committed now; each request (twice RAM+swap) is above both */
-    char mode2[128];
-    long long ram_swap = meminfo_kb("MemTotal") + meminfo_kb("SwapTotal"), now = meminfo_kb("Committed_AS") + (4LL << 20);
-    snprintf(mode2, sizeof mode2, "overcommit_memory=2:overcommit_kbytes=%lld:verbosity=0", ram_swap > now ? ram_swap : now);
+    /* mode 2 with CommitLimit RAM+swap (overcommit_kbytes), on a snapshot of this box whose
+     * Committed_AS is 1 GiB: simulating from the live Committed_AS, other work on a shared
+     * machine (a test that maps up to the heuristic limit, run alongside) pushed it near the
+     * limit, and then the eight threads' stacks were refused first */
+    char *sdir = test_dir("simultaneous-box");
+    char snap[4200], mode2[4400];
+    snprintf(snap, sizeof snap, "%s/box.snapshot", sdir);
+    char *sa[] = {(char *)cli(), "snapshot", "-o", snap, NULL};
+    struct run sr;
+    run_cmd(&sr, sa, NULL, sdir, 0, 30);
+    cr_assert_eq(sr.status, 0, "%s", sr.err);
+    run_free(&sr);
+    char *text = read_all(snap);
+    cr_assert(text);
+    char *ca = strstr(text, "\nCommitted_AS:");
+    cr_assert(ca, "no Committed_AS in the snapshot");
+    FILE *f = fopen(snap, "w");
+    cr_assert(f);
+    fprintf(f, "%.*s\nCommitted_AS: 1048576 kB%s", (int)(ca - text), text, strchr(ca + 1, '\n'));
+    fclose(f);
+    free(text);
+    snprintf(mode2, sizeof mode2, "simulate=%s:overcommit_memory=2:overcommit_kbytes=%lld:verbosity=0", snap,
+             meminfo_kb("MemTotal") + meminfo_kb("SwapTotal"));
     const char *opts[] = {"inject=mmap>=1G:verbosity=0", mode2};
     for (int i = 0; i < 2; i++) {
         char *dir = test_dir("simultaneous");
         char *argv[] = {(char *)prog("hostile"), "simultaneous", "8", NULL}; /* twice RAM+swap each */
-        char opt[256];
+        char opt[4600];
         snprintf(opt, sizeof opt, "OVERSHIM_OPTIONS=%s", opts[i]);
         char *env[] = {opt, NULL};
         struct run r;
@@ -195,6 +217,7 @@ Test(never_harm, eight_simultaneous_refusals, .timeout = 120)
         run_free(&r);
         free(dir);
     }
+    free(sdir);
 }
 
 /* 20,000 refusals: max_reports full reports, max_brief one-line events, the rest only

@@ -91,6 +91,27 @@ Test(refusals, rlimit_as)
     done(&o);
 }
 
+/* The first call the shim sees is refused in a signal handler with RLIMIT_AS used up:
+ * what it sets up on first use (the report stack in its bss, the overcommit mode, the
+ * kernel's rules, the tid's place, its own image for the stack, the program's path)
+ * needs no memory and no lock, and the report is whole. */
+Test(refusals, first_call_in_a_signal_handler_at_rlimit_as)
+{
+    struct outcome o;
+    refuse(&o, "first-in-handler", NULL);
+    cr_expect_str_eq(o.r.out, "mmap in the handler: refused\n");
+    cr_expect_str_eq(cause(&o), "rlimit_as");
+    cr_expect_eq(json_int(o.e, "verdict.request_pages", -1), 16384);
+    cr_expect_gt(json_at(o.e, "stack")->n, 0);
+    const char *mod = json_str(o.e, "stack.0.module");
+    cr_expect(mod && strstr(mod, "refuse"), "first frame is the handler in the program: %s", mod);
+    cr_expect_gt(json_int(o.e, "thread.tid", 0), 0);
+    char *log = read_all(find_file(o.dir, "overshim_pid", ".log"));
+    cr_expect(log && strstr(log, "\nVERDICT  ") && strstr(log, "\nSYSTEM   "), "the text report is whole: %s", log);
+    free(log);
+    done(&o);
+}
+
 Test(refusals, rlimit_data)
 {
     struct outcome o;

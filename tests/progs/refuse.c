@@ -2,6 +2,8 @@
  * Usage: refuse MODE [ARG]. Prints what happened; exits 0 when the call was
  * refused as intended, 3 when it unexpectedly succeeded. */
 #include <dlfcn.h>
+#include <signal.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -67,12 +69,58 @@ static inline __attribute__((always_inline)) void *map_pages(unsigned long long 
     return mmap(NULL, n * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 }
 
+/* first-in-handler: the process's first call any wrapper sees is a refused mmap in a
+ * signal handler, with RLIMIT_AS at the address space already in use (no further page
+ * can be mapped): whatever the shim reads or sets up on first use (its report stack, the
+ * system's facts, the tid's place, its own image, the program's path) must work there.
+ * Nothing before it goes through a wrapper: /proc/self/status is read with open/read
+ * into the stack, stdout is unbuffered. */
+static long vmsize_kb_raw(void)
+{
+    char buf[4096];
+    int fd = open("/proc/self/status", O_RDONLY);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (fd >= 0) close(fd);
+    if (n <= 0) return -1;
+    buf[n] = 0;
+    const char *v = strstr(buf, "\nVmSize:");
+    return v ? atol(v + 9) : -1;
+}
+
+static volatile int handler_refused = -1;
+
+static void first_call(int sig)
+{
+    (void)sig;
+    void *p = mmap(NULL, 64u << 20, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    handler_refused = p == MAP_FAILED && errno == ENOMEM;
+}
+
+static int first_in_handler(void)
+{
+    long kb = vmsize_kb_raw();
+    if (kb <= 0) return 2;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = first_call;
+    if (sigaction(SIGUSR1, &sa, NULL) != 0) return 2;
+    struct rlimit r = {(rlim_t)kb * 1024, RLIM_INFINITY};
+    if (getrlimit(RLIMIT_AS, &r) == 0) r.rlim_cur = (rlim_t)kb * 1024;
+    if (setrlimit(RLIMIT_AS, &r) != 0) return 2;
+    raise(SIGUSR1);
+    r.rlim_cur = r.rlim_max;
+    setrlimit(RLIMIT_AS, &r);
+    printf("mmap in the handler: %s\n", handler_refused == 1 ? "refused" : "not refused");
+    return handler_refused == 1 ? 0 : 3;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
     unsigned long long arg = argc > 2 ? strtoull(argv[2], NULL, 0) : 0;
     const int RW = PROT_READ | PROT_WRITE, PA = MAP_PRIVATE | MAP_ANONYMOUS;
     setvbuf(stdout, NULL, _IONBF, 0);
+    if (!strcmp(mode, "first-in-handler")) return first_in_handler();
     if (!strcmp(mode, "mmap-pages")) /* private writable anonymous of N pages */
         return report("mmap", map_pages(arg));
     if (!strcmp(mode, "rlimit-as")) { /* RLIMIT_AS = VmSize + 64 MiB, then a 512 MiB PROT_NONE reservation */

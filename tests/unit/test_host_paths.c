@@ -36,14 +36,14 @@ static void *each_taken(void *arg)
     size_t *bad = arg;
     for (size_t n = 0; n <= TC_MAX_REQ && *bad == (size_t)-1; n++) {
         void *p = malloc(n);
-        if (!p || tc_slot_taken(n) != tc_slot_of_chunk(malloc_usable_size(p) + sizeof(size_t))) *bad = n;
+        if (!p || tc_entry_taken(n) != tc_entry_of_header(tc_header_of(p))) *bad = n;
         free(p);
     }
     return NULL;
 }
 
 /* glibc serves requests of 0..8 bytes from bin 0 too: a call that takes one lowers
- * the slot free raises for that chunk, never the uncounted slot 0. */
+ * the entry free raises for that chunk, never the uncounted entry 1. */
 Test(host_paths, taken_slot_matches_glibc_chunk)
 {
 #if defined(__SANITIZE_ADDRESS__)

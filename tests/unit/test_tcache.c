@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -29,15 +30,20 @@ static void *each_request(void *arg)
             break;
         }
         size_t usable = malloc_usable_size(p), chunk = usable + sizeof(size_t);
-        size_t slot = tc_slot_of_chunk(chunk);
-        if (slot >= TC_SLOTS - 1)
-            snprintf(c->what, sizeof c->what, "a %zu-byte request has no tcache bin (chunk %zu)", n, chunk);
-        else if (tc_usable(slot) != usable)
-            snprintf(c->what, sizeof c->what, "n=%zu: usable %zu, slot %zu says %zu", n, usable, slot, tc_usable(slot));
-        else if (n > 8 && tc_slot_of_request(n) != slot)
-            snprintf(c->what, sizeof c->what, "n=%zu: slot %zu, glibc's chunk %zu", n, tc_slot_of_request(n), chunk);
-        else if (n <= 8 && tc_slot_of_request(n) != 0)
-            snprintf(c->what, sizeof c->what, "n=%zu: tiny requests take the checked path", n);
+        size_t hdr = (size_t)tc_header_of(p);
+        uint64_t e = tc_entry_of_header(hdr);
+        if (e >= TC_ENTRIES || e < 2)
+            snprintf(c->what, sizeof c->what, "a %zu-byte request has no tcache bin (chunk %zu, header %#zx)", n, chunk, hdr);
+        else if (e != chunk / 16)
+            snprintf(c->what, sizeof c->what, "n=%zu: header %#zx gives entry %llu, chunk %zu", n, hdr,
+                     (unsigned long long)e, chunk);
+        else if (tc_usable(e) != (int64_t)usable)
+            snprintf(c->what, sizeof c->what, "n=%zu: usable %zu, entry %llu says %lld", n, usable,
+                     (unsigned long long)e, (long long)tc_usable(e));
+        else if (n > 8 && tc_entry_of_request(n) != e)
+            snprintf(c->what, sizeof c->what, "n=%zu: entry %zu, glibc's chunk %zu", n, tc_entry_of_request(n), chunk);
+        else if (n <= 8 && (tc_entry_of_request(n) != 1 || tc_entry_taken(n) != e))
+            snprintf(c->what, sizeof c->what, "n=%zu: tiny requests take the checked path, from bin 0", n);
         free(p);
     }
     return NULL;
@@ -55,11 +61,28 @@ Test(tcache, request_slot_matches_glibc_chunk)
     cr_expect_eq(c.what[0], 0, "%s", c.what);
 }
 
-Test(tcache, chunks_without_a_bin_share_the_spare_slot)
+Test(tcache, chunks_outside_the_bins_have_no_entry)
 {
-    cr_assert_eq(tc_slot_of_chunk(1040), TC_SLOTS - 2); /* the last bin: 1032-byte requests */
-    cr_assert_eq(tc_slot_of_chunk(1056), TC_SLOTS - 1);
-    cr_assert_eq(tc_slot_of_chunk((size_t)1 << 40), TC_SLOTS - 1);
-    cr_assert_eq(tc_slot_of_chunk(0), TC_SLOTS - 1, "a corrupt header must not index outside the array");
-    cr_assert_eq(tc_slot_of_chunk(16), TC_SLOTS - 1);
+    cr_assert_eq(tc_entry_of_header(1040), TC_ENTRIES - 1); /* the last bin: 1032-byte requests */
+    cr_assert_eq(tc_entry_of_header(1040 | 1 | 4), TC_ENTRIES - 1, "PREV_INUSE and NON_MAIN_ARENA are dropped");
+    cr_assert_eq(tc_entry_of_header(32 | 5), 2);
+    cr_assert_geq(tc_entry_of_header(1056), TC_ENTRIES);
+    cr_assert_geq(tc_entry_of_header((uint64_t)1 << 40), TC_ENTRIES);
+    cr_assert_geq(tc_entry_of_header(64 | 2), TC_ENTRIES, "an mmapped chunk is not the tcache's");
+    cr_assert_geq(tc_entry_of_header(64 | 2 | 1), TC_ENTRIES);
+    cr_assert_geq(tc_entry_of_header(72), TC_ENTRIES, "a size that is not a multiple of 16 is corrupt");
+    cr_assert_lt(tc_entry_of_header(0), 2, "a corrupt header must not index outside the array");
+    cr_assert_lt(tc_entry_of_header(16 | 1), 2);
+}
+
+/* The counts: bytes per entry, a thread's freed count above its shadow byte. */
+Test(tcache, bytes_of_the_counts)
+{
+    int64_t in[TC_ENTRIES] = {0}, out[TC_ENTRIES] = {0};
+    in[5] = 3;                      /* three 72-byte blocks (chunk 80) */
+    out[5] = 2 * TC_OUT_ONE + 7;    /* two freed, a full shadow */
+    out[65] = 1 * TC_OUT_ONE;       /* one 1032-byte block freed */
+    in[1] = 100;                    /* entry 1 is no chunk's: never summed */
+    cr_expect_eq(tc_bytes(in, 0), 3 * 72);
+    cr_expect_eq(tc_bytes(out, 8), 2 * 72 + 1032);
 }
