@@ -26,7 +26,7 @@ $(BUILD)/tests/integ: $(INTEG_SRC) tests/integ/*.h tests/lib/*.h cli/lib/*.h $(H
 
 # The ledger under ThreadSanitizer (tests/tsan); run by tests/integ/test_hardening.c. The
 # timeline's hooks (shim/timeline.c) are stubbed: the driver links the ledger alone.
-TSAN_SRC := tests/tsan/ledger_race.c tests/tsan/timeline_stub.c shim/ledger.c shim/ledger_read.c shim/reconcile.c \
+TSAN_SRC := tests/tsan/ledger_race.c tests/tsan/timeline_stub.c $(wildcard shim/ledger*.c) shim/reconcile.c \
             $(CORE_SRC) $(SYS_SRC)
 $(BUILD)/tests/ledger_tsan: $(TSAN_SRC) $(HDRS) | $(BUILD)/tests
 	$(CC) $(TEST_CFLAGS) -include shim/glibc_compat.h -O1 -fsanitize=thread $(TSAN_SRC) -o $@ -lpthread $(LIBIBERTY)
