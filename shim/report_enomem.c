@@ -21,6 +21,7 @@
 #include "report_call.h"
 #include "state.h"
 #include "rstack.h"
+#include "symtab.h"
 #include "runtime.h"
 #include "unwind.h"
 
@@ -121,7 +122,8 @@ static void json_stack(struct fmtbuf *j, const struct frame *fr, int n)
         for (int k = 0; k < f->build_id_len; k++) fb_printf(j, "%02x", f->build_id[k]);
         fb_puts(j, "\"");
         if (f->symbol) {
-            fb_printf(j, ",\"symbol\":%J,\"symbol_offset\":%llu", f->symbol, (unsigned long long)f->symbol_offset);
+            fb_printf(j, ",\"symbol\":%J,\"symbol_offset\":%llu,\"symbol_from\":\"%s\"", f->symbol,
+                      (unsigned long long)f->symbol_offset, frame_sym_name(f->symbol_from));
             char dm[1024];
             if (os_demangle(f->symbol, dm, sizeof dm)) fb_printf(j, ",\"demangled\":%J", dm);
         }
@@ -293,8 +295,10 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
     fb_printf(&t, "\nCALL     %s(", name);
     call_args(&t, fc, 0);
     fb_printf(&t, ")\n         = %s\n", call_result(fc));
-    fb_puts(&t, "\nSTACK    (module+offset [build-id]; a name only where an exported symbol covers the address;"
-                " `overshim symbolize` adds the rest)\n");
+    fb_puts(&t, os_st.opt.symbols ? "\nSTACK    (module+offset [build-id]; names from each module's .symtab or .dynsym;"
+                                    " `overshim symbolize` adds inlined frames and lines)\n"
+                                  : "\nSTACK    (module+offset [build-id]; a name only where an exported symbol covers"
+                                    " the address; `overshim symbolize` adds the rest)\n");
     for (int i = 0; i < nf; i++) {
         const struct frame *f = &fr[i];
         fb_printf(&t, "  #%-2d %s+0x%llx", i, f->module ? basename_of(f->module) : "[anonymous code]",
@@ -405,6 +409,7 @@ static void capture(void)
     if (depth < 1) depth = 1;
     if (depth > UNWIND_MAX) depth = UNWIND_MAX;
     nf = unwind_capture_from(rstack_context(), fr, depth);
+    if (os_st.opt.symbols) symtab_name_frames(fr, nf);
 }
 
 /* What the program is (runtime.h) and what its mallocs hold, for remedies in its terms. */
