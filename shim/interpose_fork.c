@@ -11,6 +11,7 @@
 #include "failure.h"
 #include "heap.h"
 #include "ledger.h"
+#include "region_rec.h"
 #include "policy.h"
 #include "rawsys.h"
 #include "report.h"
@@ -94,6 +95,7 @@ void os_fork_fixup(void)
     os_st.pid = raw_getpid();
     touched_reset();
     ledger_postfork_child();
+    region_postfork_child();
     os_leave();
 }
 

@@ -22,6 +22,7 @@
 #include "state.h"
 #include "rstack.h"
 #include "symtab.h"
+#include "report_region.h"
 #include "runtime.h"
 #include "unwind.h"
 
@@ -279,6 +280,11 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
                   (int)w->pid, (int)os_st.pid);
     fb_printf(&t, "\nVERDICT  %s: %s%s.\n", d->cause, d->explanation,
               d->estimated ? " (estimated: the request glibc would have made for this allocation)" : "");
+    struct call_region creg;
+    region_of_call(fc, fr, nf, &creg);
+    fb_puts(&t, "         What for: ");
+    region_sentence(&t, &creg, call_request_bytes(fc), ls.prog.runtime == RT_JVM, fc->when_ns);
+    fb_puts(&t, ".\n");
     if (fc->simulated && strcmp(d->cause, "injected") != 0)
         fb_printf(&t, "SIMULATED: the kernel and memory of %s%s, with this program's own pages added; the real kernel "
                       "was not asked.\n",
@@ -327,6 +333,7 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
     call_args(&j, fc, 1);
     fb_printf(&j, "},\"errno\":%J},\"simulated\":%s,", errname(fc->err), fc->simulated ? "true" : "false");
     json_verdict(&j, d);
+    region_json(&j, &creg);
     fb_putc(&j, ',');
     json_stack(&j, fr, nf);
     fb_putc(&j, ',');

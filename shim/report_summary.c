@@ -5,6 +5,7 @@
 
 #include "common.h"
 #include "ledger.h"
+#include "report_region.h"
 #include "rawsys.h"
 #include "reconcile.h"
 #include "rstack.h"
@@ -113,6 +114,9 @@ void report_ledger(struct fmtbuf *j, struct fmtbuf *t)
                       (long long)(rc_agg->malloc_in - rc_agg->malloc_out));
         fb_puts(j, "]");
     }
+    ledger_unlock();
+    if (region_count()) region_totals(j, t, rc.untracked_anon, rc.kernel_accountable);
+    ledger_lock();
     if (t) {
         fb_puts(t, "LEDGER   committed    touched      malloc net   peak committed  thread\n");
         int negative = 0;
