@@ -125,7 +125,9 @@ void region_classify(const char *const *names, int n, int flags, int fd, int is_
                 break;
             }
     }
+    if (out->kind >= 0 && out->kind != REGION_JAVA_HEAP && out->kind != REGION_GC_DATA) out->gc = NULL;
     if (out->kind >= 0) return;
+    out->gc = NULL;
     if (is_malloc) out->kind = REGION_MALLOC_ARENA;
     else if ((flags & MAP_SHARED) && ((flags & MAP_ANONYMOUS) || fd < 0)) out->kind = REGION_SHARED_MEMORY;
     else if (!(flags & MAP_ANONYMOUS) && fd >= 0) out->kind = REGION_MAPPED_FILE;

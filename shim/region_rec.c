@@ -128,7 +128,8 @@ static void resolve_batch(const int *idx, int n)
         first[k] = nf;
         for (int i = 0; i < copy[k].nips; i++) unwind_describe(copy[k].ips[i], 0, &fr[nf++]);
     }
-    symtab_name_frames(fr, nf);
+    static char names[64 * 1024];
+    symtab_name_frames(fr, nf, names, sizeof names);
     for (int k = 0; k < n; k++) {
         struct rec *r = &copy[k];
         const char *names[REGION_IPS];

@@ -416,7 +416,8 @@ static void capture(void)
     if (depth < 1) depth = 1;
     if (depth > UNWIND_MAX) depth = UNWIND_MAX;
     nf = unwind_capture_from(rstack_context(), fr, depth);
-    if (os_st.opt.symbols) symtab_name_frames(fr, nf);
+    static char names[64 * 1024];
+    if (os_st.opt.symbols) symtab_name_frames(fr, nf, names, sizeof names);
 }
 
 /* What the program is (runtime.h) and what its mallocs hold, for remedies in its terms. */

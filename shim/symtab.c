@@ -14,8 +14,8 @@
 
 static ElfW(Shdr) sh[SYMTAB_MAX_SECTIONS];
 static ElfW(Sym) chunk[2048]; /* 48 KiB of symbols a read */
-static char pool[96 * 1024];
-static size_t pool_used;
+static char *pool;
+static size_t pool_used, pool_cap;
 static int order[SYMTAB_MAX_FRAMES];
 static struct best {
     uint64_t value, size;
@@ -108,7 +108,7 @@ static int name_module(struct frame *fr, int n)
         if (j > 0 && best[j - 1].found && best[j - 1].value == best[j].value && fr[order[j - 1]].symbol) {
             f->symbol = fr[order[j - 1]].symbol; /* the same function: one copy of its name */
         } else {
-            size_t room = sizeof pool - pool_used;
+            size_t room = pool_cap - pool_used;
             if (room > SYMTAB_NAME_MAX) room = SYMTAB_NAME_MAX;
             if (room < 16) break; /* the pool is full: the rest stay module + offset */
             ssize_t got = raw_pread(fd, pool + pool_used, room, (off_t)(str->sh_offset + best[j].name));
@@ -130,8 +130,10 @@ out:
     return named;
 }
 
-int symtab_name_frames(struct frame *fr, int nf)
+int symtab_name_frames(struct frame *fr, int nf, char *names, size_t cap)
 {
+    pool = names;
+    pool_cap = cap;
     pool_used = 0;
     if (nf > SYMTAB_MAX_FRAMES) nf = SYMTAB_MAX_FRAMES;
     static unsigned char done[SYMTAB_MAX_FRAMES];

@@ -11,9 +11,10 @@
 
 /* Fill symbol/symbol_offset (symbol_from = FRAME_SYM_SYMTAB or FRAME_SYM_DYNSYM) of
  * the frames that have a module and no name yet; one pass over each module's symbol
- * table for all its frames. Names point into a static pool, valid until the next
- * call. Report lock held. Returns the number of frames named. */
-int symtab_name_frames(struct frame *fr, int nf);
+ * table for all its frames. Names are copied into names[0..cap) (the caller's static
+ * pool: each user its own). Report lock held. Returns the number of frames named. */
+#include <stddef.h>
+int symtab_name_frames(struct frame *fr, int nf, char *names, size_t cap);
 
 /* "loaded" (the loaded .dynsym, dladdr), "symtab", "dynsym" (the file's), "" */
 const char *frame_sym_name(int from);

@@ -29,6 +29,30 @@ public class Advice {
             }
             break;
         }
+        case "mapfiles": { // mapfiles N DIR: N small files mapped and kept (Elasticsearch's pattern)
+            ArrayList<java.nio.MappedByteBuffer> keep = new ArrayList<>();
+            int n = 0;
+            try {
+                for (; n < Integer.parseInt(a[1]); n++) {
+                    java.io.File f = new java.io.File(a[2], "seg" + n);
+                    try (java.io.RandomAccessFile r = new java.io.RandomAccessFile(f, "rw")) {
+                        r.setLength(4096);
+                        keep.add(r.getChannel().map(java.nio.channels.FileChannel.MapMode.READ_WRITE, 0, 4096));
+                    }
+                    f.delete();
+                }
+                System.out.println("mapfiles: ok " + n);
+            } catch (Throwable e) {
+                System.out.println("mapfiles: " + n + " mapped; " + e);
+            }
+            break;
+        }
+        case "hold": { // print the pid, wait for a line on stdin (a running JVM to compare with jcmd)
+            System.out.println("pid " + ProcessHandle.current().pid());
+            System.out.flush();
+            new java.io.BufferedReader(new java.io.InputStreamReader(System.in)).readLine();
+            break;
+        }
         case "fork": {
             try {
                 Process p = new ProcessBuilder("true").start();
