@@ -88,7 +88,8 @@ struct tot {
 static int range_kind(const struct range *r)
 {
     struct region_info ri;
-    if (region_find(r->lo, &ri)) return ri.kind;
+    if (region_find(r->lo, &ri)) /* CDS maps its archive's file into the class space's reservation */
+        return ri.kind == REGION_CLASS_SPACE && !r->anon ? REGION_CDS_ARCHIVE : ri.kind;
     if (r->kind == RK_STACK || (r->flags & MAP_STACK)) return REGION_THREAD_STACK;
     if (r->kind == RK_BRK) return REGION_MALLOC_ARENA;
     if (!r->anon) return REGION_MAPPED_FILE;

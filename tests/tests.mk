@@ -10,7 +10,7 @@ PROGS       := $(BUILD)/tests/refuse $(BUILD)/tests/threads4 $(BUILD)/tests/fork
                $(BUILD)/tests/spawny $(BUILD)/tests/nowipe $(BUILD)/tests/sigstorm $(BUILD)/tests/static_hello $(BUILD)/tests/churn \
                $(BUILD)/tests/ledger_tsan $(BUILD)/tests/hostile $(BUILD)/tests/guards \
                $(BUILD)/tests/jemalloc_user $(BUILD)/tests/Workload.class $(BUILD)/tests/advice \
-               $(BUILD)/tests/Advice.class \
+               $(BUILD)/tests/Advice.class $(BUILD)/tests/libsummary_jni.so \
                $(BUILD)/tests/host_fds $(BUILD)/tests/sized_free $(BUILD)/tests/own_malloc $(BUILD)/tests/plt_canonical
 SANITIZE    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
@@ -47,6 +47,11 @@ $(BUILD)/tests/Workload.class: tests/progs/Workload.java | $(BUILD)/tests
 
 $(BUILD)/tests/Advice.class: tests/progs/Advice.java | $(BUILD)/tests
 	javac -d $(BUILD)/tests $<
+
+# JNI headers of the JDK that javac belongs to
+$(BUILD)/tests/libsummary_jni.so: tests/progs/summary_jni.c | $(BUILD)/tests
+	inc="$$(dirname "$$(dirname "$$(readlink -f "$$(command -v javac)")")")/include"; \
+	  $(CC) $(CFLAGS_BASE) -fPIC -shared -I"$$inc" -I"$$inc/linux" $< -o $@ -ldl
 
 test: daemon-deps all $(BUILD)/tests/unit $(BUILD)/tests/unit-asan $(BUILD)/tests/integ $(PROGS) $(EXAMPLES)
 	@bash tests/run.sh $(BUILD)/tests/unit $(BUILD)/tests/unit-asan $(BUILD)/tests/integ

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 /* Refusals in a JVM for overshim's advice tests: threads until the JVM cannot create one,
  * a direct buffer, a child process. Prints what happened; exits 0. */
 public class Advice {
+    static native int writeSummary(); // tests/progs/summary_jni.c, loaded by "hold LIB"
     public static void main(String[] a) throws Exception {
         switch (a[0]) {
         case "threads": {
@@ -47,10 +48,13 @@ public class Advice {
             }
             break;
         }
-        case "hold": { // print the pid, wait for a line on stdin (a running JVM to compare with jcmd)
+        case "hold": { // hold [LIB]: print the pid, wait for a line on stdin (a running JVM to
+                       // compare with jcmd), then have the shim write a summary (LIB: summary_jni)
+            if (a.length > 1) System.load(a[1]);
             System.out.println("pid " + ProcessHandle.current().pid());
             System.out.flush();
             new java.io.BufferedReader(new java.io.InputStreamReader(System.in)).readLine();
+            if (a.length > 1) System.out.println("summary: " + writeSummary());
             break;
         }
         case "fork": {
