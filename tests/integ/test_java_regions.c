@@ -298,3 +298,43 @@ Test(java_regions, summary_regions_match_nmt, .timeout = 180)
     free(nmt);
     free(dir);
 }
+
+/* A heap commit refused on a Java thread (G1 grows the heap for a humongous array in the
+ * allocating thread) under a simulated strict overcommit: HotSpot writes hs_err and
+ * leaves through _exit; the exit event and the text report carry its Java frames. */
+Test(java_regions, hs_err_java_frames_at_exit, .timeout = 180)
+{
+    char opt[128];
+    /* strict overcommit with 800 MiB of room above what this machine has committed now */
+    snprintf(opt, sizeof opt, "OVERSHIM_OPTIONS=overcommit_memory=2:overcommit_kbytes=%lld",
+             meminfo_kb("Committed_AS") + 800 * 1024);
+    char *env[] = {opt, NULL};
+    char *argv[] = {"java", "-Xms64m", "-Xmx4g", "-XX:+UseG1GC", "-cp", (char *)classes(), "Advice", "humongous", "2000",
+                    NULL};
+    struct rep o;
+    rep_run(&o, "jr-hserr", argv, env, 150);
+    cr_expect_eq(o.r.status, 1, "%s %s", o.r.out, o.r.err);
+    const struct jval *x = json_event(o.ev, o.n, "exit");
+    cr_assert(x, "an exit event");
+    cr_expect_str_eq(json_str(x, "via"), "_exit");
+    const char *path = json_str(x, "hs_err.path");
+    cr_assert(path && strstr(path, "hs_err_pid"), "the hs_err file named: %s", path);
+    cr_expect(strstr(json_str(x, "hs_err.thread"), "JavaThread \"main\""), "%s", json_str(x, "hs_err.thread"));
+    const char *f0 = json_str(x, "hs_err.java_frames.0");
+    cr_expect(f0 && strstr(f0, "Advice.main("), "%s", f0);
+    cr_expect(o.log && strstr(o.log, "JAVA     from HotSpot's error file "), "%s", o.log);
+    cr_expect(o.log && strstr(o.log, "  j  Advice.main([Ljava/lang/String;)V+"), "%s", o.log);
+    const struct jval *e = first_enomem(&o, "mmap64");
+    cr_expect(e && !strcmp(json_str(e, "region.kind"), "java_heap"));
+    rep_free(&o);
+
+    /* hs_err=0: nothing read */
+    char opt2[200];
+    snprintf(opt2, sizeof opt2, "%s:hs_err=0", opt);
+    char *env2[] = {opt2, NULL};
+    rep_run(&o, "jr-hserr0", argv, env2, 150);
+    x = json_event(o.ev, o.n, "exit");
+    cr_assert(x);
+    cr_expect(json_at(x, "hs_err") == NULL);
+    rep_free(&o);
+}

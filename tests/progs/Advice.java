@@ -30,6 +30,11 @@ public class Advice {
             }
             break;
         }
+        case "humongous": { // humongous MB: one array of MB MiB (G1 grows the heap for it in this thread)
+            byte[] b = new byte[Integer.parseInt(a[1]) << 20];
+            System.out.println("humongous: ok " + b.length);
+            break;
+        }
         case "mapfiles": { // mapfiles N DIR: N small files mapped and kept (Elasticsearch's pattern)
             ArrayList<java.nio.MappedByteBuffer> keep = new ArrayList<>();
             int n = 0;
