@@ -3,7 +3,8 @@
 TEST_CFLAGS := $(CFLAGS_BASE) -Ishim -Iinclude
 UNIT_CORE   := shim/kmodel.c shim/fmt.c shim/options.c shim/sysstate.c shim/rawsys.c shim/diagnose.c \
                shim/livestate.c shim/report_call.c shim/snapshot.c shim/inject.c shim/reconcile.c shim/heap.c shim/elfsym.c \
-               shim/output.c shim/rangetree.c shim/runtime.c shim/demangle.c tests/unit/ledger_stub.c
+               shim/output.c shim/rangetree.c shim/runtime.c shim/demangle.c shim/region.c shim/hserr.c shim/symtab.c \
+               tests/unit/ledger_stub.c
 UNIT_SRC    := $(filter-out tests/unit/ledger_stub.c,$(wildcard tests/unit/*.c))
 INTEG_SRC   := $(wildcard tests/integ/*.c) cli/json.c tests/lib/run.c
 PROGS       := $(BUILD)/tests/refuse $(BUILD)/tests/threads4 $(BUILD)/tests/forkstorm $(BUILD)/tests/stress \
