@@ -2,6 +2,7 @@
 #include "hserr.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -63,18 +64,21 @@ int hserr_parse(const char *text, size_t len, struct hserr *h)
     return h->nframes;
 }
 
-static char buf[64 * 1024];
+/* The file's first part (its thread and stacks come first), in a buffer mapped for
+ * the read and given back after it. */
+#define HEAD (48 * 1024)
 
 static int try_path(struct hserr *h, const char *path)
 {
     int fd = raw_open(path, O_RDONLY, 0);
     if (fd < 0) return 0;
-    ssize_t n = raw_pread(fd, buf, sizeof buf, 0);
+    char *buf = raw_mmap(NULL, HEAD, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ssize_t n = buf == MAP_FAILED ? -1 : raw_pread(fd, buf, HEAD, 0);
     raw_close(fd);
-    if (n <= 0) return 0;
     os_snprintf(h->path, sizeof h->path, "%s", path);
-    hserr_parse(buf, (size_t)n, h);
-    return 1;
+    if (n > 0) hserr_parse(buf, (size_t)n, h);
+    if (buf != MAP_FAILED) raw_munmap(buf, HEAD);
+    return 1; /* the file is there, read or not */
 }
 
 int hserr_find(struct hserr *h, const char *cmdline, size_t n)
@@ -82,6 +86,8 @@ int hserr_find(struct hserr *h, const char *cmdline, size_t n)
     char path[512];
     int pid = (int)raw_getpid();
     h->path[0] = 0;
+    h->thread[0] = 0;
+    h->nframes = 0;
     for (size_t i = 0; cmdline && i < n; i += strlen(cmdline + i) + 1) {
         const char *a = cmdline + i;
         if (strncmp(a, "-XX:ErrorFile=", 14) != 0) continue;

@@ -11,8 +11,8 @@
 
 #include "fmt.h"
 
-#define HSERR_FRAMES 48
-#define HSERR_LINE 200
+#define HSERR_FRAMES 32
+#define HSERR_LINE 160
 
 struct hserr {
     char path[512];

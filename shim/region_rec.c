@@ -20,8 +20,30 @@ struct rec {
     uintptr_t ips[REGION_IPS];
 };
 
-static struct rec recs[REGION_MAX];
+static struct rec *recs; /* REGION_MAX of them, mapped at the first reservation */
 static int nrecs; /* slots in use, live or freed, 0..REGION_MAX */
+#define TABLE_BYTES ((sizeof(struct rec) * REGION_MAX + 4095) & ~(size_t)4095)
+
+int region_table_range(uintptr_t *lo, uintptr_t *hi)
+{
+    struct rec *r = __atomic_load_n(&recs, __ATOMIC_ACQUIRE);
+    if (!r) return -1;
+    *lo = (uintptr_t)r;
+    *hi = (uintptr_t)r + TABLE_BYTES;
+    return 0;
+}
+
+/* The table, mapped by the first thread that needs it (raw: no wrapper sees it). */
+static int table(void)
+{
+    if (__atomic_load_n(&recs, __ATOMIC_ACQUIRE)) return 0;
+    void *m = raw_mmap(NULL, TABLE_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return -1;
+    struct rec *none = NULL;
+    if (!__atomic_compare_exchange_n(&recs, &none, (struct rec *)m, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        raw_munmap(m, TABLE_BYTES); /* another thread's came first */
+    return 0;
+}
 static int live;
 static int spin;
 
@@ -59,11 +81,15 @@ void region_note_map(uintptr_t addr, size_t len, int prot, int flags, int fd)
     if (!(prot == PROT_NONE || (flags & MAP_NORESERVE) || len >= (1u << 20))) return; /* the common case */
     uintptr_t hi = addr + ((len + 4095) & ~(size_t)4095);
     if (flags & MAP_FIXED) {
-        if (lock()) return;
-        int in = inside_known(addr, hi);
-        unlock();
+        int in = 0;
+        if (__atomic_load_n(&recs, __ATOMIC_ACQUIRE)) {
+            if (lock()) return;
+            in = inside_known(addr, hi);
+            unlock();
+        }
         if (!region_is_reservation(len, prot, flags, in)) return;
     }
+    if (table() != 0) return;
     struct cap c = {.n = 0};
     if (rstack_run(capture, &c) != 0) return;
     if (lock()) return;
@@ -91,7 +117,7 @@ void region_note_map(uintptr_t addr, size_t len, int prot, int flags, int fd)
 
 void region_note_unmap(uintptr_t addr, size_t len)
 {
-    if (!__atomic_load_n(&live, __ATOMIC_RELAXED)) return;
+    if (!__atomic_load_n(&live, __ATOMIC_RELAXED) || !recs) return;
     uintptr_t hi = addr + len;
     if (lock()) return;
     for (int i = 0; i < nrecs; i++) {
@@ -101,10 +127,16 @@ void region_note_unmap(uintptr_t addr, size_t len)
     unlock();
 }
 
-/* Frames of the records being resolved, named in batches (one pass over each module's
- * symbol table a batch). */
-#define BATCH (1024 / REGION_IPS)
-static struct frame fr[BATCH * REGION_IPS];
+/* Names of the records' frames, worked out in batches in a work area mapped for one
+ * region_resolve and given back at its end: one pass over each module's symbol table a
+ * batch; the copies are taken under the spin lock and resolved without it (the file
+ * reads take milliseconds; the wrappers must not wait for them). */
+#define BATCH 32
+struct resolve_work {
+    struct frame fr[BATCH * REGION_IPS];
+    struct rec copy[BATCH];
+    char names[32 * 1024];
+};
 
 static void short_name(const char *sym, char *out, size_t cap)
 {
@@ -117,23 +149,18 @@ static void short_name(const char *sym, char *out, size_t cap)
     out[n] = 0;
 }
 
-/* A batch's copies, taken under the spin lock and resolved without it (the file reads
- * take milliseconds; the wrappers must not wait for them). */
-static struct rec copy[BATCH];
-
-static void resolve_batch(const int *idx, int n)
+static void resolve_batch(struct resolve_work *rw, const int *idx, int n)
 {
     int nf = 0, first[BATCH];
     for (int k = 0; k < n; k++) {
         first[k] = nf;
-        for (int i = 0; i < copy[k].nips; i++) unwind_describe(copy[k].ips[i], 0, &fr[nf++]);
+        for (int i = 0; i < rw->copy[k].nips; i++) unwind_describe(rw->copy[k].ips[i], 0, &rw->fr[nf++]);
     }
-    static char names[64 * 1024];
-    symtab_name_frames(fr, nf, names, sizeof names);
+    symtab_name_frames(rw->fr, nf, rw->names, sizeof rw->names);
     for (int k = 0; k < n; k++) {
-        struct rec *r = &copy[k];
+        struct rec *r = &rw->copy[k];
         const char *names[REGION_IPS];
-        for (int i = 0; i < r->nips; i++) names[i] = fr[first[k] + i].symbol;
+        for (int i = 0; i < r->nips; i++) names[i] = rw->fr[first[k] + i].symbol;
         struct region_class c;
         region_classify(names, r->nips, r->flags, r->fd, 0, &c);
         r->info.kind = c.kind;
@@ -147,8 +174,8 @@ static void resolve_batch(const int *idx, int n)
     if (lock()) return;
     for (int k = 0; k < n; k++) {
         struct rec *r = &recs[idx[k]];
-        if (r->lo != copy[k].lo || r->ns != copy[k].ns) continue; /* unmapped and reused meanwhile */
-        r->info = copy[k].info;
+        if (r->lo != rw->copy[k].lo || r->ns != rw->copy[k].ns) continue; /* unmapped and reused meanwhile */
+        r->info = rw->copy[k].info;
         r->resolved = 1;
     }
     unlock();
@@ -156,24 +183,32 @@ static void resolve_batch(const int *idx, int n)
 
 void region_resolve(void)
 {
+    if (!__atomic_load_n(&recs, __ATOMIC_ACQUIRE)) return;
+    struct resolve_work *rw = NULL;
     for (int from = 0;;) {
         int idx[BATCH], n = 0;
-        if (lock()) return;
+        if (!rw) {
+            void *m = raw_mmap(NULL, sizeof *rw, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (m == MAP_FAILED) return; /* memory too short: the records stay unnamed ("other") */
+            rw = m;
+        }
+        if (lock()) break;
         for (; from < nrecs && n < BATCH; from++) {
             if (recs[from].lo == recs[from].hi || recs[from].resolved) continue;
-            copy[n] = recs[from];
+            rw->copy[n] = recs[from];
             idx[n++] = from;
         }
         unlock();
-        if (!n) return;
-        resolve_batch(idx, n);
+        if (!n) break;
+        resolve_batch(rw, idx, n);
     }
+    if (rw) raw_munmap(rw, sizeof *rw);
 }
 
 int region_find(uintptr_t addr, struct region_info *out)
 {
     int found = 0;
-    if (lock()) return 0;
+    if (!__atomic_load_n(&recs, __ATOMIC_ACQUIRE) || lock()) return 0;
     for (int i = 0; i < nrecs && !found; i++) {
         struct rec *r = &recs[i];
         if (r->lo < r->hi && r->resolved && addr >= r->lo && addr < r->hi) {
@@ -189,7 +224,7 @@ int region_count(void) { return nrecs; }
 
 int region_get(int i, struct region_info *out)
 {
-    if (i < 0 || i >= nrecs || lock()) return 0;
+    if (i < 0 || i >= nrecs || !recs || lock()) return 0;
     struct rec *r = &recs[i];
     int ok = r->lo < r->hi && r->resolved;
     if (ok) *out = r->info;

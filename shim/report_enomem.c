@@ -416,7 +416,7 @@ static void capture(void)
     if (depth < 1) depth = 1;
     if (depth > UNWIND_MAX) depth = UNWIND_MAX;
     nf = unwind_capture_from(rstack_context(), fr, depth);
-    static char names[64 * 1024];
+    static char names[12 * 1024]; /* a report's names: 64 frames of 190 bytes; past it module + offset */
     if (os_st.opt.symbols) symtab_name_frames(fr, nf, names, sizeof names);
 }
 

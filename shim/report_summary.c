@@ -221,15 +221,19 @@ static void exit_body(void *p)
     if (os_st.opt.report_at_exit) report_summary(via, status, have_status);
     if (!os_st.wrote_events && !os_st.nfailures) return;
     /* HotSpot wrote its error file after a refusal it could not survive */
-    static struct hserr hs;
-    static char cmdline[8192];
+    /* the hs_err findings and the command line, in the report path's scratch buffer (the
+     * report lock is held; nothing else uses it until the exit event is out) */
+    size_t scap = 0;
+    char *scratch = raw_scratch(&scap);
+    struct hserr *hs = (struct hserr *)scratch;
+    char *cmdline = scratch + sizeof *hs;
     int have_hs = 0;
-    if (os_st.nreports > 0 && os_st.opt.hs_err) {
-        ssize_t cn = raw_read_file("/proc/self/cmdline", cmdline, sizeof cmdline);
-        have_hs = hserr_find(&hs, cmdline, cn > 0 ? (size_t)cn : 0);
+    if (os_st.nreports > 0 && os_st.opt.hs_err && scap > sizeof *hs + 1024) {
+        ssize_t cn = raw_read_file("/proc/self/cmdline", cmdline, scap - sizeof *hs);
+        have_hs = hserr_find(hs, cmdline, cn > 0 ? (size_t)cn : 0);
     }
     struct fmtbuf j;
-    static char b[4096];
+    char b[1024];
     int fd = out_fd(&os_st.json);
     fb_init(&j, b, sizeof b, fd);
     fb_printf(&j, "{\"schema\":1,\"event\":\"exit\",\"pid\":%d,\"via\":%J,\"status\":", (int)os_st.pid, via);
@@ -247,7 +251,7 @@ static void exit_body(void *p)
     }
     fb_putc(&j, ',');
     report_refusal_counts(&j);
-    if (have_hs) hserr_json(&j, &hs);
+    if (have_hs) hserr_json(&j, hs);
     fb_puts(&j, "}\n");
     if (fd >= 0) fb_flush(&j);
     if (os_st.last_enomem_ns || os_st.nunreported) {
@@ -262,7 +266,7 @@ static void exit_body(void *p)
         fb_printf(&j, "; %d refusal%s: %d full report%s, %d one-line, %d only counted\n", os_st.nfailures,
                   os_st.nfailures == 1 ? "" : "s", os_st.nreports, os_st.nreports == 1 ? "" : "s", os_st.nbrief,
                   os_st.nunreported);
-        if (have_hs) hserr_text(&j, &hs);
+        if (have_hs) hserr_text(&j, hs);
         if (tfd >= 0) fb_flush(&j);
         if (os_st.nunreported && os_st.opt.verbosity >= 1 && tfd != 2) {
             fb_init(&j, b, sizeof b, 2);

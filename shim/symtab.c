@@ -6,22 +6,35 @@
 #include <link.h>
 #include <string.h>
 
+#include <sys/mman.h>
+
 #include "rawsys.h"
 
 #define SYMTAB_MAX_FRAMES 1024
 #define SYMTAB_MAX_SECTIONS 128
 #define SYMTAB_NAME_MAX 512
+#define CHUNK 1024 /* symbols a read: 24 KiB */
 
-static ElfW(Shdr) sh[SYMTAB_MAX_SECTIONS];
-static ElfW(Sym) chunk[2048]; /* 48 KiB of symbols a read */
+/* The work area, mapped for one call and given back at its end (the shim keeps no
+ * buffer of this size for the program's whole life); no mapping, no names. */
+struct work {
+    ElfW(Shdr) sh[SYMTAB_MAX_SECTIONS];
+    ElfW(Sym) chunk[CHUNK];
+    int order[SYMTAB_MAX_FRAMES];
+    struct bestsym {
+        uint64_t value, size;
+        uint32_t name;
+        int found, global;
+    } best[SYMTAB_MAX_FRAMES];
+    unsigned char done[SYMTAB_MAX_FRAMES];
+};
+static struct work *w;
+#define sh (w->sh)
+#define chunk (w->chunk)
+#define order (w->order)
+#define best (w->best)
 static char *pool;
 static size_t pool_used, pool_cap;
-static int order[SYMTAB_MAX_FRAMES];
-static struct best {
-    uint64_t value, size;
-    uint32_t name;
-    int found, global;
-} best[SYMTAB_MAX_FRAMES];
 
 static uintptr_t at_of(const struct frame *f) { return f->signal_frame ? f->offset : f->offset - 1; }
 
@@ -84,7 +97,7 @@ static int name_module(struct frame *fr, int n)
     for (int i = 0; i < n; i++) best[i].found = 0;
     uint64_t nsym = st->sh_size / sizeof(ElfW(Sym));
     for (uint64_t done = 0; done < nsym;) {
-        size_t want = nsym - done < 2048 ? (size_t)(nsym - done) : 2048;
+        size_t want = nsym - done < CHUNK ? (size_t)(nsym - done) : CHUNK;
         ssize_t got = raw_pread(fd, chunk, want * sizeof(ElfW(Sym)), (off_t)(st->sh_offset + done * sizeof(ElfW(Sym))));
         if (got <= 0) break;
         size_t k = (size_t)got / sizeof(ElfW(Sym));
@@ -95,9 +108,9 @@ static int name_module(struct frame *fr, int n)
             int global = ELF64_ST_BIND(s->st_info) != STB_LOCAL;
             for (int j = first_at_or_after(fr, n, s->st_value);
                  j < n && at_of(&fr[order[j]]) < s->st_value + s->st_size; j++) {
-                struct best *b = &best[j];
+                struct bestsym *b = &best[j];
                 if (b->found && (b->global || !global)) continue; /* an alias: the first global name */
-                *b = (struct best){s->st_value, s->st_size, s->st_name, 1, global};
+                *b = (struct bestsym){s->st_value, s->st_size, s->st_name, 1, global};
             }
         }
         done += k;
@@ -136,7 +149,11 @@ int symtab_name_frames(struct frame *fr, int nf, char *names, size_t cap)
     pool_cap = cap;
     pool_used = 0;
     if (nf > SYMTAB_MAX_FRAMES) nf = SYMTAB_MAX_FRAMES;
-    static unsigned char done[SYMTAB_MAX_FRAMES];
+    if (nf <= 0) return 0;
+    void *m = raw_mmap(NULL, sizeof *w, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return 0; /* memory too short: module + offset only */
+    w = m;
+    unsigned char *done = w->done;
     for (int i = 0; i < nf; i++) done[i] = !fr[i].module || fr[i].symbol || !fr[i].module[0];
     int named = 0;
     for (int i = 0; i < nf; i++) {
@@ -155,6 +172,8 @@ int symtab_name_frames(struct frame *fr, int nf, char *names, size_t cap)
         }
         named += name_module(fr, n);
     }
+    raw_munmap(w, sizeof *w);
+    w = NULL;
     return named;
 }
 
