@@ -13,7 +13,7 @@ static const char *const names[CALL__COUNT] = {
     [CALL_POSIX_MEMALIGN] = "posix_memalign", [CALL_ALIGNED_ALLOC] = "aligned_alloc", [CALL_MEMALIGN] = "memalign",
     [CALL_VALLOC] = "valloc", [CALL_PVALLOC] = "pvalloc", [CALL_CLONE] = "clone",
     [CALL_PTHREAD_CREATE] = "pthread_create", [CALL_FORK] = "fork", [CALL_POSIX_SPAWN] = "posix_spawn",
-    [CALL_POSIX_SPAWNP] = "posix_spawnp",
+    [CALL_POSIX_SPAWNP] = "posix_spawnp", [CALL_FALLOCATE] = "fallocate",
 };
 
 const char *call_name(enum call_id id) { return id < CALL__COUNT && names[id] ? names[id] : "?"; }
@@ -144,6 +144,15 @@ void call_args(struct fmtbuf *fb, const struct failed_call *fc, int json)
         fb_printf(fb, json ? "\"fn\":%llu,\"stack\":%llu,\"flags\":%llu" : "fn 0x%llx, stack 0x%llx, flags 0x%llx",
                   (unsigned long long)a[0], (unsigned long long)a[1], (unsigned long long)a[2]);
         break;
+    case CALL_FALLOCATE: /* a[4]: the bytes of shmem it would allocate; a[5]: made through syscall(2) */
+        if (json)
+            fb_printf(fb, "\"fd\":%d,\"mode\":%d,\"offset\":%lld,\"length\":%lld,\"charge\":%llu,\"via_syscall\":%s",
+                      (int)a[0], (int)a[1], (long long)a[2], (long long)a[3], (unsigned long long)a[4],
+                      a[5] ? "true" : "false");
+        else
+            fb_printf(fb, "%d, %d, %lld, %lld%s", (int)a[0], (int)a[1], (long long)a[2], (long long)a[3],
+                      a[5] ? " (through syscall(2))" : "");
+        break;
     case CALL_POSIX_SPAWN:
     case CALL_POSIX_SPAWNP:
         if (json) fb_printf(fb, "\"path\":%J", a[0] ? (const char *)a[0] : "");
@@ -167,6 +176,7 @@ uint64_t call_request_bytes(const struct failed_call *fc)
     case CALL_CALLOC: case CALL_REALLOCARRAY: return a[0] * a[1];
     case CALL_REALLOC: case CALL_POSIX_MEMALIGN: case CALL_ALIGNED_ALLOC: case CALL_MEMALIGN: return a[1];
     case CALL_PTHREAD_CREATE: return a[1];
+    case CALL_FALLOCATE: return a[4];
     default: return 0;
     }
 }

@@ -32,7 +32,10 @@ static struct diagnosis dg;
 static struct footprint fp; /* the shim's own share, read with the state */
 static char jbuf[16384], tbuf[16384]; /* flushed to the files as they fill */
 
-static const char *errname(int e) { return e == EAGAIN ? "EAGAIN" : e == ENOMEM ? "ENOMEM" : "E?"; }
+static const char *errname(int e)
+{
+    return e == EAGAIN ? "EAGAIN" : e == ENOMEM ? "ENOMEM" : e == ENOSPC ? "ENOSPC" : "E?";
+}
 
 static const char *mode_name(int m)
 {

@@ -7,6 +7,7 @@
 #include "demangle.h"
 #include "ledger.h"
 #include "region.h"
+#include "shmem.h"
 #include "touched.h"
 
 static int is_malloc_call(enum call_id id)
@@ -30,6 +31,7 @@ void region_of_call(const struct failed_call *fc, const struct frame *fr, int nf
     struct region_class c;
     region_classify(names, n, map ? (int)fc->a[3] : 0, map ? (int)fc->a[4] : -1, is_malloc_call(fc->id), &c);
     if (fc->id == CALL_PTHREAD_CREATE || fc->id == CALL_CLONE) c.kind = REGION_THREAD_STACK;
+    if (fc->id == CALL_FALLOCATE && c.kind == REGION_OTHER) c.kind = REGION_SHARED_MEMORY;
     out->info.kind = c.kind;
     out->info.gc = c.gc;
     if (c.frame >= 0 && names[c.frame]) {
@@ -117,6 +119,8 @@ void region_totals(struct fmtbuf *j, struct fmtbuf *t, uint64_t untracked_anon, 
     }
     for (const struct thread_rec *th = ledger_threads(); th; th = th->next) threads += th->alive;
     ledger_unlock();
+    /* the files' pages are charged to the file, not to its MAP_SHARED mappings */
+    tt[REGION_SHARED_MEMORY].committed += (uint64_t)shmem_charged_bytes();
     int arenas_dominate = untracked_anon >= (64u << 20) && untracked_anon * 2 > kernel_accountable;
     if (j) {
         fb_printf(j, ",\"regions\":{\"live_threads\":%d,\"untracked_anonymous_bytes\":%llu,\"kinds\":[", threads,

@@ -8,6 +8,7 @@
 #include "ledger.h"
 #include "report_region.h"
 #include "rawsys.h"
+#include "shmem.h"
 #include "reconcile.h"
 #include "rstack.h"
 #include "report.h"
@@ -83,14 +84,14 @@ void report_ledger(struct fmtbuf *j, struct fmtbuf *t)
                   "\"malloc_bytes\":%lld,\"kernel_accountable_bytes\":%llu,\"tracked_accountable_bytes\":%llu,"
                   "\"untracked_bytes\":%llu,\"untracked\":{\"brk_heap\":%llu,\"main_stack\":%llu,"
                   "\"file_data\":%llu,\"anonymous\":%llu},\"shim_heap_bytes\":%llu,\"vm_size_bytes\":%llu,\"map_count\":%llu,"
-                  "\"ledger_ranges\":%llu},\"threads\":[",
+                  "\"ledger_ranges\":%llu,\"shmem_bytes\":%lld,\"shmem_files\":%d},\"threads\":[",
                   (long long)tot.committed, (long long)tot.peak_committed, (unsigned long long)tot.touched,
                   (long long)tot.malloc_live, (unsigned long long)rc.kernel_accountable,
                   (unsigned long long)rc.tracked, (unsigned long long)rc.untracked,
                   (unsigned long long)rc.untracked_heap, (unsigned long long)rc.untracked_stack,
                   (unsigned long long)rc.untracked_file, (unsigned long long)rc.untracked_anon,
                   (unsigned long long)rc.shim_heap, (unsigned long long)rc.vm_size, (unsigned long long)rc.map_count,
-                  (unsigned long long)tot.nranges);
+                  (unsigned long long)tot.nranges, (long long)shmem_charged_bytes(), shmem_files());
         int first = 1;
         for (const struct thread_rec *th = ledger_threads(); th; th = th->next) {
             int64_t in, out;
@@ -141,6 +142,10 @@ void report_ledger(struct fmtbuf *j, struct fmtbuf *t)
         fb_size(t, tot.touched);
         fb_puts(t, ", malloc live ");
         fb_ssize(t, tot.malloc_live);
+        if (shmem_files()) {
+            fb_puts(t, ", shared memory allocated (memfd, shm_open; charged per page) ");
+            fb_ssize(t, shmem_charged_bytes());
+        }
         fb_puts(t, "\n                  kernel accountable (smaps ac) ");
         fb_size(t, rc.kernel_accountable);
         fb_puts(t, ", of which tracked ");
