@@ -46,6 +46,7 @@ static int table(void)
 }
 static int live;
 static int spin;
+static int unwinds;
 
 /* A few instructions are all it is held for; a holder that forked away is given up on. */
 static int lock(void)
@@ -90,8 +91,13 @@ void region_note_map(uintptr_t addr, size_t len, int prot, int flags, int fd)
         if (!region_is_reservation(len, prot, flags, in)) return;
     }
     if (table() != 0) return;
+    /* the table full (and nothing to replace): nothing to record, no unwind */
+    if (__atomic_load_n(&live, __ATOMIC_RELAXED) >= REGION_MAX) return;
     struct cap c = {.n = 0};
-    if (rstack_run(capture, &c) != 0) return;
+    /* a program that reserves and releases in a loop pays the unwind (tens of us in a
+     * JVM) only for its first REGION_UNWINDS reservations; later ones are recorded
+     * without a stack (their kind then comes from their arguments) */
+    if (__atomic_add_fetch(&unwinds, 1, __ATOMIC_RELAXED) <= REGION_UNWINDS && rstack_run(capture, &c) != 0) return;
     if (lock()) return;
     int slot = -1;
     for (int i = 0; i < nrecs; i++) {

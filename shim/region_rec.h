@@ -14,6 +14,7 @@
 
 #define REGION_MAX 128
 #define REGION_IPS 16
+#define REGION_UNWINDS 2048 /* reservations a process unwinds for; later ones get no stack */
 
 /* mmap succeeded (guard held, no shim lock): record it if it is a reservation. */
 void region_note_map(uintptr_t addr, size_t len, int prot, int flags, int fd);
