@@ -13,6 +13,7 @@ struct vma {
     uintptr_t lo, hi;
     int file, heap, stack, vsyscall;
     int ac, wr, sh, gd; /* VmFlags */
+    uint64_t rss_kb;
 };
 
 static uintptr_t hex(const char **pp)
@@ -68,6 +69,20 @@ static void finish(struct reconcile *out, const struct vma *v, int ac)
     else out->untracked_anon += un;
 }
 
+/* glibc's per-thread arena heaps: new_heap maps 64 MiB (HEAP_MAX_SIZE) PROT_NONE|MAP_NORESERVE
+ * on a 64 MiB boundary and makes its front writable with mprotect as it grows; being
+ * NORESERVE they are charged only in mode 2 (mprotect_fixup skips VM_NORESERVE), so they
+ * are counted here whether `ac` or not: the writable front, and what of it is resident. */
+static void arena(struct reconcile *out, const struct vma *v)
+{
+    if (v->file || v->heap || v->stack || v->vsyscall || !v->wr || v->sh) return;
+    if ((v->lo & ((64ull << 20) - 1)) || v->hi - v->lo > (64ull << 20)) return;
+    if (ledger_charged_in(v->lo, v->hi)) return; /* a mapping of the program's own */
+    out->arena_heaps++;
+    out->arena_bytes += v->hi - v->lo;
+    out->arena_rss += v->rss_kb * 1024;
+}
+
 static int has_flag(const char *l, const char *f)
 {
     for (const char *p = l + 8; *p && *p != '\n'; p++)
@@ -78,7 +93,13 @@ static int has_flag(const char *l, const char *f)
 /* One line of smaps text: a VMA header starts the next VMA, VmFlags decodes its flags. */
 static void feed_line(char *line, struct vma *cur, int *in_vma, void (*fn)(const struct vma *, void *), void *ctx)
 {
-    if (!strncmp(line, "VmFlags:", 8)) {
+    if (!strncmp(line, "Rss:", 4)) {
+        const char *p = line + 4;
+        while (*p == ' ') p++;
+        uint64_t kb = 0;
+        while (*p >= '0' && *p <= '9') kb = kb * 10 + (uint64_t)(*p++ - '0');
+        cur->rss_kb = kb;
+    } else if (!strncmp(line, "VmFlags:", 8)) {
         cur->ac = has_flag(line, "ac");
         cur->wr = has_flag(line, "wr");
         cur->sh = has_flag(line, "sh");
@@ -126,6 +147,7 @@ static void reconcile_one(const struct vma *v, void *ctx)
 {
     if (!v->vsyscall) ledger_settle(v->lo, v->hi, v->ac); /* guesses about 6.7+ uncharges end here */
     finish(ctx, v, v->ac);
+    arena(ctx, v);
 }
 
 void reconcile_scan(struct reconcile *out)

@@ -6,6 +6,9 @@
 
 #include "demangle.h"
 #include "ledger.h"
+#include "policy.h"
+#include "reconcile.h"
+#include "state.h"
 #include "region.h"
 #include "shmem.h"
 #include "touched.h"
@@ -99,8 +102,9 @@ static int range_kind(const struct range *r)
     return REGION_OTHER;
 }
 
-void region_totals(struct fmtbuf *j, struct fmtbuf *t, uint64_t untracked_anon, uint64_t kernel_accountable)
+void region_totals(struct fmtbuf *j, struct fmtbuf *t, const struct reconcile *rc)
 {
+    uint64_t untracked_anon = rc->untracked_anon, kernel_accountable = rc->kernel_accountable;
     static struct tot tt[REGION_NKINDS];
     memset(tt, 0, sizeof tt);
     region_resolve();
@@ -121,10 +125,22 @@ void region_totals(struct fmtbuf *j, struct fmtbuf *t, uint64_t untracked_anon, 
     ledger_unlock();
     /* the files' pages are charged to the file, not to its MAP_SHARED mappings */
     tt[REGION_SHARED_MEMORY].committed += (uint64_t)shmem_charged_bytes();
-    int arenas_dominate = untracked_anon >= (64u << 20) && untracked_anon * 2 > kernel_accountable;
+    /* glibc's arenas, from smaps at this summary (the wrappers never see them) */
+    if (policy_mode(os_st.overcommit_mode) == 2) tt[REGION_MALLOC_ARENA].committed += rc->arena_bytes; /* NORESERVE */
+    tt[REGION_MALLOC_ARENA].touched += rc->arena_rss;
+    tt[REGION_MALLOC_ARENA].reserved += rc->arena_heaps * (64ull << 20);
+    tt[REGION_MALLOC_ARENA].nres += (int)rc->arena_heaps;
+    /* "dominate": more than the Java heap or the rest of the ledger holds resident */
+    uint64_t others = 0;
+    for (int k = 0; k < REGION_NKINDS; k++)
+        if (k != REGION_MALLOC_ARENA && tt[k].touched > others) others = tt[k].touched;
+    int arenas_dominate = rc->arena_rss >= (64ull << 20) && rc->arena_rss > others;
+    (void)kernel_accountable;
     if (j) {
-        fb_printf(j, ",\"regions\":{\"live_threads\":%d,\"untracked_anonymous_bytes\":%llu,\"kinds\":[", threads,
-                  (unsigned long long)untracked_anon);
+        fb_printf(j, ",\"regions\":{\"live_threads\":%d,\"untracked_anonymous_bytes\":%llu,\"glibc_arenas\":{"
+                     "\"heaps\":%llu,\"writable_bytes\":%llu,\"resident_bytes\":%llu},\"kinds\":[",
+                  threads, (unsigned long long)untracked_anon, (unsigned long long)rc->arena_heaps,
+                  (unsigned long long)rc->arena_bytes, (unsigned long long)rc->arena_rss);
         int first = 1;
         for (int k = 0; k < REGION_NKINDS; k++) {
             if (!tt[k].reserved && !tt[k].committed && !tt[k].touched) continue;
@@ -162,11 +178,17 @@ void region_totals(struct fmtbuf *j, struct fmtbuf *t, uint64_t untracked_anon, 
             if (region_nmt(k)[0]) fb_printf(t, " (NMT: %s)", region_nmt(k));
             fb_putc(t, '\n');
         }
-        fb_printf(t, "         %d live threads; untracked anonymous memory (glibc arenas, cached stacks) ", threads);
+        fb_printf(t, "         %d live threads; glibc malloc arenas: %llu heaps of 64 MiB, ", threads,
+                  (unsigned long long)rc->arena_heaps);
+        fb_size(t, rc->arena_bytes);
+        fb_puts(t, " writable, ");
+        fb_size(t, rc->arena_rss);
+        fb_puts(t, " resident (from smaps; untracked anonymous memory the kernel charges ");
         fb_size(t, untracked_anon);
-        fb_putc(t, '\n');
+        fb_puts(t, ")\n");
         if (arenas_dominate)
-            fb_puts(t, "         glibc's malloc arenas hold most of the memory: MALLOC_ARENA_MAX=2 (or 4) in the "
-                       "environment caps them (8 x cores arenas of 64 MiB by default)\n");
+            fb_puts(t, "         glibc's malloc arenas hold more resident memory than any other region: "
+                       "MALLOC_ARENA_MAX=2 (or 4) in the environment caps their number (8 x cores by default, "
+                       "64 MiB each)\n");
     }
 }

@@ -25,6 +25,7 @@ void region_sentence(struct fmtbuf *t, const struct call_region *cr, uint64_t by
 /* The summary's per-region totals: ledger committed and touched bytes of every range
  * by the kind of the reservation it lies in (or of the range itself), in NMT's words;
  * j: ,"regions":[...]; t: a REGIONS block. Lock of the ledger taken here. */
-void region_totals(struct fmtbuf *j, struct fmtbuf *t, uint64_t untracked_anon, uint64_t kernel_accountable);
+struct reconcile;
+void region_totals(struct fmtbuf *j, struct fmtbuf *t, const struct reconcile *rc);
 
 #endif

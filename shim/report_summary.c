@@ -117,7 +117,7 @@ void report_ledger(struct fmtbuf *j, struct fmtbuf *t)
         fb_puts(j, "]");
     }
     ledger_unlock();
-    if (region_count()) region_totals(j, t, rc.untracked_anon, rc.kernel_accountable);
+    if (region_count() || rc.arena_heaps || shmem_files()) region_totals(j, t, &rc);
     ledger_lock();
     if (t) {
         fb_puts(t, "LEDGER   committed    touched      malloc net   peak committed  thread\n");

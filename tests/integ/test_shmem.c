@@ -107,3 +107,38 @@ Test(shmem, zgc_refused_under_a_strict_snapshot, .timeout = 120)
     run_free(&r);
     free(dir);
 }
+
+/* glibc's arenas, measured from smaps at summary time (the wrappers never see them):
+ * four threads' arenas of 20 MB resident each; MALLOC_ARENA_MAX=1 leaves only the main
+ * arena (brk), and the remedy goes. */
+Test(shmem, glibc_arenas_at_summary_and_their_remedy)
+{
+    for (int k = 0; k < 2; k++) {
+        char *dir = test_dir("arenas");
+        char *argv[] = {(char *)prog("arenas"), "4", NULL};
+        char one[] = "MALLOC_ARENA_MAX=1";
+        char *env[] = {one, NULL};
+        struct run r;
+        run_cmd(&r, argv, k ? env : NULL, dir, 1, 30);
+        cr_expect(strstr(r.out, "summary: 0"), "%s %s", r.out, r.err);
+        struct jval *ev[MAX_EVENTS];
+        int n = events_in(dir, ev);
+        const struct jval *s = json_event(ev, n, "summary");
+        cr_assert(s);
+        const char *log = find_file(dir, "overshim_pid", ".log");
+        char *text = log ? read_all(log) : NULL;
+        if (!k) {
+            cr_expect_geq(json_int(s, "regions.glibc_arenas.heaps", 0), 4, "one arena a thread (8 x cores allows it)");
+            cr_expect_geq(json_int(s, "regions.glibc_arenas.resident_bytes", 0), 70ll << 20);
+            cr_expect_eq(json_at(s, "regions.arenas_dominate")->boolean, 1);
+            cr_expect(text && strstr(text, "MALLOC_ARENA_MAX=2"), "%s", text);
+        } else {
+            cr_expect_leq(json_int(s, "regions.glibc_arenas.heaps", 0), 0, "MALLOC_ARENA_MAX=1: the main arena only");
+            cr_expect(!text || !strstr(text, "MALLOC_ARENA_MAX=2"), "%s", text);
+        }
+        free(text);
+        for (int i = 0; i < n; i++) json_free(ev[i]);
+        run_free(&r);
+        free(dir);
+    }
+}
