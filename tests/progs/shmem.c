@@ -2,7 +2,6 @@
  * (through libc, or through syscall(2) as ZGC does), mapped MAP_SHARED, a hole punched,
  * truncated; prints what each step returned and the shim's view (overshim_stats) when
  * it is loaded. Usage: shmem MIB [syscall] [punch] */
-#define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
