@@ -35,6 +35,7 @@
 #include "state.h"
 #include "sysstate.h"
 #include "tid.h"
+#include "latefn.h"
 #include "timeline.h"
 
 int os_timeline;
@@ -96,19 +97,32 @@ static void *sampler(void *arg)
     }
 }
 
+/* pthread's functions looked up when first used (latefn.h: libpthread before 2.34), and
+ * the real pthread_create resolved here (the wrappers resolve on first use) */
+LATE_SLOT(pthread_attr_init);
+LATE_SLOT(pthread_attr_setstacksize);
+LATE_SLOT(pthread_attr_setdetachstate);
+LATE_SLOT(pthread_attr_destroy);
+
 static void start_sampler(void)
 {
     pthread_attr_t a;
     pthread_t t;
     uint64_t all = ~0ull, old = 0;
-    if (!REAL(pthread_create) || !pthread_attr_setstacksize || pthread_attr_init(&a) != 0) return;
-    pthread_attr_setstacksize(&a, 64 * 1024);
-    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    if (!REAL(pthread_create)) resolve_all();
+    if (!REAL(pthread_create) && !resolve_late((void **)&REAL(pthread_create), "pthread_create")) return;
+    __typeof__(&pthread_attr_init) init = LATE(pthread_attr_init);
+    __typeof__(&pthread_attr_setstacksize) setstack = LATE(pthread_attr_setstacksize);
+    __typeof__(&pthread_attr_setdetachstate) setdetach = LATE(pthread_attr_setdetachstate);
+    __typeof__(&pthread_attr_destroy) destroy = LATE(pthread_attr_destroy);
+    if (!init || !setstack || !setdetach || !destroy || init(&a) != 0) return;
+    setstack(&a, 64 * 1024);
+    setdetach(&a, PTHREAD_CREATE_DETACHED);
     /* the new thread starts with every signal blocked (the system call: no libc version to bind) */
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof all);
     if (REAL(pthread_create)(&t, &a, sampler, NULL) != 0) say("flight_sampler=1", "no thread could be started");
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof old);
-    pthread_attr_destroy(&a);
+    destroy(&a);
 }
 
 void timeline_init(void)
