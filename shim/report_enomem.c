@@ -31,7 +31,6 @@ static struct live_state ls;
 static struct smaps_facts sf;
 static struct diagnosis dg;
 static struct footprint fp; /* the shim's own share, read with the state */
-static char jbuf[16384], tbuf[16384]; /* flushed to the files as they fill */
 
 static const char *errname(int e)
 {
@@ -257,8 +256,8 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
 {
     const struct thread_rec *self = w->self;
     struct fmtbuf j, t;
-    fb_init(&j, jbuf, sizeof jbuf, jfd);
-    fb_init(&t, tbuf, sizeof tbuf, tfd);
+    fb_init(&j, report_jbuf, sizeof report_jbuf, jfd);
+    fb_init(&t, report_tbuf, sizeof report_tbuf, tfd);
     pid_t tid = w->tid;
     char tname[17] = {0};
     prctl(PR_GET_NAME, tname, 0, 0, 0);

@@ -17,7 +17,7 @@
 #include "state.h"
 #include "touched.h"
 
-static char jbuf[16384], tbuf[16384]; /* flushed to the files as they fill */
+char report_jbuf[REPORT_BUF], report_tbuf[REPORT_BUF];
 
 void report_lock(void) { pthread_mutex_lock(&os_fs->report_mu); }
 
@@ -179,8 +179,8 @@ void report_summary(const char *via, int status, int have_status)
     struct out_stream *js = &os_st.json, *ls = &os_st.log;
     int jfd = out_fd(js), tfd = out_fd(ls);
     struct fmtbuf j, t;
-    fb_init(&j, jbuf, sizeof jbuf, jfd);
-    fb_init(&t, tbuf, sizeof tbuf, tfd);
+    fb_init(&j, report_jbuf, sizeof report_jbuf, jfd);
+    fb_init(&t, report_tbuf, sizeof report_tbuf, tfd);
     uint64_t ms = (raw_now_ns() - os_st.start_ns) / 1000000;
     fb_printf(&j, "{\"schema\":1,\"event\":\"summary\",\"pid\":%d,\"ppid\":%d,\"via\":%pJ,\"status\":", (int)os_st.pid,
               (int)raw_getppid(), via);
