@@ -351,6 +351,18 @@ void diagnose(const struct failed_call *fc, const struct live_state *s, const st
     case CALL_POSIX_SPAWNP:
         dg_check_tasks(d, s);
         break;
+    case CALL_FALLOCATE: {
+        /* shmem pages (memfd, tmpfs) are charged one at a time as they are allocated
+         * (mm/shmem.c shmem_acct_blocks -> __vm_enough_memory), in every mode: in mode 2
+         * the allocation as a whole must fit below the limit; in mode 0 each page is a
+         * request of one page; a failure is ENOSPC */
+        int64_t pages = pages_of(s, fc->fallocate.charge);
+        if (dg_check_overcommit(d, s, s->in.overcommit_memory == 2 ? pages : (pages > 0), pages, 1, 0))
+            dg_explain_more(d, "; the %lld pages are shared memory (a memfd or tmpfs file) that fallocate allocates "
+                               "and the kernel charges page by page, failing the call with ENOSPC",
+                            (long long)pages);
+        break;
+    }
     default:
         break;
     }

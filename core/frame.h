@@ -12,7 +12,11 @@ struct frame {
     int build_id_len;
     const char *symbol;      /* exported name covering ip, or NULL */
     uintptr_t symbol_offset;
+    int symbol_from;         /* enum frame_sym: where the name came from */
+    int signal_frame;        /* ip is not a return address (look up ip, not ip - 1) */
 };
+
+enum frame_sym { FRAME_SYM_NONE = 0, FRAME_SYM_LOADED = 1, FRAME_SYM_SYMTAB = 2, FRAME_SYM_DYNSYM = 3 };
 
 #define UNWIND_MAX 256
 

@@ -159,6 +159,17 @@ void call_args(struct fmtbuf *fb, const struct failed_call *fc, int json)
                   (unsigned long long)fc->clone.fn, (unsigned long long)fc->clone.stack,
                   (unsigned long long)fc->clone.flags);
         break;
+    case CALL_FALLOCATE:
+        if (json)
+            fb_printf(fb, "\"fd\":%d,\"mode\":%d,\"offset\":%lld,\"length\":%lld,\"charge\":%llu,\"via_syscall\":%s",
+                      (int)fc->fallocate.fd, (int)fc->fallocate.mode, (long long)fc->fallocate.offset,
+                      (long long)fc->fallocate.length, (unsigned long long)fc->fallocate.charge,
+                      fc->fallocate.via_syscall ? "true" : "false");
+        else
+            fb_printf(fb, "%d, %d, %lld, %lld%s", (int)fc->fallocate.fd, (int)fc->fallocate.mode,
+                      (long long)fc->fallocate.offset, (long long)fc->fallocate.length,
+                      fc->fallocate.via_syscall ? " (through syscall(2))" : "");
+        break;
     case CALL_POSIX_SPAWN:
     case CALL_POSIX_SPAWNP: {
         const char *path = (const char *)(uintptr_t)fc->posix_spawn.path;

@@ -57,7 +57,13 @@ void smaps_parser_init(struct smaps_parser *p, smaps_vma_fn fn, void *ctx)
 void smaps_parser_line(struct smaps_parser *p, const char *line)
 {
     struct smaps_vma *cur = &p->cur;
-    if (!strncmp(line, "VmFlags:", 8)) {
+    if (!strncmp(line, "Rss:", 4)) {
+        const char *q = line + 4;
+        while (*q == ' ') q++;
+        uint64_t kb = 0;
+        while (*q >= '0' && *q <= '9') kb = kb * 10 + (uint64_t)(*q++ - '0');
+        cur->rss_kb = kb;
+    } else if (!strncmp(line, "VmFlags:", 8)) {
         cur->ac = has_flag(line, "ac");
         cur->wr = has_flag(line, "wr");
         cur->sh = has_flag(line, "sh");

@@ -10,6 +10,7 @@ struct smaps_vma {
     uintptr_t lo, hi;
     int file, heap, stack, vsyscall;
     int ac, wr, sh, gd; /* VmFlags */
+    uint64_t rss_kb;    /* Rss: */
 };
 
 typedef void (*smaps_vma_fn)(const struct smaps_vma *v, void *ctx);

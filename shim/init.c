@@ -204,8 +204,9 @@ OS_START_TEXT static int start(void)
         strcpy(os_st.opt.json, "none");
     }
     if (os_st.opt.help) {
-        static char help[8192];
-        options_help(help, sizeof help);
+        size_t cap;
+        char *help = raw_scratch(&cap); /* nothing else runs yet: the constructor, on the only thread */
+        options_help(help, cap);
         raw_write_all(2, help, strlen(help));
     }
     if (!os_st.secure) out_set_tmpdir(env_get(s_tmpdir));

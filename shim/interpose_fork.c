@@ -11,6 +11,7 @@
 #include "failure.h"
 #include "heap.h"
 #include "ledger.h"
+#include "region_rec.h"
 #include "policy.h"
 #include "rawsys.h"
 #include "report.h"
@@ -96,6 +97,7 @@ void os_fork_fixup(void)
     touched_reset();
     timeline_fork_child();
     ledger_postfork_child();
+    region_postfork_child();
     os_leave();
 }
 

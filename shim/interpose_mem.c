@@ -15,6 +15,8 @@
 #include "touched.h"
 #include "interpose.h"
 #include "resolve.h"
+#include "region_rec.h"
+#include "state.h"
 
 
 /* A task that shares this memory and another thread's TLS (clone(CLONE_VM) without
@@ -46,8 +48,10 @@ static void *mmap_common(enum call_id id, void *r, void *addr, size_t len, int p
 {
     int e = errno;
     os_enter();
-    if (r != MAP_FAILED)
+    if (r != MAP_FAILED) {
         ledger_record_map((uintptr_t)r, len, prot, flags, (flags & MAP_ANONYMOUS) || fd < 0);
+        if (os_st.opt.regions) region_note_map((uintptr_t)r, len, prot, flags, fd);
+    }
     else if (e == ENOMEM)
         os_refused(id, e, (uint64_t)addr, len, (uint64_t)prot, (uint64_t)flags, (uint64_t)fd, (uint64_t)off);
     os_leave();
@@ -85,6 +89,7 @@ OS_EXPORT int munmap(void *addr, size_t len)
     os_leave();
     int r = REAL(munmap)(addr, len);
     int e = errno;
+    if (r == 0) region_note_unmap((uintptr_t)addr, len);
     if (r != 0) {
         os_enter();
         if (n <= 16) ledger_reattach(saved, n);

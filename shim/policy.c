@@ -17,6 +17,7 @@
 #include "report.h"
 #include "report_call.h"
 #include "rstack.h"
+#include "shmem.h"
 #include "snapshot.h"
 #include "state.h"
 #include "sysstate.h"
@@ -107,7 +108,7 @@ void policy_state(struct live_state *s)
     *s = base;
     int64_t pk = base.in.page_kb ? base.in.page_kb : 4;
     int64_t mine = start_ac_pages + ledger_committed_bytes() / 1024 / pk +
-                   __atomic_load_n(&malloc_mapped_bytes, __ATOMIC_RELAXED) / 1024 / pk;
+                   __atomic_load_n(&malloc_mapped_bytes, __ATOMIC_RELAXED) / 1024 / pk + shmem_charged_bytes() / 1024 / pk;
     s->in.committed = base.in.committed + (mine > 0 ? mine : 0);
     static char st[8192];
     if (raw_read_file("/proc/self/status", st, sizeof st) > 0) {
@@ -182,7 +183,8 @@ static void sim_body(void *p)
     }
     diagnose(fc, &s, &f, &d);
     if (!cause_simulated(d.cause)) return;
-    fc->err = fc->id == CALL_PTHREAD_CREATE || fc->id == CALL_CLONE || fc->id == CALL_POSIX_SPAWN ||
+    fc->err = fc->id == CALL_FALLOCATE ? ENOSPC /* shmem_acct_blocks' error (mm/shmem.c) */
+              : fc->id == CALL_PTHREAD_CREATE || fc->id == CALL_CLONE || fc->id == CALL_POSIX_SPAWN ||
                       fc->id == CALL_POSIX_SPAWNP
                   ? EAGAIN
                   : ENOMEM;

@@ -16,6 +16,10 @@ struct reconcile {
     uint64_t untracked_stack;    /* [stack]: the main thread's stack */
     uint64_t untracked_file;     /* private writable file mappings: the loader's data segments */
     uint64_t untracked_anon;     /* anonymous: glibc arenas and large chunks, cached thread stacks */
+    uint64_t arena_heaps;        /* glibc's per-thread arena heaps: writable anonymous VMAs the ledger does not
+                                    know that start on a 64 MiB boundary (new_heap aligns to HEAP_MAX_SIZE) */
+    uint64_t arena_bytes;        /* their writable size (charged in mode 2 only: they are MAP_NORESERVE) */
+    uint64_t arena_rss;          /* what of it is resident */
     uint64_t shim_heap;          /* overshim's own bookkeeping heap (not the program's) */
     uint64_t vm_size;            /* Σ Size of all VMAs (VmSize) */
     uint64_t map_count;          /* VMAs */

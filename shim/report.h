@@ -31,4 +31,9 @@ void report_prefix(struct fmtbuf *fb);
  * text table when text != NULL. */
 void report_ledger(struct fmtbuf *json, struct fmtbuf *text);
 
+/* The two buffers a report is formatted in (JSON, text), flushed to their files as they
+ * fill: one pair for every report (full, summary), which all run under the report lock. */
+#define REPORT_BUF 16384
+extern char report_jbuf[REPORT_BUF], report_tbuf[REPORT_BUF];
+
 #endif

@@ -22,6 +22,8 @@
 #include "report_call.h"
 #include "state.h"
 #include "rstack.h"
+#include "symtab.h"
+#include "report_region.h"
 #include "runtime.h"
 #include "unwind.h"
 
@@ -29,9 +31,11 @@ static struct live_state ls;
 static struct smaps_facts sf;
 static struct diagnosis dg;
 static struct footprint fp; /* the shim's own share, read with the state */
-static char jbuf[16384], tbuf[16384]; /* flushed to the files as they fill */
 
-static const char *errname(int e) { return e == EAGAIN ? "EAGAIN" : e == ENOMEM ? "ENOMEM" : "E?"; }
+static const char *errname(int e)
+{
+    return e == EAGAIN ? "EAGAIN" : e == ENOMEM ? "ENOMEM" : e == ENOSPC ? "ENOSPC" : "E?";
+}
 
 static const char *mode_name(int m)
 {
@@ -122,7 +126,8 @@ static void json_stack(struct fmtbuf *j, const struct frame *fr, int n)
         for (int k = 0; k < f->build_id_len; k++) fb_printf(j, "%02x", f->build_id[k]);
         fb_puts(j, "\"");
         if (f->symbol) {
-            fb_printf(j, ",\"symbol\":%pJ,\"symbol_offset\":%llu", f->symbol, (unsigned long long)f->symbol_offset);
+            fb_printf(j, ",\"symbol\":%pJ,\"symbol_offset\":%llu,\"symbol_from\":\"%s\"", f->symbol,
+                      (unsigned long long)f->symbol_offset, frame_sym_name(f->symbol_from));
             char dm[1024];
             if (os_demangle(f->symbol, dm, sizeof dm)) fb_printf(j, ",\"demangled\":%pJ", dm);
         }
@@ -251,8 +256,8 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
 {
     const struct thread_rec *self = w->self;
     struct fmtbuf j, t;
-    fb_init(&j, jbuf, sizeof jbuf, jfd);
-    fb_init(&t, tbuf, sizeof tbuf, tfd);
+    fb_init(&j, report_jbuf, sizeof report_jbuf, jfd);
+    fb_init(&t, report_tbuf, sizeof report_tbuf, tfd);
     pid_t tid = w->tid;
     char tname[17] = {0};
     prctl(PR_GET_NAME, tname, 0, 0, 0);
@@ -278,6 +283,11 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
                   (int)w->pid, (int)os_st.pid);
     fb_printf(&t, "\nVERDICT  %s: %s%s.\n", cause_name(d->cause), d->explanation,
               d->estimated ? " (estimated: the request glibc would have made for this allocation)" : "");
+    struct call_region creg;
+    region_of_call(fc, fr, nf, &creg);
+    fb_puts(&t, "         What for: ");
+    region_sentence(&t, &creg, call_request_bytes(fc), ls.prog.runtime == RT_JVM, fc->when_ns);
+    fb_puts(&t, ".\n");
     if (fc->simulated && d->cause != CAUSE_INJECTED)
         fb_printf(&t, "SIMULATED: the kernel and memory of %s%s, with this program's own pages added; the real kernel "
                       "was not asked.\n",
@@ -294,8 +304,10 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
     fb_printf(&t, "\nCALL     %s(", name);
     call_args(&t, fc, 0);
     fb_printf(&t, ")\n         = %s\n", call_result(fc));
-    fb_puts(&t, "\nSTACK    (module+offset [build-id]; a name only where an exported symbol covers the address;"
-                " `overshim symbolize` adds the rest)\n");
+    fb_puts(&t, os_st.opt.symbols ? "\nSTACK    (module+offset [build-id]; names from each module's .symtab or .dynsym;"
+                                    " `overshim symbolize` adds inlined frames and lines)\n"
+                                  : "\nSTACK    (module+offset [build-id]; a name only where an exported symbol covers"
+                                    " the address; `overshim symbolize` adds the rest)\n");
     for (int i = 0; i < nf; i++) {
         const struct frame *f = &fr[i];
         fb_printf(&t, "  #%-2d %s+0x%llx", i, f->module ? basename_of(f->module) : "[anonymous code]",
@@ -324,6 +336,7 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
     call_args(&j, fc, 1);
     fb_printf(&j, "},\"errno\":%pJ},\"simulated\":%s,", errname(fc->err), fc->simulated ? "true" : "false");
     json_verdict(&j, d);
+    region_json(&j, &creg);
     fb_putc(&j, ',');
     json_stack(&j, fr, nf);
     fb_putc(&j, ',');
@@ -406,6 +419,8 @@ static void capture(void)
     if (depth < 1) depth = 1;
     if (depth > UNWIND_MAX) depth = UNWIND_MAX;
     nf = unwind_capture_from(rstack_context(), fr, depth);
+    static char names[12 * 1024]; /* a report's names: 64 frames of 190 bytes; past it module + offset */
+    if (os_st.opt.symbols) symtab_name_frames(fr, nf, names, sizeof names);
 }
 
 /* What the program is (runtime.h) and what its mallocs hold, for remedies in its terms. */

@@ -5,16 +5,19 @@
 
 #include "common.h"
 #include "fmt_fd.h"
+#include "hserr.h"
 #include "latefn.h"
 #include "ledger.h"
+#include "report_region.h"
 #include "rawsys.h"
+#include "shmem.h"
 #include "reconcile.h"
 #include "rstack.h"
 #include "report.h"
 #include "state.h"
 #include "touched.h"
 
-static char jbuf[16384], tbuf[16384]; /* flushed to the files as they fill */
+char report_jbuf[REPORT_BUF], report_tbuf[REPORT_BUF];
 
 void report_lock(void) { pthread_mutex_lock(&os_fs->report_mu); }
 
@@ -85,14 +88,14 @@ void report_ledger(struct fmtbuf *j, struct fmtbuf *t)
                   "\"malloc_bytes\":%lld,\"kernel_accountable_bytes\":%llu,\"tracked_accountable_bytes\":%llu,"
                   "\"untracked_bytes\":%llu,\"untracked\":{\"brk_heap\":%llu,\"main_stack\":%llu,"
                   "\"file_data\":%llu,\"anonymous\":%llu},\"shim_heap_bytes\":%llu,\"vm_size_bytes\":%llu,\"map_count\":%llu,"
-                  "\"ledger_ranges\":%llu},\"threads\":[",
+                  "\"ledger_ranges\":%llu,\"shmem_bytes\":%lld,\"shmem_files\":%d},\"threads\":[",
                   (long long)tot.committed, (long long)tot.peak_committed, (unsigned long long)tot.touched,
                   (long long)tot.malloc_live, (unsigned long long)rc.kernel_accountable,
                   (unsigned long long)rc.tracked, (unsigned long long)rc.untracked,
                   (unsigned long long)rc.untracked_heap, (unsigned long long)rc.untracked_stack,
                   (unsigned long long)rc.untracked_file, (unsigned long long)rc.untracked_anon,
                   (unsigned long long)rc.shim_heap, (unsigned long long)rc.vm_size, (unsigned long long)rc.map_count,
-                  (unsigned long long)tot.nranges);
+                  (unsigned long long)tot.nranges, (long long)shmem_charged_bytes(), shmem_files());
         int first = 1;
         for (const struct thread_rec *th = ledger_threads(); th; th = th->next) {
             int64_t in, out;
@@ -117,6 +120,9 @@ void report_ledger(struct fmtbuf *j, struct fmtbuf *t)
                       (long long)(rc_agg->malloc_in - rc_agg->malloc_out));
         fb_puts(j, "]");
     }
+    ledger_unlock();
+    if (region_count() || rc.arena_heaps || shmem_files()) region_totals(j, t, &rc);
+    ledger_lock();
     if (t) {
         fb_puts(t, "LEDGER   committed    touched      malloc net   peak committed  thread\n");
         int negative = 0;
@@ -140,6 +146,10 @@ void report_ledger(struct fmtbuf *j, struct fmtbuf *t)
         fb_size(t, tot.touched);
         fb_puts(t, ", malloc live ");
         fb_ssize(t, tot.malloc_live);
+        if (shmem_files()) {
+            fb_puts(t, ", shared memory allocated (memfd, shm_open; charged per page) ");
+            fb_ssize(t, shmem_charged_bytes());
+        }
         fb_puts(t, "\n                  kernel accountable (smaps ac) ");
         fb_size(t, rc.kernel_accountable);
         fb_puts(t, ", of which tracked ");
@@ -169,8 +179,8 @@ void report_summary(const char *via, int status, int have_status)
     struct out_stream *js = &os_st.json, *ls = &os_st.log;
     int jfd = out_fd(js), tfd = out_fd(ls);
     struct fmtbuf j, t;
-    fb_init(&j, jbuf, sizeof jbuf, jfd);
-    fb_init(&t, tbuf, sizeof tbuf, tfd);
+    fb_init(&j, report_jbuf, sizeof report_jbuf, jfd);
+    fb_init(&t, report_tbuf, sizeof report_tbuf, tfd);
     uint64_t ms = (raw_now_ns() - os_st.start_ns) / 1000000;
     fb_printf(&j, "{\"schema\":1,\"event\":\"summary\",\"pid\":%d,\"ppid\":%d,\"via\":%pJ,\"status\":", (int)os_st.pid,
               (int)raw_getppid(), via);
@@ -219,8 +229,20 @@ static void exit_body(void *p)
     os_st.exit_done = 1;
     if (os_st.opt.report_at_exit) report_summary(via, status, have_status);
     if (!os_st.wrote_events && !os_st.nfailures) return;
+    /* HotSpot wrote its error file after a refusal it could not survive */
+    /* the hs_err findings and the command line, in the report path's scratch buffer (the
+     * report lock is held; nothing else uses it until the exit event is out) */
+    size_t scap = 0;
+    char *scratch = raw_scratch(&scap);
+    struct hserr *hs = (struct hserr *)scratch;
+    char *cmdline = scratch + sizeof *hs;
+    int have_hs = 0;
+    if (os_st.nreports > 0 && os_st.opt.hs_err && scap > sizeof *hs + 1024) {
+        ssize_t cn = raw_read_file("/proc/self/cmdline", cmdline, scap - sizeof *hs);
+        have_hs = hserr_find(hs, cmdline, cn > 0 ? (size_t)cn : 0);
+    }
     struct fmtbuf j;
-    char b[640];
+    char b[1024];
     int fd = out_fd(&os_st.json);
     fb_init(&j, b, sizeof b, fd);
     fb_printf(&j, "{\"schema\":1,\"event\":\"exit\",\"pid\":%d,\"via\":%pJ,\"status\":", (int)os_st.pid, via);
@@ -238,6 +260,7 @@ static void exit_body(void *p)
     }
     fb_putc(&j, ',');
     report_refusal_counts(&j);
+    if (have_hs) hserr_json(&j, hs);
     fb_puts(&j, "}\n");
     if (fd >= 0) fb_flush(&j);
     if (os_st.last_enomem_ns || os_st.nunreported) {
@@ -252,6 +275,7 @@ static void exit_body(void *p)
         fb_printf(&j, "; %d refusal%s: %d full report%s, %d one-line, %d only counted\n", os_st.nfailures,
                   os_st.nfailures == 1 ? "" : "s", os_st.nreports, os_st.nreports == 1 ? "" : "s", os_st.nbrief,
                   os_st.nunreported);
+        if (have_hs) hserr_text(&j, hs);
         if (tfd >= 0) fb_flush(&j);
         if (os_st.nunreported && os_st.opt.verbosity >= 1 && tfd != 2) {
             fb_init(&j, b, sizeof b, 2);

@@ -10,6 +10,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 /* C23's sized frees, in glibc from 2.43; older headers do not declare them. */

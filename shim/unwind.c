@@ -158,6 +158,33 @@ void unwind_self_range(uintptr_t *lo, uintptr_t *hi)
 }
 
 
+int unwind_describe(uintptr_t ip, int signal_frame, struct frame *f)
+{
+    memset(f, 0, sizeof *f);
+    f->ip = ip;
+    f->offset = ip;
+    f->signal_frame = signal_frame;
+    /* a return address points after the call: look up ip - 1 (not for a signal frame's ip) */
+    struct lookup l = {signal_frame ? ip : ip - 1, f, 0};
+    dl_iterate_phdr(find_module, &l);
+    if (l.found) f->offset = ip - (l.ip - f->offset);
+    return l.found;
+}
+
+int unwind_ips_from(void *context, uintptr_t *out, int max)
+{
+    unw_cursor_t cur;
+    if (unw_init_local(&cur, (unw_context_t *)context) < 0) return 0;
+    int k = 0;
+    for (int i = 0; k < max && i < max + 32; i++) {
+        unw_word_t w = 0;
+        if (unw_get_reg(&cur, UNW_REG_IP, &w) < 0 || w == 0) break;
+        if ((uintptr_t)w < self_lo || (uintptr_t)w >= self_hi) out[k++] = (uintptr_t)w;
+        if (unw_step(&cur) <= 0) break;
+    }
+    return k;
+}
+
 /* The frames above a context saved with unw_getcontext (rstack_run saves the
  * caller's before it moves to the report stack). */
 LATE_SLOT(dladdr1);
@@ -176,19 +203,16 @@ int unwind_capture_from(void *context, struct frame *out, int max)
         uintptr_t ip = (uintptr_t)w;
         if (ip < self_lo || ip >= self_hi) { /* the shim's own frames (wrappers, switch, trampoline) are left out */
             struct frame *f = &out[k++];
-            memset(f, 0, sizeof *f);
-            f->ip = ip;
-            f->offset = ip;
-            /* a return address points after the call: look up ip - 1 (not for a signal frame's ip) */
-            struct lookup l = {unw_is_signal_frame(&cur) > 0 ? ip : ip - 1, f, 0};
-            dl_iterate_phdr(find_module, &l);
-            if (l.found) f->offset = ip - (l.ip - f->offset);
+            int sig = unw_is_signal_frame(&cur) > 0;
+            int found = unwind_describe(ip, sig, f);
+            uintptr_t at = sig ? ip : ip - 1;
             Dl_info di;
             const ElfW(Sym) *sym = NULL;
-            if (l.found && (da1 = LATE(dladdr1)) && da1((void *)l.ip, &di, (void **)&sym, RTLD_DL_SYMENT) && di.dli_sname && sym &&
-                sym->st_size > 0 && l.ip >= (uintptr_t)di.dli_saddr && l.ip < (uintptr_t)di.dli_saddr + sym->st_size) {
+            if (found && (da1 = LATE(dladdr1)) && da1((void *)at, &di, (void **)&sym, RTLD_DL_SYMENT) && di.dli_sname &&
+                sym && sym->st_size > 0 && at >= (uintptr_t)di.dli_saddr && at < (uintptr_t)di.dli_saddr + sym->st_size) {
                 f->symbol = di.dli_sname;
                 f->symbol_offset = ip - (uintptr_t)di.dli_saddr;
+                f->symbol_from = FRAME_SYM_LOADED;
             }
         }
         if (unw_step(&cur) <= 0) break;

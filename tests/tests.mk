@@ -10,7 +10,7 @@ PROGS       := $(BUILD)/tests/refuse $(BUILD)/tests/threads4 $(BUILD)/tests/fork
                $(BUILD)/tests/spawny $(BUILD)/tests/nowipe $(BUILD)/tests/sigstorm $(BUILD)/tests/static_hello $(BUILD)/tests/churn \
                $(BUILD)/tests/ledger_tsan $(BUILD)/tests/hostile $(BUILD)/tests/guards \
                $(BUILD)/tests/jemalloc_user $(BUILD)/tests/Workload.class $(BUILD)/tests/advice \
-               $(BUILD)/tests/Advice.class \
+               $(BUILD)/tests/Advice.class $(BUILD)/tests/libsummary_jni.so $(BUILD)/tests/shmem $(BUILD)/tests/arenas \
                $(BUILD)/tests/host_fds $(BUILD)/tests/sized_free $(BUILD)/tests/own_malloc $(BUILD)/tests/plt_canonical \
                $(BUILD)/tests/calls $(BUILD)/tests/timeline $(BUILD)/tests/libsumtrig.so $(BUILD)/tests/Holder.class
 SANITIZE    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
@@ -34,6 +34,10 @@ $(BUILD)/tests/ledger_tsan: $(TSAN_SRC) $(HDRS) | $(BUILD)/tests
 $(BUILD)/tests/%: tests/progs/%.c | $(BUILD)/tests
 	$(CC) $(CFLAGS_BASE) -O1 $< -o $@ -lpthread -ldl
 
+# shm_open is in librt before glibc 2.34
+$(BUILD)/tests/calls: tests/progs/calls.c | $(BUILD)/tests
+	$(CC) $(CFLAGS_BASE) -O1 $< -o $@ -lpthread -ldl -lrt
+
 $(BUILD)/tests/static_hello: tests/progs/static_hello.c | $(BUILD)/tests
 	$(CC) $(CFLAGS_BASE) -static $< -o $@
 
@@ -56,6 +60,11 @@ $(BUILD)/tests/Holder.class: tests/progs/Holder.java | $(BUILD)/tests
 # Preloaded next to the shim in the JVM flight test: a summary on request (tests/progs/sumtrig.c).
 $(BUILD)/tests/libsumtrig.so: tests/progs/sumtrig.c | $(BUILD)/tests
 	$(CC) $(CFLAGS_BASE) -fPIC -shared $< -o $@ -lpthread -ldl
+
+# JNI headers of the JDK that javac belongs to
+$(BUILD)/tests/libsummary_jni.so: tests/progs/summary_jni.c | $(BUILD)/tests
+	inc="$$(dirname "$$(dirname "$$(readlink -f "$$(command -v javac)")")")/include"; \
+	  $(CC) $(CFLAGS_BASE) -fPIC -shared -I"$$inc" -I"$$inc/linux" $< -o $@ -ldl
 
 test: daemon-deps plot-deps all $(BUILD)/tests/unit $(BUILD)/tests/unit-asan $(BUILD)/tests/integ $(PROGS) $(EXAMPLES)
 	@bash tests/run.sh $(BUILD)/tests/unit $(BUILD)/tests/unit-asan $(BUILD)/tests/integ

@@ -29,7 +29,7 @@ static const char *rule_for(const char *name, char *buf, size_t cap)
                  {"mprotect", "==1M"},     {"brk", "==4K"},        {"sbrk", "==4K"},    {"malloc", "==1000"},
                  {"calloc", "==1000"},     {"realloc", "==1000"},  {"reallocarray", "==1000"},
                  {"posix_memalign", "==1000"}, {"aligned_alloc", "==1K"}, {"memalign", "==1000"},
-                 {"valloc", "==1000"},     {"pvalloc", "==1000"}};
+                 {"valloc", "==1000"},     {"pvalloc", "==1000"}, {"fallocate", "==1M"}};
     const char *size = "";
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
         if (!strcmp(sizes[i].name, name)) size = sizes[i].size;
@@ -87,7 +87,7 @@ static void check_row(const char *name, int required)
     cr_assert(e, "%s: no enomem event", name);
     cr_expect_str_eq(json_str(e, "call.name"), name);
     cr_expect_str_eq(json_str(e, "verdict.cause"), "injected");
-    cr_expect_str_eq(json_str(e, "call.errno"), err == EAGAIN ? "EAGAIN" : "ENOMEM");
+    cr_expect_str_eq(json_str(e, "call.errno"), err == EAGAIN ? "EAGAIN" : err == ENOSPC ? "ENOSPC" : "ENOMEM");
     for (int i = 0; i < n; i++) json_free(ev[i]);
     run_free(&inj);
     free(dir);

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 /* Refusals in a JVM for overshim's advice tests: threads until the JVM cannot create one,
  * a direct buffer, a child process. Prints what happened; exits 0. */
 public class Advice {
+    static native int writeSummary(); // tests/progs/summary_jni.c, loaded by "hold LIB"
     public static void main(String[] a) throws Exception {
         switch (a[0]) {
         case "threads": {
@@ -27,6 +28,38 @@ public class Advice {
             } catch (OutOfMemoryError e) {
                 System.out.println("direct: " + e.getMessage());
             }
+            break;
+        }
+        case "humongous": { // humongous MB: one array of MB MiB (G1 grows the heap for it in this thread)
+            byte[] b = new byte[Integer.parseInt(a[1]) << 20];
+            System.out.println("humongous: ok " + b.length);
+            break;
+        }
+        case "mapfiles": { // mapfiles N DIR: N small files mapped and kept (Elasticsearch's pattern)
+            ArrayList<java.nio.MappedByteBuffer> keep = new ArrayList<>();
+            int n = 0;
+            try {
+                for (; n < Integer.parseInt(a[1]); n++) {
+                    java.io.File f = new java.io.File(a[2], "seg" + n);
+                    try (java.io.RandomAccessFile r = new java.io.RandomAccessFile(f, "rw")) {
+                        r.setLength(4096);
+                        keep.add(r.getChannel().map(java.nio.channels.FileChannel.MapMode.READ_WRITE, 0, 4096));
+                    }
+                    f.delete();
+                }
+                System.out.println("mapfiles: ok " + n);
+            } catch (Throwable e) {
+                System.out.println("mapfiles: " + n + " mapped; " + e);
+            }
+            break;
+        }
+        case "hold": { // hold [LIB]: print the pid, wait for a line on stdin (a running JVM to
+                       // compare with jcmd), then have the shim write a summary (LIB: summary_jni)
+            if (a.length > 1) System.load(a[1]);
+            System.out.println("pid " + ProcessHandle.current().pid());
+            System.out.flush();
+            new java.io.BufferedReader(new java.io.InputStreamReader(System.in)).readLine();
+            if (a.length > 1) System.out.println("summary: " + writeSummary());
             break;
         }
         case "fork": {

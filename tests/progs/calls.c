@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -148,6 +150,30 @@ int main(int argc, char **argv)
         int st = 0;
         if (!e) waitpid(pid, &st, 0);
         result(n, e == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, e);
+    } else if (!strcmp(n, "syscall")) {
+        long r = syscall(SYS_getpid);
+        result(n, r == (long)getpid(), errno);
+    } else if (!strcmp(n, "memfd_create")) {
+        int fd = memfd_create("calls", 0);
+        result(n, fd >= 0, errno);
+    } else if (!strcmp(n, "shm_open")) {
+        char name[64];
+        snprintf(name, sizeof name, "/overshim-calls-%d", (int)getpid());
+        int fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
+        int e = errno;
+        if (fd >= 0) shm_unlink(name);
+        result(n, fd >= 0, e);
+    } else if (!strcmp(n, "fallocate") || !strcmp(n, "fallocate64")) {
+        /* 1 MiB allocated in a memfd: shmem the kernel charges page by page */
+        int fd = memfd_create("calls", 0);
+        errno = 0;
+        int r = !strcmp(n, "fallocate") ? fallocate(fd, 0, 0, MB) : fallocate64(fd, 0, 0, MB);
+        result(n, fd >= 0 && r == 0, errno);
+    } else if (!strcmp(n, "ftruncate") || !strcmp(n, "ftruncate64")) {
+        int fd = memfd_create("calls", 0);
+        errno = 0;
+        int r = !strcmp(n, "ftruncate") ? ftruncate(fd, MB) : ftruncate64(fd, MB);
+        result(n, fd >= 0 && r == 0, errno);
     } else if (!strcmp(n, "exit")) {
         result(n, 1, 0);
         exit(7);

@@ -14,6 +14,22 @@ Test(options, defaults)
     cr_expect_eq(o.max_reports, 8);
     cr_expect_eq(o.stack_depth, 64);
     cr_expect_eq(o.verbosity, 1);
+    cr_expect_eq(o.symbols, 1);
+    cr_expect_eq(o.regions, 1);
+    cr_expect_eq(o.hs_err, 1);
+}
+
+Test(options, java_report_keys)
+{
+    struct os_options o;
+    char err[256];
+    options_defaults(&o);
+    cr_assert_eq(options_parse(&o, "symbols=0:regions=no:hs_err=false", err, sizeof err), 0, "%s", err);
+    cr_expect_eq(o.symbols, 0);
+    cr_expect_eq(o.regions, 0);
+    cr_expect_eq(o.hs_err, 0);
+    cr_expect_eq(options_parse(&o, "symbols=2", err, sizeof err), -1);
+    cr_expect(strstr(err, "symbols") != NULL, "%s", err);
 }
 
 Test(options, every_key)
@@ -72,6 +88,6 @@ Test(options, help_lists_every_key)
     const char *keys[] = {"log",       "json",     "report_at_exit", "max_reports", "stack_depth", "verbosity",
                           "help",      "simulate", "kernel",         "inject",      "dir",         "syslog",
                           "follow_exec", "overcommit_memory", "max_map_count", "journal", "flight", "trace",
-                          "trace_max"};
+                          "trace_max", "symbols", "regions", "hs_err"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) cr_expect(strstr(buf, keys[i]) != NULL, "%s", keys[i]);
 }
