@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fmt_fd.h"
+#include "render.h"
 #include "jout.h"
 #include "replaymodel.h"
 #include "report_call.h"
@@ -82,33 +83,11 @@ static void print_call(struct fmtbuf *fb, const struct os_trace_rec *r, int json
     call_args(fb, &fc, json);
 }
 
-static void verdict_json(struct fmtbuf *fb, const struct live_state *b, const struct diagnosis *d)
-{
-    fb_printf(fb, "{\"cause\":%pJ,\"kernel_model\":%pJ,\"overcommit_memory\":%d,\"request_pages\":%lld,"
-                  "\"limit_pages\":%lld,\"committed_pages\":",
-              cause_name(d->cause), b->k.label, d->kv.mode, (long long)d->request_pages, (long long)d->limit_pages);
-    if (d->committed_pages >= 0) fb_printf(fb, "%lld", (long long)d->committed_pages);
-    else fb_puts(fb, "null");
-    fb_printf(fb, ",\"shortfall_pages\":%lld,\"formula\":%pJ,\"terms\":[", (long long)d->shortfall_pages,
-              d->kv.formula ? d->kv.formula : "");
-    for (int i = 0; i < d->kv.nterms; i++)
-        fb_printf(fb, "%s{\"key\":%pJ,\"name\":%pJ,\"op\":\"%c\",\"pages\":%lld}", i ? "," : "",
-                  d->kv.terms[i].key ? d->kv.terms[i].key : "", d->kv.terms[i].name, d->kv.terms[i].op,
-                  (long long)d->kv.terms[i].pages);
-    fb_printf(fb, "],\"explanation\":%pJ,\"remedies\":[", d->explanation);
-    for (int i = 0; i < d->nremedies; i++) fb_printf(fb, "%s%pJ", i ? "," : "", d->remedies[i]);
-    fb_puts(fb, "]}");
-}
-
-static void verdict_text(struct fmtbuf *fb, const struct diagnosis *d)
+/* The text form: the verdict, its arithmetic and the remedies, as a report has them. */
+static void verdict_text(struct fmtbuf *fb, const struct live_state *b, const struct diagnosis *d)
 {
     fb_printf(fb, "VERDICT  %s: %s\n", cause_name(d->cause), d->explanation);
-    fb_printf(fb, "ARITHMETIC (%s; %s)\n", d->units ? d->units : "pages", d->kv.formula ? d->kv.formula : "");
-    for (int i = 0; i < d->kv.nterms; i++)
-        fb_printf(fb, "     %c %12lld  %s\n", d->kv.terms[i].op, (long long)d->kv.terms[i].pages, d->kv.terms[i].name);
-    fb_printf(fb, "     request %lld against limit %lld", (long long)d->request_pages, (long long)d->limit_pages);
-    if (d->committed_pages >= 0) fb_printf(fb, " with %lld committed", (long long)d->committed_pages);
-    fb_printf(fb, ": %lld short\n", (long long)d->shortfall_pages);
+    render_arithmetic_text(fb, d, b);
     for (int i = 0; i < d->nremedies; i++) fb_printf(fb, "REMEDY   %s\n", d->remedies[i]);
 }
 
@@ -188,7 +167,7 @@ int cmd_replay(int argc, char **argv)
                       call_name((enum call_id)r->call));
             print_call(&fb, r, 1);
             fb_puts(&fb, "}},\"verdict\":");
-            verdict_json(&fb, &base, &d);
+            render_verdict_json(&fb, &d, &base);
             fb_puts(&fb, "}");
         } else {
             fb_puts(&fb, "null");
@@ -219,7 +198,7 @@ int cmd_replay(int argc, char **argv)
             fb_printf(&fb, "REFUSED  %s(", call_name((enum call_id)r->call));
             print_call(&fb, r, 0);
             fb_printf(&fb, ") by thread %d, %llu ms after start\n", r->tid, (unsigned long long)(r->t_ns / 1000000));
-            verdict_text(&fb, &d);
+            verdict_text(&fb, &base, &d);
         }
         if (key && answer < 0)
             fb_printf(&fb, "SWEEP    %s: refused even at %lld\n", kname, hi);

@@ -18,6 +18,17 @@ struct frame {
 
 enum frame_sym { FRAME_SYM_NONE = 0, FRAME_SYM_LOADED = 1, FRAME_SYM_SYMTAB = 2, FRAME_SYM_DYNSYM = 3 };
 
+/* "loaded", "symtab", "dynsym" ("" for none), for the JSON stack. */
+static inline const char *frame_sym_name(int from)
+{
+    switch (from) {
+    case FRAME_SYM_LOADED: return "loaded";
+    case FRAME_SYM_SYMTAB: return "symtab";
+    case FRAME_SYM_DYNSYM: return "dynsym";
+    default: return "";
+    }
+}
+
 #define UNWIND_MAX 256
 
 #endif

@@ -19,6 +19,7 @@
 #include "rawsys.h"
 #include "tid.h"
 #include "report.h"
+#include "render.h"
 #include "report_call.h"
 #include "state.h"
 #include "rstack.h"
@@ -32,214 +33,21 @@ static struct smaps_facts sf;
 static struct diagnosis dg;
 static struct footprint fp; /* the shim's own share, read with the state */
 
-static const char *errname(int e)
-{
-    return e == EAGAIN ? "EAGAIN" : e == ENOMEM ? "ENOMEM" : e == ENOSPC ? "ENOSPC" : "E?";
-}
-
-static const char *mode_name(int m)
-{
-    return m == 0 ? "heuristic" : m == 1 ? "always" : m == 2 ? "never (strict)" : "?";
-}
-
-static void mib(struct fmtbuf *fb, int64_t pages) { fb_ssize(fb, pages * ls.in.page_kb * 1024); }
-
-static const char *runtime_name(int rt)
-{
-    return rt == RT_JVM ? "jvm" : rt == RT_PYTHON ? "python" : rt == RT_NODE ? "node" : "native";
-}
-
-static void json_verdict(struct fmtbuf *j, const struct diagnosis *d)
-{
-    fb_printf(j, "\"verdict\":{\"cause\":%pJ,\"kernel_model\":%pJ,\"overcommit_memory\":%d,\"units\":%pJ,", cause_name(d->cause),
-              ls.k.label, ls.in.overcommit_memory, d->units);
-    fb_printf(j, "\"request_pages\":%lld,\"limit_pages\":%lld,\"committed_pages\":", (long long)d->request_pages,
-              (long long)d->limit_pages);
-    if (d->committed_pages >= 0) fb_printf(j, "%lld", (long long)d->committed_pages);
-    else fb_puts(j, "null");
-    fb_printf(j, ",\"shortfall_pages\":%lld,\"charge_pages\":%lld,\"estimated\":%s,\"cap_sys_admin\":%s,",
-              (long long)d->shortfall_pages, (long long)d->charge_pages, d->estimated ? "true" : "false",
-              ls.in.cap_sys_admin ? "true" : "false");
-    fb_printf(j, "\"band_pages\":%lld,\"batch_pages\":%lld,\"within_band\":%s,\"runtime\":%pJ,",
-              (long long)d->band_pages, (long long)d->batch_pages, d->within_band ? "true" : "false",
-              runtime_name(ls.prog.runtime));
-    if (d->fork_bound_pages) fb_printf(j, "\"fork_parent_bound_pages\":%lld,", (long long)d->fork_bound_pages);
-    if (d->kv.formula) fb_printf(j, "\"formula\":%pJ,", d->kv.formula);
-    fb_puts(j, "\"terms\":[");
-    for (int i = 0; i < d->kv.nterms; i++)
-        fb_printf(j, "%s{\"key\":%pJ,\"name\":%pJ,\"op\":\"%c\",\"pages\":%lld}", i ? "," : "",
-                  d->kv.terms[i].key ? d->kv.terms[i].key : "", d->kv.terms[i].name, d->kv.terms[i].op,
-                  (long long)d->kv.terms[i].pages);
-    fb_printf(j, "],\"explanation\":%pJ,\"remedies\":[", d->explanation);
-    for (int i = 0; i < d->nremedies; i++) fb_printf(j, "%s%pJ", i ? "," : "", d->remedies[i]);
-    fb_puts(j, "]}");
-}
-
-static void json_system(struct fmtbuf *j)
-{
-    const struct kmodel_meminfo *m = &ls.mi;
-    fb_puts(j, "\"system\":{\"simulated_from\":");
-    if (os_st.opt.simulate[0]) fb_json_str(j, os_st.opt.simulate);
-    else fb_puts(j, "null");
-    fb_printf(j, ",\"kernel_release\":%pJ,\"page_size\":%lld,\"meminfo\":{", ls.release,
-              (long long)ls.in.page_kb * 1024);
-    const struct {
-        const char *k;
-        int64_t v;
-    } mi[] = {{"MemTotal", m->MemTotal},         {"MemFree", m->MemFree},         {"MemAvailable", m->MemAvailable},
-              {"Buffers", m->Buffers},           {"Cached", m->Cached},           {"SwapCached", m->SwapCached},
-              {"Shmem", m->Shmem},               {"SwapTotal", m->SwapTotal},     {"SwapFree", m->SwapFree},
-              {"SReclaimable", m->SReclaimable}, {"KReclaimable", m->KReclaimable}, {"Hugetlb", m->Hugetlb},
-              {"CommitLimit", m->CommitLimit},   {"Committed_AS", m->Committed_AS}};
-    int first = 1;
-    for (size_t i = 0; i < OS_ARRAY_LEN(mi); i++) {
-        if (mi[i].v < 0) continue;
-        fb_printf(j, "%s\"%s_kb\":%lld", first ? "" : ",", mi[i].k, (long long)mi[i].v);
-        first = 0;
-    }
-    fb_printf(j,
-              "},\"vm\":{\"overcommit_memory\":%d,\"overcommit_ratio\":%lld,\"overcommit_kbytes\":%lld,"
-              "\"admin_reserve_kbytes\":%lld,\"user_reserve_kbytes\":%lld,\"max_map_count\":%lld,"
-              "\"min_free_kbytes\":%lld},\"totalreserve_pages\":%lld,\"totalreserve_source\":%pJ,"
-              "\"rlimits\":{\"as\":",
-              ls.in.overcommit_memory, (long long)ls.in.overcommit_ratio, (long long)ls.in.overcommit_kbytes,
-              (long long)ls.in.admin_reserve_kbytes, (long long)ls.in.user_reserve_kbytes, (long long)ls.max_map_count,
-              (long long)ls.min_free_kbytes, (long long)ls.in.totalreserve,
-              ls.in.totalreserve_known ? "zoneinfo" : "unknown (assumed 0)");
-    const int64_t r[4] = {ls.rlim_as, ls.rlim_data, ls.rlim_nproc, ls.rlim_stack};
-    const char *rn[4] = {"as", "data", "nproc", "stack"};
-    for (int i = 0; i < 4; i++) {
-        if (i) fb_printf(j, ",\"%s\":", rn[i]);
-        if (r[i] == LS_UNLIMITED) fb_puts(j, "null");
-        else fb_printf(j, "%lld", (long long)r[i]);
-    }
-    fb_printf(j, "},\"ncpus\":%d}", ls.in.ncpus);
-}
-
-static void json_stack(struct fmtbuf *j, const struct frame *fr, int n)
-{
-    fb_puts(j, "\"stack\":[");
-    for (int i = 0; i < n; i++) {
-        const struct frame *f = &fr[i];
-        fb_printf(j, "%s{\"ip\":%llu,\"module\":%pJ,\"offset\":%llu,\"build_id\":\"", i ? "," : "",
-                  (unsigned long long)f->ip, f->module ? f->module : "", (unsigned long long)f->offset);
-        for (int k = 0; k < f->build_id_len; k++) fb_printf(j, "%02x", f->build_id[k]);
-        fb_puts(j, "\"");
-        if (f->symbol) {
-            fb_printf(j, ",\"symbol\":%pJ,\"symbol_offset\":%llu,\"symbol_from\":\"%s\"", f->symbol,
-                      (unsigned long long)f->symbol_offset, frame_sym_name(f->symbol_from));
-            char dm[1024];
-            if (os_demangle(f->symbol, dm, sizeof dm)) fb_printf(j, ",\"demangled\":%pJ", dm);
-        }
-        fb_puts(j, "}");
-    }
-    fb_puts(j, "]");
-}
-
 static const char *basename_of(const char *p)
 {
     const char *s = strrchr(p, '/');
     return s ? s + 1 : p;
 }
 
-static void text_arithmetic(struct fmtbuf *t, const struct diagnosis *d)
-{
-    if (d->unit_kb > 0)
-        fb_printf(t, "\nARITHMETIC (%s of %lld KiB", d->units, (long long)d->unit_kb);
-    else
-        fb_printf(t, "\nARITHMETIC (%s", d->units);
-    if (d->kv.formula) fb_printf(t, "; %s", d->kv.formula);
-    else if (d->check) fb_printf(t, "; %s", d->check);
-    fb_puts(t, ")\n");
-    int pages = !strcmp(d->units, "pages");
-    for (int i = 0; i < d->kv.nterms; i++) {
-        const struct kterm *k = &d->kv.terms[i];
-        fb_printf(t, pages ? "     %c %10lld  %-62s" : "     %c %10lld  %s", k->op, (long long)k->pages, k->name);
-        if (pages) mib(t, k->pages);
-        fb_putc(t, '\n');
-    }
-    /* "1 mapping", "2 mappings" */
-    char unit[24];
-    os_snprintf(unit, sizeof unit, "%s", d->units);
-    if (d->shortfall_pages == 1 && unit[0] && unit[strlen(unit) - 1] == 's') unit[strlen(unit) - 1] = 0;
-    if (d->cause == CAUSE_OVERCOMMIT_NEVER) {
-        int64_t sum = d->committed_pages + d->charge_pages;
-        fb_printf(t, "     = %10lld  allowed (CommitLimit after reserves)                              ",
-                  (long long)d->limit_pages);
-        mib(t, d->limit_pages);
-        if (d->within_band) {
-            fb_printf(t, "\n       %10lld  Committed_AS (the exact sum) + %lld requested = %lld: below %lld by %lld pages\n",
-                      (long long)d->committed_pages, (long long)d->charge_pages, (long long)sum,
-                      (long long)d->limit_pages, (long long)(d->limit_pages - sum));
-            fb_printf(t, "       %10lld  the per-cpu counter's error band (batch %lld x %d CPUs): the kernel's read was at "
-                         "least %lld pages higher  ->  ENOMEM\n",
-                      (long long)d->band_pages, (long long)d->batch_pages, ls.in.ncpus > 0 ? ls.in.ncpus : 1,
-                      (long long)(d->limit_pages - sum));
-            fb_printf(t, "       short by %lld pages to pass whatever the counter's error: %lld + %lld + %lld band + 1 - %lld\n",
-                      (long long)d->shortfall_pages, (long long)d->committed_pages, (long long)d->charge_pages,
-                      (long long)d->band_pages, (long long)d->limit_pages);
-        } else {
-            fb_printf(t, "\n       %10lld  Committed_AS before the request + %lld requested = %lld, not below %lld  ->  ENOMEM\n",
-                      (long long)d->committed_pages, (long long)d->charge_pages, (long long)sum,
-                      (long long)d->limit_pages);
-            if (d->band_pages)
-                fb_printf(t, "       (the kernel's read of Committed_AS may differ from the exact sum by up to %lld pages, "
-                             "batch %lld x %d CPUs; the remedies below clear that band)\n",
-                          (long long)d->band_pages, (long long)d->batch_pages, ls.in.ncpus > 0 ? ls.in.ncpus : 1);
-        }
-    } else if (d->cause == CAUSE_OVERCOMMIT_GUESS) {
-        fb_printf(t, "     = %10lld  %-62s", (long long)d->limit_pages,
-                  ls.k.era == KERA_5_2 ? "RAM + swap: the largest single request" : "available by the estimate");
-        mib(t, d->limit_pages);
-        fb_printf(t, "\n       %10lld  requested  ->  ENOMEM\n", (long long)d->charge_pages);
-        if (ls.k.era != KERA_5_2)
-            fb_printf(t, "       (Committed_AS and CommitLimit play no part in mode 0 on this kernel.)\n");
-        if (!ls.in.totalreserve_known && ls.k.era != KERA_5_2)
-            fb_printf(t, "       (totalreserve_pages unknown: assumed 0)\n");
-    } else if (d->kv.nterms) {
-        int64_t sum = 0;
-        for (int i = 0; i < d->kv.nterms; i++) sum += d->kv.terms[i].op == '-' ? -d->kv.terms[i].pages : d->kv.terms[i].pages;
-        const char *lim = d->cause == CAUSE_MAX_MAP_COUNT ? "vm.max_map_count"
-                          : d->cause == CAUSE_RLIMIT_AS   ? "RLIMIT_AS"
-                          : d->cause == CAUSE_RLIMIT_DATA ? "RLIMIT_DATA"
-                          : d->cause == CAUSE_HUGETLB     ? "needed; free"
-                                                             : "the limit";
-        if (d->cause == CAUSE_HUGETLB)
-            fb_printf(t, "       %10lld  needed, more than the %lld free  ->  ENOMEM; short by %lld %s\n",
-                      (long long)d->request_pages, (long long)d->limit_pages, (long long)d->shortfall_pages, unit);
-        else if (d->cause == CAUSE_THREAD_LIMIT)
-            fb_printf(t, "     = %10lld  %s, at the limit of %lld  ->  EAGAIN; short by %lld\n", (long long)sum, d->units,
-                      (long long)d->limit_pages, (long long)d->shortfall_pages);
-        else
-            fb_printf(t, "     = %10lld  more than %s %lld  ->  ENOMEM; short by %lld %s\n", (long long)sum, lim,
-                      (long long)d->limit_pages, (long long)d->shortfall_pages, unit);
-    }
-}
 
-/* What the refused call returned, as the caller sees it. */
-static const char *call_result(const struct failed_call *fc)
-{
-    static char b[64];
-    const char *e = errname(fc->err);
-    switch (fc->id) {
-    case CALL_MALLOC: case CALL_CALLOC: case CALL_REALLOC: case CALL_REALLOCARRAY: case CALL_ALIGNED_ALLOC:
-    case CALL_MEMALIGN: case CALL_VALLOC: case CALL_PVALLOC:
-        os_snprintf(b, sizeof b, "NULL (errno %s)", e);
-        break;
-    case CALL_POSIX_MEMALIGN: case CALL_PTHREAD_CREATE: case CALL_POSIX_SPAWN: case CALL_POSIX_SPAWNP:
-        os_snprintf(b, sizeof b, "%s (returned, errno untouched)", e);
-        break;
-    case CALL_MMAP: case CALL_MMAP64: case CALL_MREMAP:
-        os_snprintf(b, sizeof b, "MAP_FAILED (errno %s)", e);
-        break;
-    case CALL_SBRK:
-        os_snprintf(b, sizeof b, "(void *) -1 (errno %s)", e);
-        break;
-    default:
-        os_snprintf(b, sizeof b, "-1 (errno %s)", e);
-    }
-    return b;
-}
+
+
+
+
+
+
+
+
 
 /* Who is refused. A task that shares another's thread pointer (clone(CLONE_VM)
  * without CLONE_SETTLS, a vfork child) is "foreign": its TLS, its ledger record and
@@ -269,7 +77,7 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
 
     /* --- text --- */
     fb_printf(&t, "==%d== overshim: %s %s with %s by %s\n", (int)w->pid, name,
-              fc->simulated ? "refused (simulated)" : "refused", errname(fc->err), d->headline);
+              fc->simulated ? "refused (simulated)" : "refused", render_errno_name(fc->err), d->headline);
     if (tid == w->pid)
         fb_printf(&t, "==%d==   %s (pid %d, parent %d), thread %d \"%s\" (the main thread), %llu ms after start\n",
                   (int)w->pid, comm, (int)w->pid, (int)raw_getppid(), (int)tid, tname, (unsigned long long)ms);
@@ -294,16 +102,17 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
                   os_st.opt.simulate[0] ? "the snapshot " : "this machine with the overrides in OVERSHIM_OPTIONS",
                   os_st.opt.simulate);
     fb_printf(&t, "         Linux %s (model %s), vm.overcommit_memory=%d (%s), caller %sCAP_SYS_ADMIN.\n", ls.release,
-              ls.k.label, ls.in.overcommit_memory, mode_name(ls.in.overcommit_memory),
+              ls.k.label, ls.in.overcommit_memory, render_mode_name(ls.in.overcommit_memory),
               ls.in.cap_sys_admin ? "" : "not ");
-    if (d->kv.nterms) text_arithmetic(&t, d);
+    if (d->kv.nterms) render_arithmetic_text(&t, d, &ls);
     if (d->nremedies) {
         fb_puts(&t, "\nWHAT WOULD PASS\n");
         for (int i = 0; i < d->nremedies; i++) fb_printf(&t, "     - %s\n", d->remedies[i]);
     }
     fb_printf(&t, "\nCALL     %s(", name);
     call_args(&t, fc, 0);
-    fb_printf(&t, ")\n         = %s\n", call_result(fc));
+    char result_buf[64];
+    fb_printf(&t, ")\n         = %s\n", render_call_result(fc, result_buf, sizeof result_buf));
     fb_puts(&t, os_st.opt.symbols ? "\nSTACK    (module+offset [build-id]; names from each module's .symtab or .dynsym;"
                                     " `overshim symbolize` adds inlined frames and lines)\n"
                                   : "\nSTACK    (module+offset [build-id]; a name only where an exported symbol covers"
@@ -334,11 +143,12 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
               self ? (int)self->parent_tid : 0, tid == w->pid ? "true" : "false");
     fb_printf(&j, "\"call\":{\"name\":%pJ,\"args\":{", name);
     call_args(&j, fc, 1);
-    fb_printf(&j, "},\"errno\":%pJ},\"simulated\":%s,", errname(fc->err), fc->simulated ? "true" : "false");
-    json_verdict(&j, d);
+    fb_printf(&j, "},\"errno\":%pJ},\"simulated\":%s,", render_errno_name(fc->err), fc->simulated ? "true" : "false");
+    fb_puts(&j, "\"verdict\":");
+    render_verdict_json(&j, d, &ls);
     region_json(&j, &creg);
     fb_putc(&j, ',');
-    json_stack(&j, fr, nf);
+    render_stack_json(&j, fr, nf);
     fb_putc(&j, ',');
 
     report_ledger(jfd >= 0 ? &j : NULL, tfd >= 0 ? &t : NULL);
@@ -351,7 +161,7 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
     fb_putc(&t, '\n');
 
     fb_putc(&j, ',');
-    json_system(&j);
+    render_system_json(&j, &ls, os_st.opt.simulate);
     fb_puts(&j, "}\n");
 
     const struct kmodel_meminfo *m = &ls.mi;
@@ -386,7 +196,7 @@ static void one_line(struct fmtbuf *fb, const struct failed_call *fc, const stru
     fb_printf(fb, "SUMMARY: overshim: %s %s %llu bytes", cause_name(d->cause), call_name(fc->id), (unsigned long long)bytes);
     if (d->shortfall_pages > 0 && !strcmp(d->units, "pages")) {
         fb_puts(fb, ", short by ");
-        mib(fb, d->shortfall_pages);
+        fb_ssize(fb, ls.in.page_kb * 1024 * d->shortfall_pages);
     }
     if (fc->simulated) fb_puts(fb, " (simulated)");
 }
@@ -461,7 +271,7 @@ static void to_syslog(const struct failed_call *fc, const struct who *w, const c
         {"SYSLOG_PID", pid},
         {"OVERSHIM_CAUSE", cause_name(dg.cause)},
         {"OVERSHIM_CALL", call_name(fc->id)},
-        {"OVERSHIM_ERRNO", errname(fc->err)},
+        {"OVERSHIM_ERRNO", render_errno_name(fc->err)},
         {"OVERSHIM_REQUEST_PAGES", req},
         {"OVERSHIM_SHORTFALL_PAGES", shortp},
         {"OVERSHIM_UNITS", dg.units},
@@ -487,7 +297,7 @@ static void emit_note(struct failed_call *fc, const struct who *w, int jfd, int 
         call_args(&f, fc, 1);
         fb_printf(&f, "},\"errno\":%pJ},\"simulated\":%s,\"verdict\":{\"cause\":%pJ,\"units\":%pJ,\"request_pages\":%lld,"
                       "\"limit_pages\":%lld,\"shortfall_pages\":%lld},\"text\":%pJ}\n",
-                  errname(fc->err), fc->simulated ? "true" : "false", cause_name(dg.cause), dg.units, (long long)dg.request_pages,
+                  render_errno_name(fc->err), fc->simulated ? "true" : "false", cause_name(dg.cause), dg.units, (long long)dg.request_pages,
                   (long long)dg.limit_pages, (long long)dg.shortfall_pages, dg.explanation);
         fb_flush(&f);
     }
@@ -497,7 +307,7 @@ static void emit_note(struct failed_call *fc, const struct who *w, int jfd, int 
         fb_init(&f, b, sizeof b, fd);
         fb_printf(&f, "==%d== overshim: note: %s of ", (int)w->pid, call_name(fc->id));
         fb_size(&f, call_request_bytes(fc));
-        fb_printf(&f, " refused with %s, thread %d: %s\n", errname(fc->err), (int)w->tid, dg.explanation);
+        fb_printf(&f, " refused with %s, thread %d: %s\n", render_errno_name(fc->err), (int)w->tid, dg.explanation);
         fb_flush(&f);
     }
     if (!w->foreign && (jfd >= 0 || tfd >= 0)) os_st.wrote_events = 1;
@@ -572,7 +382,7 @@ static void brief_write(const struct failed_call *fc, const struct brief_verdict
         fb_printf(&f, "{\"schema\":1,\"event\":\"enomem_brief\",\"pid\":%d,\"tid\":%d,\"call\":{\"name\":%pJ,\"args\":{",
                   (int)os_st.pid, (int)tid, call_name(fc->id));
         call_args(&f, fc, 1);
-        fb_printf(&f, "},\"errno\":%pJ},\"simulated\":%s,", errname(fc->err), fc->simulated ? "true" : "false");
+        fb_printf(&f, "},\"errno\":%pJ},\"simulated\":%s,", render_errno_name(fc->err), fc->simulated ? "true" : "false");
         if (v->cause)
             fb_printf(&f, "\"diagnosed\":true,\"verdict\":{\"cause\":%pJ,\"request_pages\":%lld,\"shortfall_pages\":%lld}",
                       v->cause, (long long)v->request_pages, (long long)v->shortfall_pages);

@@ -177,12 +177,3 @@ int symtab_name_frames(struct frame *fr, int nf, char *names, size_t cap)
     return named;
 }
 
-const char *frame_sym_name(int from)
-{
-    switch (from) {
-    case FRAME_SYM_LOADED: return "loaded";
-    case FRAME_SYM_SYMTAB: return "symtab";
-    case FRAME_SYM_DYNSYM: return "dynsym";
-    default: return "";
-    }
-}

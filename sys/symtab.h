@@ -17,6 +17,5 @@
 int symtab_name_frames(struct frame *fr, int nf, char *names, size_t cap);
 
 /* "loaded" (the loaded .dynsym, dladdr), "symtab", "dynsym" (the file's), "" */
-const char *frame_sym_name(int from);
 
 #endif
