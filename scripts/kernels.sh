@@ -97,7 +97,14 @@ fetch_kernel() {
     done
     echo "$want" > "$stamp"
   fi
-  ls "$d/root/boot" | sed -n 's/^vmlinuz-//p' | head -n1
+  # /boot/vmlinuz-REL, or (sid's linux-binary-*) /usr/lib/modules/REL/vmlinuz
+  local v
+  v=$(ls "$d/root/boot" 2>/dev/null | sed -n 's/^vmlinuz-//p' | head -n1)
+  [ -n "$v" ] || v=$(ls "$d/root/usr/lib/modules" 2>/dev/null | head -n1)
+  echo "$v"
+}
+vmlinuz_of() { # ROOT RELEASE
+  if [ -f "$1/boot/vmlinuz-$2" ]; then echo "$1/boot/vmlinuz-$2"; else echo "$1/usr/lib/modules/$2/vmlinuz"; fi
 }
 
 # --- the initramfs --------------------------------------------------------------------------
@@ -191,7 +198,7 @@ for s in $SUITES; do
   say "$s: booting $rel (java: $JAVA_ON)"
   rc=0
   timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 -nographic -no-reboot \
-    -kernel "$KDIR/$s/root/boot/vmlinuz-$rel" -initrd "$KDIR/$s/initrd.gz" \
+    -kernel "$(vmlinuz_of "$KDIR/$s/root" "$rel")" -initrd "$KDIR/$s/initrd.gz" \
     -append "console=ttyS0 panic=-1 quiet ovs_java=$JAVA_ON ovs_kernel=$s" \
     -virtfs "local,path=$out,mount_tag=out,security_model=none" "${share[@]}" \
     -nic none < /dev/null > "$out/console.log" 2>&1 || rc=$?
