@@ -283,6 +283,7 @@ def main():
     ap.add_argument("--build", required=True)
     ap.add_argument("--suite")
     ap.add_argument("--table", action="store_true")
+    ap.add_argument("--rows", help="only rows whose name contains one of these, comma-separated (README's table)")
     ap.add_argument("outs", nargs="+")
     a = ap.parse_args()
     if not a.table:
@@ -314,6 +315,14 @@ def main():
                 rows.append(k)
     print("\n| case | user | " + " | ".join(f"{r['suite']} {r['release']} ({r['boot_s']} s)" for r in runs) + " |")
     print("| --- | --- |" + " --- |" * len(runs))
+    if a.rows:
+        want = a.rows.split(",")
+        rows = [k for k in rows if any(w in k[0] for w in want)]
+    total = ["checks passed"]
+    for r in runs:
+        n = sum(1 for x in r["results"] if x["ok"])
+        total.append(f"{n} of {len(r['results'])}")
+    print("| " + total[0] + " | | " + " | ".join(total[1:]) + " |")
     for k in rows:
         cells = []
         for r in runs:
