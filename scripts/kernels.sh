@@ -13,7 +13,8 @@
 # leaves the shim's reports and snapshots in the output directory; then scripts/kernels_check.py
 # asserts on them on the host and prints the table kernel x case.
 #
-# Environment: BUILD (build), KERNELS_JAVA (1: the JVM cases; 0: none), KERNELS_TIMEOUT (seconds per
+# Environment: BUILD (build), KERNELS_JAVA (1: the JVM cases; 0: none), KERNELS_QUICK (1: make test's
+# shorter run: the per-call boundary searches in ratio 50 only, no memfd grown to the limit), KERNELS_TIMEOUT (seconds per
 # boot, 900), MIRROR (http://deb.debian.org/debian). One VM at a time. Nothing on the host changes
 # but build/kernels: the sysctls are set inside the VM only.
 set -eu
@@ -24,6 +25,7 @@ MIRROR=${MIRROR:-http://deb.debian.org/debian}
 KDIR=$BUILD/kernels
 JAVA_ON=${KERNELS_JAVA:-1}
 TIMEOUT=${KERNELS_TIMEOUT:-900}
+QUICK=${KERNELS_QUICK:-0}
 SUITES=${*:-bullseye bookworm trixie sid}
 mkdir -p "$KDIR"
 # one run at a time (one VM at a time on a shared machine; the trees below are shared)
@@ -199,7 +201,7 @@ for s in $SUITES; do
   rc=0
   timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2048 -nographic -no-reboot \
     -kernel "$(vmlinuz_of "$KDIR/$s/root" "$rel")" -initrd "$KDIR/$s/initrd.gz" \
-    -append "console=ttyS0 panic=-1 quiet ovs_java=$JAVA_ON ovs_kernel=$s" \
+    -append "console=ttyS0 panic=-1 quiet ovs_java=$JAVA_ON ovs_quick=$QUICK ovs_kernel=$s" \
     -virtfs "local,path=$out,mount_tag=out,security_model=none" "${share[@]}" \
     -nic none < /dev/null > "$out/console.log" 2>&1 || rc=$?
   t2=$(date +%s)

@@ -202,6 +202,33 @@ class Checker:
                     self.add(f"{t} explain", u, abs(d) <= b, f"explain {r['explain_largest']} real {r['largest']} ({d:+d}, band {b})")
                 else:
                     self.add(f"{t} explain", u, False, "not run")
+            # the largest each call got from the kernel, against the model's room in the report of
+            # its refusal (limit - committed - 1, as the call's size; the fork: the parent bound)
+            size_of = {"mprotect": 0, "mremap": 1, "brk": 0, "thread": 0}
+            quick = cfg != "r50" and self.get(f"{t}.largest_brk", "root", "remedy") is None
+            for u in ("root", "nobody"):
+                for k in ("mprotect", "mremap", "brk", "thread", "fork"):
+                    if quick:
+                        break  # make test's quick run searches in ratio 50 only
+                    lg = self.get(f"{t}.largest_{k}", u, "remedy")
+                    e = enomem(os.path.join(self.out, f"{t}.{k}.{u}.jsonl"))
+                    if lg is None or e is None:
+                        self.add(f"{t} largest {k}", u, False, "not run")
+                        continue
+                    v = e["verdict"]
+                    if k == "fork":
+                        pred = v.get("fork_parent_bound_pages")
+                    else:
+                        pred = v["limit_pages"] - v["committed_pages"] - 1 + size_of[k]
+                    real = int(lg["largest"])
+                    d = (pred if pred is not None else -10**9) - real
+                    self.add(f"{t} largest {k}", u, abs(d) <= b + 512, f"real {real} model {pred} ({d:+d}, band {b})")
+                lm = self.get(f"{t}.largest_memfd", u, "remedy")
+                x = self.get(f"explain.{t}", u, "")
+                if lm and x and "grown_pages" in lm:  # fallocate's per-page charges against one private mmap's
+                    d = int(lm["grown_pages"]) - int(x["largest"])
+                    self.add(f"{t} memfd grown by fallocate vs largest mmap", u, lm.get("error") == "ENOSPC" and abs(d) <= b + 512,
+                             f"fallocate took {lm['grown_pages']} pages then {lm.get('error')}, one private mmap {x['largest']} ({d:+d})")
             s = self.get(f"{t}.mmap.nobody.sysctl", "nobody", "remedy")
             self.add(f"{t} sysctl remedy", "nobody", s is not None and self.passed(f"{t}.mmap.nobody.sysctl", "nobody"),
                      "the refused mmap passes with the sysctl the report names" if s else "not run")
@@ -242,6 +269,17 @@ class Checker:
         r = self.get("memfd.m2.over", "root", "remedy")
         self.add("memfd mode 2 past the limit", "root", r is not None and r.get("rc") != "ok",
                  f"fallocate {r and r.get('fallocate')}, size after {r and r.get('size_kb')} kB" if r else "not run")
+        r = self.get("memfd_sparse.m2.over", "root", "remedy")
+        env = self.envs.get("memfd.m2")
+        if r is not None and env is not None:
+            # each fault's charge is checked with the mapping in total_vm: the user reserve is
+            # min(total_vm / 32, user_reserve_kbytes / 4) (root: no admin reserve)
+            room = (int(env["commitlimit_kb"]) - int(env["committed_kb"])) // 4
+            mapped = int(r["args"].split(",")[1])
+            want = room - min(mapped // 32, int(env["user_kb"]) // 4)
+            w = int(r.get("written_pages", "-1"))
+            self.add("memfd mode 2 sparse, written past the limit", "root", r.get("sigbus") == "1" and abs(w - want) <= band(env) + 512,
+                     f"SIGBUS after {w} pages written; room {room} less the user reserve of the mapping = {want} ({w - want:+d}); charged {r.get('charged_kb')} kB")
         # the JVM
         j = self.get("jvm.heap", "root", "shim")
         if j is not None:

@@ -524,10 +524,13 @@ static void overcommit_remedies(struct diagnosis *d, const struct live_state *s,
 }
 
 static int check_overcommit(struct diagnosis *d, const struct live_state *s, int64_t charge, int64_t req,
-                            int prot_write, int flags)
+                            int prot_write, int flags);
+/* total_vm: the caller's VmSize when the kernel checks (its user reserve is total_vm/32) */
+static int check_overcommit_vm(struct diagnosis *d, const struct live_state *s, int64_t charge, int64_t req,
+                               int prot_write, int flags, int64_t total_vm)
 {
     if (charge <= 0) return 0;
-    kmodel_vm_enough_memory(&s->k, &s->in, charge, s->vm_size_pages, &d->kv);
+    kmodel_vm_enough_memory(&s->k, &s->in, charge, total_vm, &d->kv);
     int64_t band = 0, batch = 0;
     if (d->kv.mode == 2 && !s->model_exact) {
         band = kmodel_band_pages(&s->k, &s->in);
@@ -741,6 +744,12 @@ static void address_space(struct diagnosis *d, const struct live_state *s, const
     term(d, "request", "this request", '+', pages);
     set(d, "address_space", headline, pages, limit, in_use, in_use >= 0 ? in_use + pages - limit : pages - limit);
     d->unit_kb = pk_of(s);
+}
+
+static int check_overcommit(struct diagnosis *d, const struct live_state *s, int64_t charge, int64_t req,
+                            int prot_write, int flags)
+{
+    return check_overcommit_vm(d, s, charge, req, prot_write, flags, s->vm_size_pages);
 }
 
 /* A mapping request: the shared path of mmap, the malloc estimate and thread stacks. */
@@ -959,12 +968,15 @@ void diagnose(const struct failed_call *fc, const struct live_state *s, const st
     case CALL_PTHREAD_CREATE: {
         uint64_t stack = a[1];
         if (stack) {
-            /* glibc: mmap(stack + guard, PROT_NONE) then mprotect(stack, RW), the charge at the mprotect */
-            int64_t sp = pages_of(s, stack);
+            /* glibc: mmap(stack + guard, PROT_NONE) then mprotect(stack, RW), the charge at the mprotect;
+             * the PROT_NONE mapping is in total_vm by then, so the user reserve counts it (measured on
+             * 5.10-7.2 with glibc 2.36: the largest stack is about size/32 below the largest mmap).
+             * Without a guard (a[2] == 0: HotSpot's Java threads) glibc maps it writable at once. */
+            int64_t sp = pages_of(s, stack), gp = pages_of(s, a[2]);
             if (check_map_count(d, s, 2, 2)) break;
             if (check_rlimit_as(d, s, sp + 1, sp + 1)) break;
             if (s->k.rlimit_data_mmap && check_rlimit_data(d, s, sp, sp)) break;
-            if (check_overcommit(d, s, sp, sp, 1, 0)) {
+            if (check_overcommit_vm(d, s, sp, sp, 1, 0, s->vm_size_pages + (gp ? sp + gp : 0))) {
                 explain_more(d, "; the new thread's %lld KiB stack is charged when glibc makes it writable",
                              (long long)(stack / 1024));
                 break;

@@ -24,6 +24,7 @@ __asm__(".symver dlsym,dlsym@GLIBC_2.2.5");
 __asm__(".symver dladdr1,dladdr1@GLIBC_2.3.3");
 __asm__(".symver pthread_attr_getstack,pthread_attr_getstack@GLIBC_2.2.5");
 __asm__(".symver pthread_attr_getstacksize,pthread_attr_getstacksize@GLIBC_2.2.5");
+__asm__(".symver pthread_attr_getguardsize,pthread_attr_getguardsize@GLIBC_2.2.5");
 __asm__(".symver pthread_key_create,pthread_key_create@GLIBC_2.2.5");
 __asm__(".symver pthread_mutex_timedlock,pthread_mutex_timedlock@GLIBC_2.2.5");
 __asm__(".symver pthread_setspecific,pthread_setspecific@GLIBC_2.2.5");
@@ -33,6 +34,7 @@ __asm__(".symver pthread_getattr_np,pthread_getattr_np@GLIBC_2.2.5");
 #pragma weak dladdr1
 #pragma weak pthread_attr_getstack
 #pragma weak pthread_attr_getstacksize
+#pragma weak pthread_attr_getguardsize
 #pragma weak pthread_key_create
 #pragma weak pthread_mutex_timedlock
 #pragma weak pthread_setspecific

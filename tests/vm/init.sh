@@ -3,6 +3,7 @@
 # then power off. Everything here changes only the VM.
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin:/ovs
+export OVS_IN_VM=1  # vmprobe's searches run only here
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null

@@ -11,7 +11,11 @@
  *   vmprobe thread PAGES          pthread_create with a stack of PAGES pages
  *   vmprobe maps [N]              splits one mapping N times, or until max_map_count refuses
  *   vmprobe memfd PAGES TOUCH     memfd grown by fallocate to PAGES, mapped shared, TOUCH pages written
- *   vmprobe largest KIND [RES]    binary search of the largest PAGES KIND (mmap, fixed) accepts
+ *   vmprobe largest KIND [RES]    binary search of the largest PAGES KIND accepts: mmap, fixed (in a
+ *                                 reservation of RES pages), mprotect, mremap, brk, thread, fork (the
+ *                                 parent's mapping)
+ *   vmprobe memfd_grow            a memfd grown by fallocate 16 pages at a time until refused
+ *   vmprobe memfd_sparse_over N   a sparse memfd of N pages mapped shared, written until SIGBUS
  *   vmprobe asuser UID CMD...     setgid/setuid(UID), then exec CMD
  *
  * Each prints one line of key=value pairs (the suite prefixes it with "OVR case=..."): rc=ok or
@@ -21,6 +25,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +62,7 @@ static const char *ename(int e)
     case ENOSPC: return "ENOSPC";
     case EINVAL: return "EINVAL";
     case EPERM: return "EPERM";
+    case EFAULT: return "SIGBUS";
     default: return "EOTHER";
     }
 }
@@ -175,6 +182,46 @@ static int memfd_sparse(long pages, long touch)
     return done(0, c0);
 }
 
+static sigjmp_buf bus_jmp;
+static void on_bus(int sig) { (void)sig; siglongjmp(bus_jmp, 1); }
+
+/* a sparse memfd of PAGES mapped shared and written page by page: where does the kernel stop? */
+static int memfd_sparse_over(long pages)
+{
+    long c0 = meminfo_kb("Committed_AS");
+    int fd = (int)syscall(SYS_memfd_create, "vmprobe", 0);
+    if (fd < 0 || ftruncate(fd, pages * PG)) return done(errno, c0), 2;
+    char *p = mmap(NULL, pages * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) return done(errno, c0);
+    volatile long i = 0;
+    signal(SIGBUS, on_bus);
+    int bus = 0;
+    if (sigsetjmp(bus_jmp, 1) == 0) {
+        for (i = 0; i < pages; i++) p[i * PG] = 1;
+    } else {
+        bus = 1;
+    }
+    long c1 = meminfo_kb("Committed_AS");
+    printf("written_pages=%ld sigbus=%d charged_kb=%ld commitlimit_kb=%ld ", (long)i, bus, c1 - c0, meminfo_kb("CommitLimit"));
+    return done(bus ? EFAULT : 0, c0);
+}
+
+/* a memfd grown 16 pages at a time by fallocate until the kernel refuses: how many pages it took */
+static int memfd_grow(void)
+{
+    long c0 = meminfo_kb("Committed_AS");
+    int fd = (int)syscall(SYS_memfd_create, "vmprobe", 0);
+    if (fd < 0) return done(errno, c0), 2;
+    long n = 0;
+    int e = 0;
+    for (;; n += 16)
+        if (fallocate(fd, 0, n * PG, 16 * PG)) { e = errno; break; }
+    long c1 = meminfo_kb("Committed_AS");
+    printf("grown_pages=%ld error=%s charged_kb=%ld ", n, ename(e), c1 - c0);
+    close(fd);
+    return done(0, c0);
+}
+
 static long largest(int (*ok)(long, long), long arg, long hi)
 {
     long lo = 0; /* ok(lo) holds, ok(hi) fails */
@@ -186,6 +233,56 @@ static long largest(int (*ok)(long, long), long arg, long hi)
     return lo;
 }
 static int ok_mmap(long pages, long unused) { (void)unused; return try_mmap(pages) == 0; }
+static int ok_mprotect(long pages, long unused)
+{
+    (void)unused;
+    void *p = mmap(NULL, pages * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return 0;
+    int ok = mprotect(p, pages * PG, PROT_READ | PROT_WRITE) == 0;
+    munmap(p, pages * PG);
+    return ok;
+}
+static int ok_mremap(long pages, long unused)
+{
+    (void)unused;
+    void *p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return 0;
+    void *q = mremap(p, PG, pages * PG, MREMAP_MAYMOVE);
+    if (q == MAP_FAILED) return munmap(p, PG), 0;
+    munmap(q, pages * PG);
+    return 1;
+}
+static int ok_brk(long pages, long unused)
+{
+    (void)unused;
+    if (sbrk(pages * PG) == (void *)-1) return 0;
+    sbrk(-pages * PG);
+    return 1;
+}
+static int ok_thread(long pages, long unused)
+{
+    (void)unused;
+    pthread_attr_t at;
+    pthread_t t;
+    pthread_attr_init(&at);
+    pthread_attr_setstacksize(&at, (size_t)pages * PG);
+    int e = pthread_create(&t, &at, thread_fn, NULL);
+    if (!e) pthread_join(t, NULL);
+    pthread_attr_destroy(&at);
+    return e == 0;
+}
+static int ok_fork(long pages, long unused)
+{
+    (void)unused;
+    void *p = mmap(NULL, pages * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return 0;
+    pid_t c = fork();
+    if (c == 0) _exit(0);
+    if (c > 0) waitpid(c, NULL, 0);
+    munmap(p, pages * PG);
+    return c > 0;
+}
+
 static int ok_fixed(long pages, long res) { return try_fixed(res > pages ? res : pages, pages, 0, NULL) == 0; }
 
 int main(int argc, char **argv)
@@ -244,11 +341,21 @@ int main(int argc, char **argv)
     if (!strcmp(k, "maps")) return maps_until_refused(a);
     if (!strcmp(k, "memfd")) return memfd(a, b);
     if (!strcmp(k, "memfd_sparse")) return memfd_sparse(a, b);
+    if (!strcmp(k, "memfd_sparse_over")) return getenv("OVS_IN_VM") ? memfd_sparse_over(a) : 2;
+    if (!strcmp(k, "memfd_grow")) return getenv("OVS_IN_VM") ? memfd_grow() : 2;
     if (!strcmp(k, "largest")) {
+        /* the searches allocate real memory (memfd) or huge stacks: only inside the VM's /init */
+        if (!getenv("OVS_IN_VM")) return fprintf(stderr, "vmprobe: largest runs only inside the VM (OVS_IN_VM)\n"), 2;
         const char *kind = argc > 2 ? argv[2] : "";
         long res = b, n;
         if (!strcmp(kind, "mmap")) n = largest(ok_mmap, 0, 1024);
         else if (!strcmp(kind, "fixed")) n = largest(ok_fixed, res, 1024);
+        else if (!strcmp(kind, "mprotect")) n = largest(ok_mprotect, 0, 1024);
+        else if (!strcmp(kind, "mremap")) n = largest(ok_mremap, 0, 1024);
+        else if (!strcmp(kind, "brk")) n = largest(ok_brk, 0, 1024);
+        else if (!strcmp(kind, "thread")) n = largest(ok_thread, 0, 1024);
+        else if (!strcmp(kind, "fork")) n = largest(ok_fork, 0, 1024);
+
         else return fprintf(stderr, "vmprobe: largest: unknown kind '%s'\n", kind), 2;
         printf("largest=%ld ", n);
         return done(0, meminfo_kb("Committed_AS"));
