@@ -149,8 +149,10 @@ env_line maps
 for u in root nobody; do
   run maps $u maps
   m=$(remedy_num maps.$u 'raise vm.max_map_count to at least \([0-9]*\)')
-  s=$(grep "case=maps user=$u run=shim" /out/suite.log 2>/dev/null | sed -n 's/.*splits=\([0-9]*\).*/\1/p')
-  if [ -n "$m" ]; then echo "$m" > $VM/max_map_count; again maps.$u.sysctl $u maps 0; echo 3000 > $VM/max_map_count; fi
+  s=$(echo "$line" | sed -n 's/.*splits=\([0-9]*\).*/\1/p') # the refused split was number s + 1
+  if [ -n "$m" ] && [ -n "$s" ]; then
+    echo "$m" > $VM/max_map_count; again maps.$u.sysctl $u maps $((s + 1)); echo 3000 > $VM/max_map_count
+  fi
 done
 echo 65530 > $VM/max_map_count
 
