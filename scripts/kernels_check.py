@@ -296,7 +296,7 @@ class Checker:
             okr, fig = self.report("jvm.threads", "nobody", "thread_limit", ["pthread_create"], boot, False)
             rem = self.get("jvm.threads.nobody.ulimit", "nobody", "remedy")
             okm = rem is not None and rem.get("rc_exit") == "0"
-            self.add("JVM out of threads (ulimit -u 12)", "nobody", t is not None and okr and okm,
+            self.add("JVM out of threads (RLIMIT_NPROC)", "nobody", t is not None and okr and okm,
                      f"{fig}; remedy ulimit -u {rem and rem.get('nproc')} {'starts' if okm else 'FAILS'}")
         return self
 
