@@ -211,4 +211,6 @@ for s in $SUITES; do
   tables="$tables $out"
 done
 python3 "$SRC/scripts/kernels_check.py" --build "$BUILD" --table $tables
+echo
+python3 "$SRC/scripts/kernels_check.py" --build "$BUILD" --table --summary $tables
 exit $status

@@ -316,11 +316,72 @@ class Checker:
             return p.returncode
 
 
+def summary(runs):
+    """The README's table: one column a kernel, the figures picked out of each check's text."""
+    def fig(r, row, user):
+        for x in r["results"]:
+            if x["row"] == row and x["user"] == user:
+                return x["figure"]
+        return ""
+
+    def num(r, row, user, pat, k=1):
+        m = re.search(pat, fig(r, row, user))
+        return m.group(k) if m else "?"
+
+    def both(r, row, pat):
+        return f"{num(r, row, 'root', pat)}; {num(r, row, 'nobody', pat)}"
+
+    d = r"\(([-+]\d+)"
+    first, word, pages, xms, nproc = r"^(\d+)", r"fallocate (\w+)", r"= (\d+) pages", r"remedy (-Xms\d+m) starts", r"remedy (ulimit -u \d+) starts"
+    lines = [
+        ("boot to poweroff, full suite with the JVM", lambda r: f"{r['boot_s']} s"),
+        ("checks passed", lambda r: f"{sum(x['ok'] for x in r['results'])} of {len(r['results'])}"),
+        ("mode 0: MemTotal+SwapTotal pages pass, +1 ENOMEM (root, nobody); the report's limit and explain's largest exact",
+         lambda r: f"{num(r, 'mode 0 noswap: RAM+swap passes, +1 refused', 'root', first)}; "
+                   f"{num(r, 'mode 0 swap: RAM+swap passes, +1 refused', 'root', first)} with swap"),
+        ("mode 2 ratio 50: CommitLimit = sum of the report's terms = /proc/meminfo",
+         lambda r: num(r, "m2.r50 mmap", "root", r"limit=(\d+)")),
+        ("Committed_AS in the report - the probe's read just before / band",
+         lambda r: num(r, "m2.r50 mmap", "root", r"dCAS=([-+]\d+/\d+)").replace("/", " / ")),
+        ("causes of mmap, MAP_FIXED, mprotect, mremap, brk, fork, thread in ratio 50, kbytes, ratio 50 + swap",
+         lambda r: "all `overcommit_never`" if all(x["ok"] for x in r["results"] if re.match(r"m2\.\w+ (mmap|fixed|mprotect|mremap|brk|fork|thread)$", x["row"])) else "**FAIL**"),
+        ("explain - real largest: ratio 50 / kbytes / + swap (root; nobody)",
+         lambda r: " / ".join(both(r, f"m2.{c} explain", d) for c in ("r50", "kb", "swap"))),
+        ("a failed MAP_FIXED commit leaves", lambda r: num(r, "m2.r50 fixed", "root", r"left=(\w+)")),
+        ("largest MAP_FIXED commit, model - real (root; nobody)", lambda r: both(r, "m2.r50 fixed", r"model \d+ \(([-+]\d+)")),
+        ("largest mprotect / mremap / brk, model - real (root)",
+         lambda r: " / ".join(num(r, f"m2.r50 largest {k}", "root", d) for k in ("mprotect", "mremap", "brk"))),
+        ("largest thread stack, model - real (root; nobody)", lambda r: both(r, "m2.r50 largest thread", d)),
+        ("largest parent that forks, model - real (root; nobody)", lambda r: both(r, "m2.r50 largest fork", d)),
+        ("snapshot -> simulator: largest - band - 512 passes, + band + 512 refused (root, nobody)",
+         lambda r: "yes" if all(x["ok"] for x in r["results"] if x["row"].startswith("snapshot")) else "**no**"),
+        ("mode 1: mmap, MAP_FIXED, fork of 4 x RAM; max_map_count 3000 refused at 3001, remedy passes",
+         lambda r: "yes" if all(x["ok"] for x in r["results"] if x["row"] in ("mode 1 never refuses", "max_map_count")) else "**no**"),
+        ("memfd, every mode, Committed_AS kB: fallocate 32 MiB / mmap shared / close / sparse file written",
+         lambda r: num(r, "memfd mode 2", "root", r"fallocate (\+\d+) kB, mmap (\+\d+), close (-\d+); sparse touch (\+\d+)", 0)
+             .replace("fallocate ", "").replace(" kB, mmap ", " / ").replace(", close ", " / ").replace("; sparse touch ", " / ")),
+        ("memfd, mode 2: fallocate past the room; grown 16 pages at a time vs one mmap (root); sparse written until SIGBUS vs the formula",
+         lambda r: f"{num(r, 'memfd mode 2 past the limit', 'root', word)}; "
+                   f"{num(r, 'm2.r50 memfd grown by fallocate vs largest mmap', 'root', d)}; "
+                   f"{num(r, 'memfd mode 2 sparse, written past the limit', 'root', d)}"),
+        ("JVM -Xms above CommitLimit: HotSpot's failed commit = the report's request; the remedy's -Xms starts",
+         lambda r: f"{num(r, 'JVM -Xms > CommitLimit', 'root', pages)} pages; "
+                   f"{num(r, 'JVM -Xms > CommitLimit', 'root', xms)}"),
+        ("JVM at RLIMIT_NPROC 6 as nobody: `thread_limit`; the remedy's ulimit -u starts it",
+         lambda r: num(r, "JVM out of threads (RLIMIT_NPROC)", "nobody", r"remedy (ulimit -u \d+) starts")),
+    ]
+    print("| | " + " | ".join(f"{r['release']} ({r['suite']})" for r in runs) + " |")
+    print("| --- |" + " --- |" * len(runs))
+    for name, f in lines:
+        print(f"| {name} | " + " | ".join(f(r) for r in runs) + " |")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
     ap.add_argument("--suite")
     ap.add_argument("--table", action="store_true")
+    ap.add_argument("--summary", action="store_true", help="with --table: the README's compact table")
     ap.add_argument("--rows", help="only rows whose name contains one of these, comma-separated (README's table)")
     ap.add_argument("outs", nargs="+")
     a = ap.parse_args()
@@ -345,6 +406,9 @@ def main():
             runs.append(json.load(open(os.path.join(o, "check.json"))))
         except (OSError, ValueError):
             pass
+    if a.summary:
+        summary(runs)
+        return
     rows = []
     for r in runs:
         for x in r["results"]:
