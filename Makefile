@@ -20,7 +20,7 @@ SHIM_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(SYS_SRC) $(SHIM_SRC))
 LIB     := $(BUILD)/libovershim.so
 CLI     := $(BUILD)/overshim
 
-.PHONY: all deps test unit integ demo bench clean examples fuzz stress install uninstall matrix
+.PHONY: all deps test unit integ demo bench clean examples fuzz stress install uninstall matrix kernels vm-deps
 all: deps $(LIB) $(CLI)
 
 deps:
@@ -133,6 +133,16 @@ clean:
 # there, and these binaries' integration tests there. Not part of make test; needs root.
 matrix:
 	@BUILD=$(BUILD) bash scripts/matrix.sh $(SUITES)
+
+# Debian's kernels in qemu (scripts/kernels.sh; README "Real kernels"): fetch, boot, run
+# tests/vm/suite.sh, assert on the host. One VM at a time. KERNELS="bullseye sid" runs some.
+KERNELS ?= bullseye bookworm trixie sid
+$(BUILD)/vmprobe: tests/vm/vmprobe.c | $(BUILD)
+	$(CC) $(CFLAGS_BASE) -O1 $< -o $@ -lpthread
+vm-deps:
+	@bash scripts/deps.sh vm
+kernels: all vm-deps $(BUILD)/vmprobe
+	@BUILD=$(BUILD) bash scripts/kernels.sh $(KERNELS)
 
 demo: all $(EXAMPLES)
 	@BUILD=$(BUILD) bash examples/demo.sh

@@ -232,8 +232,15 @@ void dg_overcommit_remedies(struct diagnosis *d, const struct live_state *s, int
 int dg_check_overcommit(struct diagnosis *d, const struct live_state *s, int64_t charge, int64_t req,
                             int prot_write, int flags)
 {
+    return dg_check_overcommit_vm(d, s, charge, req, prot_write, flags, s->vm_size_pages);
+}
+
+/* total_vm: the caller's VmSize when the kernel checks (its user reserve is total_vm/32) */
+int dg_check_overcommit_vm(struct diagnosis *d, const struct live_state *s, int64_t charge, int64_t req,
+                           int prot_write, int flags, int64_t total_vm)
+{
     if (charge <= 0) return 0;
-    kmodel_vm_enough_memory(&s->k, &s->in, charge, s->vm_size_pages, &d->kv);
+    kmodel_vm_enough_memory(&s->k, &s->in, charge, total_vm, &d->kv);
     int64_t band = 0, batch = 0;
     if (d->kv.mode == 2 && !s->model_exact) {
         band = kmodel_band_pages(&s->k, &s->in);

@@ -59,6 +59,7 @@ int64_t dg_ratio_for(const struct live_state *s, int64_t need);
 void dg_fork_remedies(struct diagnosis *d, const struct live_state *s);
 void dg_overcommit_remedies(struct diagnosis *d, const struct live_state *s, int prot_write, int flags);
 int dg_check_overcommit(struct diagnosis *d, const struct live_state *s, int64_t charge, int64_t req, int prot_write, int flags);
+int dg_check_overcommit_vm(struct diagnosis *d, const struct live_state *s, int64_t charge, int64_t req, int prot_write, int flags, int64_t total_vm);
 int dg_jvm_large_page_probe(const struct live_state *s, uint64_t len);
 int dg_check_hugetlb(struct diagnosis *d, const struct live_state *s, uint64_t len);
 void dg_task_pool_remedy(struct diagnosis *d, const struct live_state *s);

@@ -27,7 +27,10 @@ case "${1:-}" in
   plot) need="chromium fonts-dejavu-core" ;;
   # make matrix (scripts/matrix.sh), on the host: chroots, namespaces, loopback.
   matrix) need="debootstrap util-linux iproute2 git" ;;
-  *) echo "overshim: deps.sh: unknown set '$1' (none, fuzz, daemons, bench, plot, matrix)" >&2; exit 2 ;;
+  # make kernels and the VM part of make test (scripts/kernels.sh): Debian's qemu boots Debian's
+  # kernels under TCG; busybox is the VM's userland; modules come compressed (xz, zstd).
+  vm) need="qemu-system-x86 busybox-static cpio xz-utils zstd curl kmod gpgv" ;;
+  *) echo "overshim: deps.sh: unknown set '$1' (none, fuzz, daemons, bench, plot, matrix, vm)" >&2; exit 2 ;;
 esac
 
 # Every installed package with what it provides, one per line: "name provided provided ...".

@@ -69,6 +69,7 @@ OS_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 LATE_SLOT(pthread_getattr_np);
 LATE_SLOT(pthread_attr_getstack);
 LATE_SLOT(pthread_attr_getstacksize);
+LATE_SLOT(pthread_attr_getguardsize);
 
 /* The new thread's own stack. glibc (x86-64, TLS above the thread pointer) puts the
  * thread descriptor in the last page of the stack block, and the writable part is the
@@ -110,12 +111,15 @@ static void *trampoline(void *p)
 
 /* What glibc will commit for the new thread's stack: the attribute's size (or the
  * default, the RLIMIT_STACK soft limit), charged at glibc's internal mprotect.
- * 0 when the caller supplies its own stack. */
+ * 0 when the caller supplies its own stack. *guard: the attribute's guard size (the
+ * default one page): with a guard glibc maps the stack PROT_NONE first, and that mapping
+ * is in total_vm when the kernel checks the mprotect (diagnose.c). */
 static int (*getattr_default)(pthread_attr_t *); /* glibc 2.18+: looked up, not linked */
 static int getattr_default_looked;
 
-static int64_t model_stack(const pthread_attr_t *attr)
+static int64_t model_stack(const pthread_attr_t *attr, int64_t *guard)
 {
+    *guard = 4096;
     pthread_attr_t def;
     const pthread_attr_t *a = attr;
     __typeof__(&pthread_attr_getstack) getstack = LATE(pthread_attr_getstack);
@@ -138,6 +142,9 @@ static int64_t model_stack(const pthread_attr_t *attr)
     getstack(a, &lo, &ssz);
     int user = (uintptr_t)lo + ssz != 0;
     getstacksize(a, &size);
+    size_t g = 4096;
+    __typeof__(&pthread_attr_getguardsize) getguard = LATE(pthread_attr_getguardsize);
+    if (getguard && getguard(a, &g) == 0) *guard = (int64_t)g;
     if (a == &def) pthread_attr_destroy(&def);
     return user ? 0 : (int64_t)size;
 }
@@ -149,9 +156,10 @@ OS_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*f
         return ENOSYS;
     if (!READY()) return REAL(pthread_create)(t, attr, fn, arg);
     os_enter();
-    int64_t stack = model_stack(attr);
+    int64_t guard = 0;
+    int64_t stack = model_stack(attr, &guard);
     os_leave();
-    int g = gate(CALL_PTHREAD_CREATE, (uint64_t)(uintptr_t)attr, (uint64_t)stack, 0);
+    int g = gate(CALL_PTHREAD_CREATE, (uint64_t)(uintptr_t)attr, (uint64_t)stack, (uint64_t)guard);
     if (g) return g; /* pthread_create returns the error; errno is left alone */
     os_enter();
     struct thread_rec *rec = ledger_thread_prepare(ledger_self(), stack);
@@ -168,7 +176,7 @@ OS_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*f
         ledger_thread_discard(rec);
         if (rc == EAGAIN || rc == ENOMEM) {
             errno = rc;
-            os_refused(CALL_PTHREAD_CREATE, rc, (uint64_t)(uintptr_t)attr, (uint64_t)stack, 0, 0, 0, 0);
+            os_refused(CALL_PTHREAD_CREATE, rc, (uint64_t)(uintptr_t)attr, (uint64_t)stack, (uint64_t)guard, 0, 0, 0);
         }
         os_leave();
         errno = e;

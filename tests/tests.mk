@@ -66,8 +66,16 @@ $(BUILD)/tests/libsummary_jni.so: tests/progs/summary_jni.c | $(BUILD)/tests
 	inc="$$(dirname "$$(dirname "$$(readlink -f "$$(command -v javac)")")")/include"; \
 	  $(CC) $(CFLAGS_BASE) -fPIC -shared -I"$$inc" -I"$$inc/linux" $< -o $@ -ldl
 
-test: daemon-deps plot-deps all $(BUILD)/tests/unit $(BUILD)/tests/unit-asan $(BUILD)/tests/integ $(PROGS) $(EXAMPLES)
-	@bash tests/run.sh $(BUILD)/tests/unit $(BUILD)/tests/unit-asan $(BUILD)/tests/integ
+test: daemon-deps plot-deps all $(BUILD)/tests/unit $(BUILD)/tests/unit-asan $(BUILD)/tests/integ $(PROGS) $(EXAMPLES) \
+      kernel-test-deps
+	@bash tests/run.sh $(BUILD)/tests/unit $(BUILD)/tests/unit-asan $(BUILD)/tests/integ $(BUILD)/tests/kernels
+
+# The VM suite on the oldest and newest kernel (tests/kernels; make kernels runs all four).
+# qemu that cannot be installed makes those tests skip, saying so.
+kernel-test-deps: $(BUILD)/tests/kernels $(BUILD)/vmprobe
+	@bash scripts/deps.sh vm || echo "overshim: qemu cannot be installed: the VM tests will skip" >&2
+$(BUILD)/tests/kernels: tests/kernels/test_kernels.c | $(BUILD)/tests
+	$(CC) $(CFLAGS_BASE) $< -o $@ -lcriterion
 
 daemon-deps:
 	@bash scripts/deps.sh daemons

@@ -176,7 +176,7 @@ Test(layout, core_objects_do_no_io_and_keep_no_state)
  * for each #include "x" that names one of them (found as the compiler would: next to
  * the including file, then core/, sys/, shim/, include/, cli/). */
 static const char *const DIRS[] = {"core", "sys", "shim", "cli", "cli/lib", "include", "tests/unit", "tests/integ",
-                                   "tests/lib", "tests/fuzz", "tests/tsan", "tests/bench", "tests/progs",
+                                   "tests/lib", "tests/fuzz", "tests/tsan", "tests/bench", "tests/progs", "tests/kernels", "tests/vm",
                                    "cli/compat", "examples/c", NULL};
 static const char *const SRC_SUF[] = {".c", ".h", ".def", NULL};
 static const char *const SEARCH[] = {"core", "sys", "shim", "include", "cli", "cli/lib", NULL};

@@ -166,6 +166,26 @@ Test(diagnose, thread_stack_commit_under_mode2)
     cr_expect(strstr(d.explanation, "stack") != NULL);
 }
 
+/* With a guard page glibc maps the stack PROT_NONE first and makes it writable after: the kernel
+ * checks the mprotect with the stack already in total_vm, so the user reserve counts it (measured
+ * in the VMs of make kernels: the largest 1 GiB-class stack is ~size/32 below the largest mmap).
+ * Without a guard (HotSpot's Java threads) the stack is one writable mmap, checked before it exists. */
+Test(diagnose, thread_stack_user_reserve_counts_the_prot_none_stack)
+{
+    struct live_state s = state("6.1.0", 2);
+    s.in.committed = 100000; /* refused either way: 100000 + 400000 >= 500000 - reserves */
+    uint64_t stack = 400000ull * 4096;
+    struct failed_call fc = {.id = CALL_PTHREAD_CREATE, .a = {0, stack, 4096}, .err = EAGAIN};
+    struct diagnosis d;
+    diagnose(&fc, &s, NULL, &d);
+    cr_expect_str_eq(cause_name(d.cause), "overcommit_never");
+    /* 500000 (ratio 50) - 2048 (admin) - min((10000 + 400001) / 32, 131072 / 4) */
+    cr_expect_eq(d.kv.limit_pages, 500000 - 2048 - (10000 + 400001) / 32);
+    fc.a[2] = 0; /* no guard: VmSize as it is */
+    diagnose(&fc, &s, NULL, &d);
+    cr_expect_eq(d.kv.limit_pages, 500000 - 2048 - 10000 / 32);
+}
+
 Test(diagnose, malloc_is_estimated)
 {
     struct live_state s = state("6.18.0", 0);
