@@ -41,7 +41,7 @@ $(BUILD)/libunwind-private.a: $(UNW)/lib/libunwind.a shim/libunwind.syms
 
 # Export only the interposed names (from the one table) and the public API.
 $(BUILD)/exports.map: shim/symbols.def | $(BUILD)/shim
-	@{ echo '{ global:'; $(CC) -E -P -x c -D'OS_SYM(r,n)=n;' shim/symbols.def; echo '  overshim_*;'; \
+	@{ echo '{ global:'; $(CC) -E -P -x c -D'OSH_SYM(r,n)=n;' shim/symbols.def; echo '  overshim_*;'; \
 	   echo 'local: *; };'; } > $@
 
 $(BUILD)/core/%.o: core/%.c $(HDRS) | $(BUILD)/core
@@ -63,8 +63,8 @@ LIBIBERTY = $(shell $(CC) -print-file-name=libiberty.a)
 $(BUILD)/core/demangle.o: core/demangle.c core/demangle.h | $(BUILD)/core
 	$(CC) $(SHIM_CFLAGS) -c $< -o $@.own.o
 	ar p $(LIBIBERTY) cp-demangle.o > $@.cpd.o
-	objcopy --redefine-sym malloc=os_demangle_no_malloc --redefine-sym realloc=os_demangle_no_realloc \
-	  --redefine-sym free=os_demangle_no_free --redefine-sym __sprintf_chk=os_demangle_sprintf_chk $@.cpd.o
+	objcopy --redefine-sym malloc=osh_demangle_no_malloc --redefine-sym realloc=osh_demangle_no_realloc \
+	  --redefine-sym free=osh_demangle_no_free --redefine-sym __sprintf_chk=osh_demangle_sprintf_chk $@.cpd.o
 	ld -r $@.own.o $@.cpd.o -o $@
 
 # The fork path keeps source order, so that its code shares one page (interpose_fork.c).

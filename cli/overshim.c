@@ -84,7 +84,7 @@ static char snap_text[1 << 20];
  * without the shim. */
 static int validate_options(const char *text)
 {
-    static struct os_options o;
+    static struct osh_options o;
     char err[512];
     options_defaults(&o);
     if (options_parse(&o, text, err, sizeof err) != 0) {

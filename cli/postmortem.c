@@ -112,13 +112,13 @@ static double pct(int64_t kernel, int64_t ours) { return ours > 0 && kernel >= 0
 static const char *event_name(int kind)
 {
     static const char *const n[] = {"?", "start", "map", "unmap", "refusal", "thread_start", "thread_exit", "exit"};
-    return kind > 0 && kind <= OS_FEV_EXIT ? n[kind] : "?";
+    return kind > 0 && kind <= OVERSHIM_FEV_EXIT ? n[kind] : "?";
 }
 
 static const char *op_name(int op)
 {
     static const char *const n[] = {"?", "map", "unmap", "protect", "remap", "brk", "stack", "settle", "thread_exit"};
-    return op > 0 && op <= OS_OP_THREAD_EXIT ? n[op] : "?";
+    return op > 0 && op <= OVERSHIM_OP_THREAD_EXIT ? n[op] : "?";
 }
 
 struct pm {
@@ -133,7 +133,7 @@ struct pm {
 
 static void print_text(const struct pm *p, const char *path)
 {
-    const struct os_flight_header *h = &p->f.h;
+    const struct overshim_flight_header *h = &p->f.h;
     time_t t0 = (time_t)(h->start_realtime_ns / 1000000000ull);
     char when[64];
     strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime(&t0));
@@ -162,7 +162,7 @@ static void print_text(const struct pm *p, const char *path)
                p->oom.line, p->log_source, (long long)p->oom.total_vm_kb, (long long)p->oom.anon_rss_kb,
                (long long)p->oom.file_rss_kb, (long long)p->oom.shmem_rss_kb);
         if (p->f.nsamples) {
-            const struct os_flight_sample *l = &p->f.samples[p->f.nsamples - 1];
+            const struct overshim_flight_sample *l = &p->f.samples[p->f.nsamples - 1];
             printf("         the last sample (%.1f ms): VmSize %lld kB (kernel %+.1f%%), RssAnon %lld kB (kernel %+.1f%%)\n",
                    ms(l->t_ns), (long long)l->vm_size_kb, pct(p->oom.total_vm_kb, l->vm_size_kb),
                    (long long)l->rss_anon_kb, pct(p->oom.anon_rss_kb, l->rss_anon_kb));
@@ -180,7 +180,7 @@ static void print_text(const struct pm *p, const char *path)
     printf("\nTHREADS  %zu%s\n", p->f.nslots, h->slots_full ? " (more threads than slots: the rest counted only in the process total)" : "");
     printf("     tid  name              state    committed        peak     touched      malloc\n");
     for (size_t i = 0; i < p->f.nslots; i++) {
-        const struct os_flight_slot *s = &p->f.slots[i];
+        const struct overshim_flight_slot *s = &p->f.slots[i];
         char touched[32] = "        -";
         if (s->touched >= 0) snprintf(touched, sizeof touched, "%5.1f MiB", (double)s->touched / 1048576);
         printf("%8d  %-16.16s  %-6s %9.1f MiB %9.1f MiB %11s %7.1f MiB\n", s->tid, s->name,
@@ -195,7 +195,7 @@ static void print_text(const struct pm *p, const char *path)
     printf("\n");
     printf("   t (ms)    VmRSS kB   VmSize kB   committed MiB  box Committed_AS kB  CommitLimit kB  MemAvailable kB\n");
     for (size_t i = from; i < ns; i++) {
-        const struct os_flight_sample *s = &p->f.samples[i];
+        const struct overshim_flight_sample *s = &p->f.samples[i];
         printf("%9.1f %11lld %11lld %15.1f %20lld %15lld %16lld\n", ms(s->t_ns), (long long)s->rss_kb,
                (long long)s->vm_size_kb, (double)s->committed / 1048576, (long long)s->box_committed_as_kb,
                (long long)s->box_commit_limit_kb, (long long)s->box_mem_available_kb);
@@ -203,16 +203,16 @@ static void print_text(const struct pm *p, const char *path)
     size_t ne = p->f.nevents, efrom = ne > 20 ? ne - 20 : 0;
     printf("\nEVENTS   last %zu of %llu\n", ne - efrom, (unsigned long long)h->event_count);
     for (size_t i = efrom; i < ne; i++) {
-        const struct os_flight_event *e = &p->f.events[i];
+        const struct overshim_flight_event *e = &p->f.events[i];
         printf("%9.1f ms  %-12s tid %-7d", ms(e->t_ns), event_name(e->kind), e->tid);
-        if (e->kind == OS_FEV_MAP || e->kind == OS_FEV_UNMAP)
+        if (e->kind == OVERSHIM_FEV_MAP || e->kind == OVERSHIM_FEV_UNMAP)
             printf(" %s %+.1f MiB at 0x%llx", op_name(e->call), (double)e->b / 1048576, (unsigned long long)e->a);
-        else if (e->kind == OS_FEV_REFUSAL)
+        else if (e->kind == OVERSHIM_FEV_REFUSAL)
             printf(" %s of %lld bytes refused (errno %lld%s)", jout_call_name((int)e->a), (long long)e->b,
                    (long long)e->c, e->d ? ", simulated" : "");
-        else if (e->kind == OS_FEV_THREAD_EXIT)
+        else if (e->kind == OVERSHIM_FEV_THREAD_EXIT)
             printf(" left %.1f MiB charged", (double)e->b / 1048576);
-        else if (e->kind == OS_FEV_EXIT)
+        else if (e->kind == OVERSHIM_FEV_EXIT)
             printf(" status %lld", (long long)e->a);
         printf("  (process %.1f MiB)\n", (double)e->committed / 1048576);
     }
@@ -220,7 +220,7 @@ static void print_text(const struct pm *p, const char *path)
 
 static void print_json(const struct pm *p)
 {
-    const struct os_flight_header *h = &p->f.h;
+    const struct overshim_flight_header *h = &p->f.h;
     printf("{\"schema\":1,\"event\":\"postmortem\",\"flight_version\":%u,\"pid\":%d,\"ppid\":%d,\"comm\":", h->version,
            h->pid, h->ppid);
     jout_str(stdout, h->comm);
@@ -258,7 +258,7 @@ static void print_json(const struct pm *p)
                (long long)p->oom.shmem_rss_kb, (long long)p->oom.pgtables_kb, (long long)p->oom.uid,
                p->oom.cgroup ? "true" : "false");
         if (p->f.nsamples) {
-            const struct os_flight_sample *l = &p->f.samples[p->f.nsamples - 1];
+            const struct overshim_flight_sample *l = &p->f.samples[p->f.nsamples - 1];
             printf(",\"last_sample\":{\"t_ms\":%.3f,\"vm_size_kb\":%lld,\"rss_anon_kb\":%lld,\"total_vm_diff_pct\":%.2f,"
                    "\"anon_rss_diff_pct\":%.2f}",
                    ms(l->t_ns), (long long)l->vm_size_kb, (long long)l->rss_anon_kb, pct(p->oom.total_vm_kb, l->vm_size_kb),
@@ -279,7 +279,7 @@ static void print_json(const struct pm *p)
         printf(",\"memory_events\":null}");
     printf(",\"threads\":[");
     for (size_t i = 0; i < p->f.nslots; i++) {
-        const struct os_flight_slot *s = &p->f.slots[i];
+        const struct overshim_flight_slot *s = &p->f.slots[i];
         printf("%s{\"tid\":%d,\"name\":", i ? "," : "", s->tid);
         jout_str(stdout, s->name);
         printf(",\"parent_tid\":%d,\"alive\":%s,\"committed_bytes\":%lld,\"peak_committed_bytes\":%lld,"
@@ -291,7 +291,7 @@ static void print_json(const struct pm *p)
     }
     printf("],\"samples\":[");
     for (size_t i = 0; i < p->f.nsamples; i++) {
-        const struct os_flight_sample *s = &p->f.samples[i];
+        const struct overshim_flight_sample *s = &p->f.samples[i];
         printf("%s{\"t_ms\":%.3f,\"rss_kb\":%lld,\"vm_size_kb\":%lld,\"rss_anon_kb\":%lld,\"committed_bytes\":%lld,"
                "\"touched_bytes\":%lld,\"malloc_bytes\":%lld,\"box_committed_as_kb\":%lld,\"box_commit_limit_kb\":%lld,"
                "\"box_mem_available_kb\":%lld}",
@@ -301,20 +301,20 @@ static void print_json(const struct pm *p)
     }
     printf("],\"events\":[");
     for (size_t i = 0; i < p->f.nevents; i++) {
-        const struct os_flight_event *e = &p->f.events[i];
+        const struct overshim_flight_event *e = &p->f.events[i];
         printf("%s{\"t_ms\":%.3f,\"kind\":\"%s\",\"tid\":%d,\"committed_bytes\":%lld", i ? "," : "", ms(e->t_ns),
                event_name(e->kind), e->tid, (long long)e->committed);
-        if (e->kind == OS_FEV_MAP || e->kind == OS_FEV_UNMAP)
+        if (e->kind == OVERSHIM_FEV_MAP || e->kind == OVERSHIM_FEV_UNMAP)
             printf(",\"op\":\"%s\",\"address\":%llu,\"bytes\":%lld,\"length\":%lld", op_name(e->call),
                    (unsigned long long)e->a, (long long)e->b, (long long)e->c);
-        else if (e->kind == OS_FEV_REFUSAL)
+        else if (e->kind == OVERSHIM_FEV_REFUSAL)
             printf(",\"call\":\"%s\",\"request_bytes\":%lld,\"errno\":%lld,\"simulated\":%s", jout_call_name((int)e->a),
                    (long long)e->b, (long long)e->c, e->d ? "true" : "false");
-        else if (e->kind == OS_FEV_THREAD_START)
+        else if (e->kind == OVERSHIM_FEV_THREAD_START)
             printf(",\"parent_tid\":%lld", (long long)e->a);
-        else if (e->kind == OS_FEV_THREAD_EXIT)
+        else if (e->kind == OVERSHIM_FEV_THREAD_EXIT)
             printf(",\"left_committed_bytes\":%lld", (long long)e->b);
-        else if (e->kind == OS_FEV_EXIT)
+        else if (e->kind == OVERSHIM_FEV_EXIT)
             printf(",\"status\":%lld", (long long)e->a);
         printf("}");
     }
@@ -345,11 +345,11 @@ int cmd_postmortem(int argc, char **argv)
         fprintf(stderr, "overshim: postmortem: %s\n", err);
         return 1;
     }
-    const struct os_flight_header *h = &p.f.h;
+    const struct overshim_flight_header *h = &p.f.h;
     char boot[64];
     boot_id_now(boot, sizeof boot);
     p.same_boot = boot[0] && !strcmp(boot, h->boot_id);
-    p.exited = h->state == OS_FLIGHT_EXITED;
+    p.exited = h->state == OVERSHIM_FLIGHT_EXITED;
     p.alive = !p.exited && p.same_boot && (kill(h->pid, 0) == 0 || errno == EPERM);
     if (p.alive) { /* the pid may be another program's by now: the start time says */
         char sp[64], buf[1024];

@@ -76,7 +76,7 @@ static int parse_sweep(const char *arg, int *key, long long *lo, long long *hi)
     return parse_value(a, *key, lo) || parse_value(dots + 2, *key, hi) || *lo > *hi ? -1 : 0;
 }
 
-static void print_call(struct fmtbuf *fb, const struct os_trace_rec *r, int json)
+static void print_call(struct fmtbuf *fb, const struct overshim_trace_rec *r, int json)
 {
     struct failed_call fc = {.id = (enum call_id)r->call};
     for (int k = 0; k < 6; k++) fc.a[k] = r->a[k];
@@ -161,7 +161,7 @@ int cmd_replay(int argc, char **argv)
                        "\"requests\":%zu,\"starts\":%s,\"refused\":",
                   trace, box, t.h.pid, t.h.comm, nreq, at < 0 ? "true" : "false");
         if (at >= 0) {
-            const struct os_trace_rec *r = &t.recs[at];
+            const struct overshim_trace_rec *r = &t.recs[at];
             fb_printf(&fb, "{\"index\":%ld,\"t_ms\":%llu.%03llu,\"tid\":%d,\"call\":{\"name\":%pJ,\"args\":{", at,
                       (unsigned long long)(r->t_ns / 1000000), (unsigned long long)(r->t_ns / 1000 % 1000), r->tid,
                       call_name((enum call_id)r->call));
@@ -194,7 +194,7 @@ int cmd_replay(int argc, char **argv)
         if (at < 0) {
             fb_printf(&fb, "STARTS   every recorded call passes on that box\n");
         } else {
-            const struct os_trace_rec *r = &t.recs[at];
+            const struct overshim_trace_rec *r = &t.recs[at];
             fb_printf(&fb, "REFUSED  %s(", call_name((enum call_id)r->call));
             print_call(&fb, r, 0);
             fb_printf(&fb, ") by thread %d, %llu ms after start\n", r->tid, (unsigned long long)(r->t_ns / 1000000));

@@ -104,9 +104,9 @@ static int from_trace(const char *path, const struct live_state *box, const char
     char names[4096][17];
     size_t nt = 0;
     for (size_t i = 0; i < t.n; i++) {
-        const struct os_trace_rec *r = &t.recs[i];
+        const struct overshim_trace_rec *r = &t.recs[i];
         if (r->t_ns / 1e6 > s->t_max) s->t_max = r->t_ns / 1e6;
-        if (r->type != OS_TR_COMMIT && r->type != OS_TR_THREAD) continue;
+        if (r->type != OVERSHIM_TR_COMMIT && r->type != OVERSHIM_TR_THREAD) continue;
         size_t k = 0;
         while (k < nt && tids[k] != r->tid) k++;
         if (k == nt && nt < 4096) {
@@ -116,7 +116,7 @@ static int from_trace(const char *path, const struct live_state *box, const char
             nt++;
         }
         if (k >= nt) continue;
-        if (r->type == OS_TR_THREAD) memcpy(names[k], &r->a[2], 16), names[k][16] = 0;
+        if (r->type == OVERSHIM_TR_THREAD) memcpy(names[k], &r->a[2], 16), names[k][16] = 0;
         else if ((double)r->v[1] > peaks[k]) peaks[k] = (double)r->v[1];
     }
     int band_of[4096];
@@ -145,9 +145,9 @@ static int from_trace(const char *path, const struct live_state *box, const char
     }
     double cur[8] = {0}, *tcur = calloc(nt + 1, sizeof *tcur), last_emit = -1;
     for (size_t i = 0; i < t.n; i++) {
-        const struct os_trace_rec *r = &t.recs[i];
+        const struct overshim_trace_rec *r = &t.recs[i];
         double tm = r->t_ns / 1e6;
-        if (r->type == OS_TR_COMMIT) {
+        if (r->type == OVERSHIM_TR_COMMIT) {
             push(&s->committed, &s->ncommitted, &cc, tm, (double)r->v[2]);
             if ((double)r->v[2] > s->v_max) s->v_max = (double)r->v[2];
             size_t k = 0;
@@ -168,14 +168,14 @@ static int from_trace(const char *path, const struct live_state *box, const char
                 }
                 last_emit = tm;
             }
-        } else if (r->type == OS_TR_SAMPLE) {
+        } else if (r->type == OVERSHIM_TR_SAMPLE) {
             if ((int64_t)r->a[3] >= 0) push(&s->touched, &s->ntouched, &tc, tm, (double)r->a[3]); /* walked then */
             if (!box && (int64_t)r->a[1] > 0 && (int64_t)r->a[0] > 0) { /* this box: its room for the program */
                 s->limit = (double)((int64_t)r->a[1] - (int64_t)r->a[0]) * 1024 + (double)r->v[3];
                 snprintf(s->limit_label, sizeof s->limit_label,
                          "the box it ran on: CommitLimit less the rest of its Committed_AS (mode 2 would refuse above)");
             }
-        } else if (r->type == OS_TR_REFUSAL) {
+        } else if (r->type == OVERSHIM_TR_REFUSAL) {
             struct refusal *f = add_refusal(s);
             if (!f) continue;
             f->t = tm;
@@ -185,9 +185,9 @@ static int from_trace(const char *path, const struct live_state *box, const char
             snprintf(f->call, sizeof f->call, "%s", jout_call_name(r->call));
             snprintf(f->text, sizeof f->text, "%s of %llu bytes refused by %s (errno %llu), %.1f ms after start", f->call,
                      (unsigned long long)r->a[2], r->a[1] ? "the simulator" : "the kernel", (unsigned long long)r->a[0], tm);
-        } else if (r->type == OS_TR_THREAD) {
+        } else if (r->type == OVERSHIM_TR_THREAD) {
             add_instant(s, tm, r->tid, r->a[0] == 1 ? "thread_start" : "thread_exit");
-        } else if (r->type == OS_TR_EXIT) {
+        } else if (r->type == OVERSHIM_TR_EXIT) {
             add_instant(s, tm, r->tid, "exit");
         }
     }
@@ -199,7 +199,7 @@ static int from_trace(const char *path, const struct live_state *box, const char
         if (at >= 0) {
             struct refusal *f = add_refusal(s);
             if (f) {
-                const struct os_trace_rec *r = &t.recs[at];
+                const struct overshim_trace_rec *r = &t.recs[at];
                 f->t = r->t_ns / 1e6;
                 f->tid = r->tid;
                 f->committed = (double)(t.h.start_ac_pages + r->v[0]) * 4096;
@@ -232,8 +232,8 @@ static int from_flight(const char *path, struct series *s, char *err, size_t err
         push(&s->committed, &s->ncommitted, &cc, tm, v);
         if (v > s->v_max) s->v_max = v;
         if (ev) {
-            const struct os_flight_event *e = &f.events[i++];
-            if (e->kind == OS_FEV_REFUSAL) {
+            const struct overshim_flight_event *e = &f.events[i++];
+            if (e->kind == OVERSHIM_FEV_REFUSAL) {
                 struct refusal *r = add_refusal(s);
                 if (!r) continue;
                 r->t = tm;
@@ -243,12 +243,12 @@ static int from_flight(const char *path, struct series *s, char *err, size_t err
                 snprintf(r->call, sizeof r->call, "%s", jout_call_name((int)e->a));
                 snprintf(r->text, sizeof r->text, "%s of %lld bytes refused by %s (errno %lld), %.1f ms after start",
                          r->call, (long long)e->b, e->d ? "the simulator" : "the kernel", (long long)e->c, tm);
-            } else if (e->kind == OS_FEV_THREAD_START || e->kind == OS_FEV_THREAD_EXIT || e->kind == OS_FEV_EXIT) {
+            } else if (e->kind == OVERSHIM_FEV_THREAD_START || e->kind == OVERSHIM_FEV_THREAD_EXIT || e->kind == OVERSHIM_FEV_EXIT) {
                 add_instant(s, tm, e->tid,
-                            e->kind == OS_FEV_THREAD_START ? "thread_start" : e->kind == OS_FEV_EXIT ? "exit" : "thread_exit");
+                            e->kind == OVERSHIM_FEV_THREAD_START ? "thread_start" : e->kind == OVERSHIM_FEV_EXIT ? "exit" : "thread_exit");
             }
         } else {
-            const struct os_flight_sample *sm = &f.samples[j++];
+            const struct overshim_flight_sample *sm = &f.samples[j++];
             if (sm->touched >= 0) push(&s->touched, &s->ntouched, &tc, tm, (double)sm->touched);
             if (sm->box_commit_limit_kb > 0 && sm->box_committed_as_kb > 0) {
                 s->limit = (double)(sm->box_commit_limit_kb - sm->box_committed_as_kb) * 1024 + (double)sm->committed;

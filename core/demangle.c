@@ -30,7 +30,7 @@ static void put(const char *s, size_t n, void *p)
     k->out[k->len] = 0;
 }
 
-int os_demangle(const char *name, char *out, size_t cap)
+int osh_demangle(const char *name, char *out, size_t cap)
 {
     if (!cap) return 0;
     out[0] = 0;
@@ -45,17 +45,17 @@ int os_demangle(const char *name, char *out, size_t cap)
 
 /* libiberty's copy calls these instead of malloc, realloc and free (its non-callback
  * entry points only, which the shim never uses): failing is all they may do. */
-__attribute__((visibility("hidden"))) void *os_demangle_no_malloc(size_t n);
-__attribute__((visibility("hidden"))) void *os_demangle_no_realloc(void *p, size_t n);
-__attribute__((visibility("hidden"))) void os_demangle_no_free(void *p);
-void *os_demangle_no_malloc(size_t n) { (void)n; return NULL; }
-void *os_demangle_no_realloc(void *p, size_t n) { (void)p, (void)n; return NULL; }
-void os_demangle_no_free(void *p) { (void)p; }
+__attribute__((visibility("hidden"))) void *osh_demangle_no_malloc(size_t n);
+__attribute__((visibility("hidden"))) void *osh_demangle_no_realloc(void *p, size_t n);
+__attribute__((visibility("hidden"))) void osh_demangle_no_free(void *p);
+void *osh_demangle_no_malloc(size_t n) { (void)n; return NULL; }
+void *osh_demangle_no_realloc(void *p, size_t n) { (void)p, (void)n; return NULL; }
+void osh_demangle_no_free(void *p) { (void)p; }
 
 /* ... and this instead of sprintf (the fortified __sprintf_chk: a number into its
  * small buffer, d_append_num's "%d"): the formatter, bounded by the buffer's size. */
-__attribute__((visibility("hidden"))) int os_demangle_sprintf_chk(char *s, int flag, size_t slen, const char *fmt, ...);
-int os_demangle_sprintf_chk(char *s, int flag, size_t slen, const char *fmt, ...)
+__attribute__((visibility("hidden"))) int osh_demangle_sprintf_chk(char *s, int flag, size_t slen, const char *fmt, ...);
+int osh_demangle_sprintf_chk(char *s, int flag, size_t slen, const char *fmt, ...)
 {
     (void)flag;
     struct fmtbuf fb;

@@ -13,6 +13,6 @@
 
 /* 1 and out filled (cut with "..." when it does not fit) if name is a mangled C++ name;
  * 0 (out empty) otherwise. */
-int os_demangle(const char *name, char *out, size_t cap);
+int osh_demangle(const char *name, char *out, size_t cap);
 
 #endif

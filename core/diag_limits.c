@@ -97,7 +97,7 @@ int dg_check_rlimit_as(struct diagnosis *d, const struct live_state *s, int64_t 
         int64_t arenas = s->prog.arena_max > 0 ? s->prog.arena_max : 8 * (s->in.ncpus > 0 ? s->in.ncpus : 1);
         int64_t whole = round_up_mib(dg_jvm_start_limit(s, req_b, arenas, parts, sizeof parts), 64);
         char tail[600];
-        os_snprintf(tail, sizeof tail, ": that covers the JVM's whole start, not this reservation alone: %s", parts);
+        osh_snprintf(tail, sizeof tail, ": that covers the JVM's whole start, not this reservation alone: %s", parts);
         dg_limit_remedy(d, s, "-v", "RLIMIT_AS", "LimitAS", whole / KIB, 1, tail);
         if (!(s->prog.arena_max > 0 && s->prog.arena_max <= 2)) {
             char p2[480];
@@ -225,7 +225,7 @@ int dg_check_hugetlb(struct diagnosis *d, const struct live_state *s, uint64_t l
         d->note = 1;
         d->note_kind = "hugetlb_fallback";
         size_t n = strlen(d->explanation);
-        os_snprintf(d->explanation + n, sizeof d->explanation - n,
+        osh_snprintf(d->explanation + n, sizeof d->explanation - n,
                     "; PostgreSQL's huge_pages = try (the default) then goes on with normal pages: huge_pages = off "
                     "in postgresql.conf, or vm.nr_hugepages of at least %lld more, silences this",
                     (long long)(need - freep));

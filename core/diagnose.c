@@ -241,7 +241,7 @@ static void remedy_first(struct diagnosis *d, const char *text)
 {
     int n = d->nremedies < DIAG_MAX_REMEDIES ? d->nremedies : DIAG_MAX_REMEDIES - 1;
     memmove(d->remedies[1], d->remedies[0], (size_t)n * sizeof d->remedies[0]);
-    os_snprintf(d->remedies[0], sizeof d->remedies[0], "%s", text);
+    osh_snprintf(d->remedies[0], sizeof d->remedies[0], "%s", text);
     d->nremedies = n + 1;
 }
 
@@ -256,7 +256,7 @@ static void own_share(struct diagnosis *d, const struct live_state *s)
     dg_explain_more(d, "; overshim itself accounts for %lld of those %s", (long long)own, what);
     if (over > 0 && own >= over) {
         char t[DIAG_REMEDY_LEN];
-        os_snprintf(t, sizeof t,
+        osh_snprintf(t, sizeof t,
                     "without overshim this call would have passed: the shim's own %lld %s are more than the %lld "
                     "%s it was short by (run without LD_PRELOAD, or raise the limit by that much)",
                     (long long)own, unit, (long long)over, unit);

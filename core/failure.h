@@ -11,7 +11,7 @@
 #define MREMAP_DONTUNMAP 4
 #endif
 
-#define OS_UNPAREN(...) __VA_ARGS__
+#define OSH_UNPAREN(...) __VA_ARGS__
 
 enum call_id {
 #define CALL(id, name, args, req, task, err) CALL_##id,
@@ -21,7 +21,7 @@ enum call_id {
 };
 
 /* Each call's arguments by name (calls.def), over the same six words. */
-#define CALL(id, name, args, req, task, err) struct call_args_##name { uint64_t OS_UNPAREN args; };
+#define CALL(id, name, args, req, task, err) struct call_args_##name { uint64_t OSH_UNPAREN args; };
 #include "calls.def"
 #undef CALL
 

@@ -237,7 +237,7 @@ void fb_ssize(struct fmtbuf *fb, int64_t b)
     }
 }
 
-int os_snprintf(char *dst, size_t cap, const char *fmt, ...)
+int osh_snprintf(char *dst, size_t cap, const char *fmt, ...)
 {
     struct fmtbuf fb;
     fb_init_str(&fb, dst, cap);
@@ -249,7 +249,7 @@ int os_snprintf(char *dst, size_t cap, const char *fmt, ...)
     return (int)fb.len;
 }
 
-void os_one_line(char *s)
+void osh_one_line(char *s)
 {
     for (; *s; s++)
         if ((unsigned char)*s < 0x20 || *s == 0x7f) *s = '?';

@@ -43,9 +43,9 @@ const char *fb_cstr(struct fmtbuf *fb);
 
 /* Make a message one printable line: control characters (a newline in echoed
  * input, say) become '?'. */
-void os_one_line(char *s);
+void osh_one_line(char *s);
 
 /* snprintf replacement for the shim's own use (no locale, no malloc). */
-int os_snprintf(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int osh_snprintf(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -43,14 +43,14 @@ static int parse_size(const char **pp, unsigned long long *out)
 
 static int bad(char *err, size_t cap, const char *rule, size_t n, const char *why)
 {
-    os_snprintf(err, cap, "bad injection rule '%.*s': %s", (int)(n > 80 ? 80 : n), rule, why);
+    osh_snprintf(err, cap, "bad injection rule '%.*s': %s", (int)(n > 80 ? 80 : n), rule, why);
     return -1;
 }
 
 static int parse_rule(const char *r, size_t n, struct inject_rule *out, char *err, size_t cap)
 {
     memset(out, 0, sizeof *out);
-    os_snprintf(out->text, sizeof out->text, "%.*s", (int)n, r);
+    osh_snprintf(out->text, sizeof out->text, "%.*s", (int)n, r);
     const char *p = r, *end = r + n;
     char name[32];
     size_t k = 0;
@@ -141,7 +141,7 @@ int inject_parse(struct inject_set *s, const char *text, char *err, size_t errca
     int r = parse_all(s, text, err, errcap);
     if (r != 0) {
         s->n = 0;
-        os_one_line(err);
+        osh_one_line(err);
     }
     return r;
 }
@@ -149,15 +149,15 @@ int inject_parse(struct inject_set *s, const char *text, char *err, size_t errca
 static int parse_all(struct inject_set *s, const char *text, char *err, size_t errcap)
 {
     s->n = 0;
-    if (!*text) return os_snprintf(err, errcap, "bad injection rules '': no rule"), -1;
+    if (!*text) return osh_snprintf(err, errcap, "bad injection rules '': no rule"), -1;
     const char *p = text;
     while (*p) {
         const char *e = strchr(p, ',');
         size_t n = e ? (size_t)(e - p) : strlen(p);
         if (n == 0 || s->n >= INJECT_MAX_RULES) {
             s->n = 0;
-            if (n == 0) return os_snprintf(err, errcap, "bad injection rules '%s': an empty rule", text), -1;
-            return os_snprintf(err, errcap, "more than %d injection rules", INJECT_MAX_RULES), -1;
+            if (n == 0) return osh_snprintf(err, errcap, "bad injection rules '%s': an empty rule", text), -1;
+            return osh_snprintf(err, errcap, "more than %d injection rules", INJECT_MAX_RULES), -1;
         }
         if (parse_rule(p, n, &s->rules[s->n], err, errcap) != 0) {
             s->n = 0;
@@ -167,7 +167,7 @@ static int parse_all(struct inject_set *s, const char *text, char *err, size_t e
         p += n + (e ? 1 : 0);
         if (e && !*p) {
             s->n = 0;
-            return os_snprintf(err, errcap, "bad injection rules '%s': a trailing ','", text), -1;
+            return osh_snprintf(err, errcap, "bad injection rules '%s': a trailing ','", text), -1;
         }
     }
     return 0;

@@ -81,7 +81,7 @@ int kmodel_parse_release(const char *rel, struct kmodel_kernel *k)
         break;
     case KERA_5_2: label = "5.2"; break;
     }
-    os_snprintf(k->label, sizeof k->label, "%s", label);
+    osh_snprintf(k->label, sizeof k->label, "%s", label);
     return 0;
 }
 

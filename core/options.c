@@ -5,18 +5,18 @@
 
 #include "fmt.h"
 
-void options_defaults(struct os_options *o)
+void options_defaults(struct osh_options *o)
 {
     memset(o, 0, sizeof *o);
-#define OS_OPT_STR(name, def) strncpy(o->name, def, OS_OPT_STRMAX - 1);
-#define OS_OPT_INT(name, def) o->name = def;
-#define OS_OPT_BOOL(name, def) o->name = def;
-#define OS_OPT(kind, name, def, help) OS_OPT_##kind(name, def)
+#define OSH_OPT_STR(name, def) strncpy(o->name, def, OSH_OPT_STRMAX - 1);
+#define OSH_OPT_INT(name, def) o->name = def;
+#define OSH_OPT_BOOL(name, def) o->name = def;
+#define OSH_OPT(kind, name, def, help) OSH_OPT_##kind(name, def)
 #include "options.def"
-#undef OS_OPT
-#undef OS_OPT_STR
-#undef OS_OPT_INT
-#undef OS_OPT_BOOL
+#undef OSH_OPT
+#undef OSH_OPT_STR
+#undef OSH_OPT_INT
+#undef OSH_OPT_BOOL
 }
 
 static int parse_int(const char *v, size_t n, long *out)
@@ -59,7 +59,7 @@ static int parse_bool(const char *v, size_t n, int *out)
 }
 
 /* Range checks that the table's kinds cannot express. */
-static const char *check_value(const struct os_options *o, const char *key)
+static const char *check_value(const struct osh_options *o, const char *key)
 {
     if (!strcmp(key, "max_reports") && (o->max_reports < 0 || o->max_reports > 1000000))
         return "must be 0..1000000";
@@ -86,16 +86,16 @@ static const char *check_value(const struct os_options *o, const char *key)
     return NULL;
 }
 
-static int parse(struct os_options *o, const char *text, char *err, size_t errcap);
+static int parse(struct osh_options *o, const char *text, char *err, size_t errcap);
 
-int options_parse(struct os_options *o, const char *text, char *err, size_t errcap)
+int options_parse(struct osh_options *o, const char *text, char *err, size_t errcap)
 {
     int r = parse(o, text, err, errcap);
-    if (r != 0) os_one_line(err);
+    if (r != 0) osh_one_line(err);
     return r;
 }
 
-static int parse(struct os_options *o, const char *text, char *err, size_t errcap)
+static int parse(struct osh_options *o, const char *text, char *err, size_t errcap)
 {
     const char *p = text;
     while (*p) {
@@ -108,7 +108,7 @@ static int parse(struct os_options *o, const char *text, char *err, size_t errca
             continue;
         }
         if (!eq || eq == p) {
-            os_snprintf(err, errcap, "expected key=value, got '%.*s'", (int)n, p);
+            osh_snprintf(err, errcap, "expected key=value, got '%.*s'", (int)n, p);
             return -1;
         }
         size_t klen = (size_t)(eq - p);
@@ -116,37 +116,37 @@ static int parse(struct os_options *o, const char *text, char *err, size_t errca
         size_t vlen = (size_t)(end - v);
         char key[64];
         if (klen >= sizeof key) {
-            os_snprintf(err, errcap, "unknown option '%.*s'", (int)(klen > 60 ? 60 : klen), p);
+            osh_snprintf(err, errcap, "unknown option '%.*s'", (int)(klen > 60 ? 60 : klen), p);
             return -1;
         }
         memcpy(key, p, klen);
         key[klen] = 0;
         int known = 0, bad = 0;
-#define OS_OPT_STR(name)                                                                            \
-    if (vlen >= OS_OPT_STRMAX) bad = 1;                                                             \
+#define OSH_OPT_STR(name)                                                                            \
+    if (vlen >= OSH_OPT_STRMAX) bad = 1;                                                             \
     else {                                                                                          \
         memcpy(o->name, v, vlen);                                                                   \
         o->name[vlen] = 0;                                                                          \
     }
-#define OS_OPT_INT(name) bad = parse_int(v, vlen, &o->name) != 0;
-#define OS_OPT_BOOL(name) bad = parse_bool(v, vlen, &o->name) != 0;
-#define OS_OPT(kind, name, def, help)                                                               \
+#define OSH_OPT_INT(name) bad = parse_int(v, vlen, &o->name) != 0;
+#define OSH_OPT_BOOL(name) bad = parse_bool(v, vlen, &o->name) != 0;
+#define OSH_OPT(kind, name, def, help)                                                               \
     if (!known && !strcmp(key, #name)) {                                                            \
         known = 1;                                                                                  \
-        OS_OPT_##kind(name)                                                                         \
+        OSH_OPT_##kind(name)                                                                         \
     }
 #include "options.def"
-#undef OS_OPT
-#undef OS_OPT_STR
-#undef OS_OPT_INT
-#undef OS_OPT_BOOL
+#undef OSH_OPT
+#undef OSH_OPT_STR
+#undef OSH_OPT_INT
+#undef OSH_OPT_BOOL
         if (!known) {
-            os_snprintf(err, errcap, "unknown option '%s' in '%.*s' (help=1 lists them)", key, (int)n, p);
+            osh_snprintf(err, errcap, "unknown option '%s' in '%.*s' (help=1 lists them)", key, (int)n, p);
             return -1;
         }
         const char *why = bad ? "is not a valid value" : check_value(o, key);
         if (why) {
-            os_snprintf(err, errcap, "bad value '%.*s' for %s: %s", (int)(vlen > 200 ? 200 : vlen), v, key,
+            osh_snprintf(err, errcap, "bad value '%.*s' for %s: %s", (int)(vlen > 200 ? 200 : vlen), v, key,
                         bad ? "not a valid value" : why);
             return -1;
         }
@@ -160,16 +160,16 @@ void options_help(char *buf, size_t cap)
     struct fmtbuf fb;
     fb_init_str(&fb, buf, cap);
     fb_puts(&fb, "overshim: OVERSHIM_OPTIONS=key=value:key=value\n");
-#define OS_OPT_STR(def) fb_printf(&fb, "%s", def);
-#define OS_OPT_INT(def) fb_printf(&fb, "%ld", (long)(def));
-#define OS_OPT_BOOL(def) fb_printf(&fb, "%d", (int)(def));
-#define OS_OPT(kind, name, def, help)                                                               \
+#define OSH_OPT_STR(def) fb_printf(&fb, "%s", def);
+#define OSH_OPT_INT(def) fb_printf(&fb, "%ld", (long)(def));
+#define OSH_OPT_BOOL(def) fb_printf(&fb, "%d", (int)(def));
+#define OSH_OPT(kind, name, def, help)                                                               \
     fb_printf(&fb, "  %-16s %s (default: ", #name, help);                                           \
-    OS_OPT_##kind(def) fb_puts(&fb, ")\n");
+    OSH_OPT_##kind(def) fb_puts(&fb, ")\n");
 #include "options.def"
-#undef OS_OPT
-#undef OS_OPT_STR
-#undef OS_OPT_INT
-#undef OS_OPT_BOOL
+#undef OSH_OPT
+#undef OSH_OPT_STR
+#undef OSH_OPT_INT
+#undef OSH_OPT_BOOL
     fb_cstr(&fb);
 }

@@ -5,25 +5,25 @@
 
 #include <stddef.h>
 
-#define OS_OPT_STRMAX 512
+#define OSH_OPT_STRMAX 512
 
-struct os_options {
-#define OS_OPT_STR(name) char name[OS_OPT_STRMAX];
-#define OS_OPT_INT(name) long name;
-#define OS_OPT_BOOL(name) int name;
-#define OS_OPT(kind, name, def, help) OS_OPT_##kind(name)
+struct osh_options {
+#define OSH_OPT_STR(name) char name[OSH_OPT_STRMAX];
+#define OSH_OPT_INT(name) long name;
+#define OSH_OPT_BOOL(name) int name;
+#define OSH_OPT(kind, name, def, help) OSH_OPT_##kind(name)
 #include "options.def"
-#undef OS_OPT
-#undef OS_OPT_STR
-#undef OS_OPT_INT
-#undef OS_OPT_BOOL
+#undef OSH_OPT
+#undef OSH_OPT_STR
+#undef OSH_OPT_INT
+#undef OSH_OPT_BOOL
 };
 
 /* Fill *o with the defaults. */
-void options_defaults(struct os_options *o);
+void options_defaults(struct osh_options *o);
 /* Parse `text` ("k=v:k=v") on top of the defaults. Returns 0, or -1 with a one-line
  * message naming the bad text in err. Never allocates. */
-int options_parse(struct os_options *o, const char *text, char *err, size_t errcap);
+int options_parse(struct osh_options *o, const char *text, char *err, size_t errcap);
 /* The help table (for help=1 and the man page), into buf. */
 void options_help(char *buf, size_t cap);
 

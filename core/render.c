@@ -104,7 +104,7 @@ void render_stack_json(struct fmtbuf *j, const struct frame *fr, int n)
             fb_printf(j, ",\"symbol\":%pJ,\"symbol_offset\":%llu,\"symbol_from\":\"%s\"", f->symbol,
                       (unsigned long long)f->symbol_offset, frame_sym_name(f->symbol_from));
             char dm[1024];
-            if (os_demangle(f->symbol, dm, sizeof dm)) fb_printf(j, ",\"demangled\":%pJ", dm);
+            if (osh_demangle(f->symbol, dm, sizeof dm)) fb_printf(j, ",\"demangled\":%pJ", dm);
         }
         fb_puts(j, "}");
     }
@@ -129,7 +129,7 @@ void render_arithmetic_text(struct fmtbuf *t, const struct diagnosis *d, const s
     }
     /* "1 mapping", "2 mappings" */
     char unit[24];
-    os_snprintf(unit, sizeof unit, "%s", d->units);
+    osh_snprintf(unit, sizeof unit, "%s", d->units);
     if (d->shortfall_pages == 1 && unit[0] && unit[strlen(unit) - 1] == 's') unit[strlen(unit) - 1] = 0;
     if (d->cause == CAUSE_OVERCOMMIT_NEVER) {
         int64_t sum = d->committed_pages + d->charge_pages;
@@ -192,19 +192,19 @@ const char *render_call_result(const struct failed_call *fc, char *b, size_t cap
     switch (fc->id) {
     case CALL_MALLOC: case CALL_CALLOC: case CALL_REALLOC: case CALL_REALLOCARRAY: case CALL_ALIGNED_ALLOC:
     case CALL_MEMALIGN: case CALL_VALLOC: case CALL_PVALLOC:
-        os_snprintf(b, cap, "NULL (errno %s)", e);
+        osh_snprintf(b, cap, "NULL (errno %s)", e);
         break;
     case CALL_POSIX_MEMALIGN: case CALL_PTHREAD_CREATE: case CALL_POSIX_SPAWN: case CALL_POSIX_SPAWNP:
-        os_snprintf(b, cap, "%s (returned, errno untouched)", e);
+        osh_snprintf(b, cap, "%s (returned, errno untouched)", e);
         break;
     case CALL_MMAP: case CALL_MMAP64: case CALL_MREMAP:
-        os_snprintf(b, cap, "MAP_FAILED (errno %s)", e);
+        osh_snprintf(b, cap, "MAP_FAILED (errno %s)", e);
         break;
     case CALL_SBRK:
-        os_snprintf(b, cap, "(void *) -1 (errno %s)", e);
+        osh_snprintf(b, cap, "(void *) -1 (errno %s)", e);
         break;
     default:
-        os_snprintf(b, cap, "-1 (errno %s)", e);
+        osh_snprintf(b, cap, "-1 (errno %s)", e);
     }
     return b;
 }

@@ -33,7 +33,7 @@ static int fail(char *err, size_t cap, int line, const char *l, const char *end,
 {
     int n = (int)(end - l);
     if (n > 80) n = 80;
-    os_snprintf(err, cap, "line %d: %s: '%.*s'", line, why, n, l);
+    osh_snprintf(err, cap, "line %d: %s: '%.*s'", line, why, n, l);
     return -1;
 }
 
@@ -78,7 +78,7 @@ static int parse(const char *text, struct snapshot *s, char *err, size_t errcap)
 int snapshot_parse(const char *text, struct snapshot *s, char *err, size_t errcap)
 {
     int r = parse(text, s, err, errcap);
-    if (r != 0) os_one_line(err);
+    if (r != 0) osh_one_line(err);
     return r;
 }
 
@@ -93,7 +93,7 @@ static int parse(const char *text, struct snapshot *s, char *err, size_t errcap)
     for (size_t i = 0; i < sizeof s->mi / sizeof(int64_t); i++) mi[i] = -1;
     s->page_size = 4096;
     s->ncpus = 1;
-    if (!text || !*text) return os_snprintf(err, errcap, "line 1: the file is empty"), -1;
+    if (!text || !*text) return osh_snprintf(err, errcap, "line 1: the file is empty"), -1;
     if (strncmp(text, "# overshim snapshot 1", 21) != 0) {
         const char *e = strchr(text, '\n');
         return fail(err, errcap, 1, text, e ? e : text + strlen(text),
@@ -178,15 +178,15 @@ static int parse(const char *text, struct snapshot *s, char *err, size_t errcap)
         }
         l = next;
     }
-    if (!s->release[0]) return os_snprintf(err, errcap, "line %d: no 'kernel = ...' line (uname -r)", line), -1;
-    if (s->mi.MemTotal <= 0) return os_snprintf(err, errcap, "line %d: the [meminfo] section has no MemTotal", line), -1;
-    if (s->mi.MemFree < 0) return os_snprintf(err, errcap, "line %d: the [meminfo] section has no MemFree", line), -1;
-    if (s->overcommit_memory > 2) return os_snprintf(err, errcap, "vm.overcommit_memory must be 0, 1 or 2"), -1;
-    if (s->overcommit_ratio > 100000) return os_snprintf(err, errcap, "vm.overcommit_ratio is out of range"), -1;
+    if (!s->release[0]) return osh_snprintf(err, errcap, "line %d: no 'kernel = ...' line (uname -r)", line), -1;
+    if (s->mi.MemTotal <= 0) return osh_snprintf(err, errcap, "line %d: the [meminfo] section has no MemTotal", line), -1;
+    if (s->mi.MemFree < 0) return osh_snprintf(err, errcap, "line %d: the [meminfo] section has no MemFree", line), -1;
+    if (s->overcommit_memory > 2) return osh_snprintf(err, errcap, "vm.overcommit_memory must be 0, 1 or 2"), -1;
+    if (s->overcommit_ratio > 100000) return osh_snprintf(err, errcap, "vm.overcommit_ratio is out of range"), -1;
     if (zone_start) {
         s->totalreserve = zoneinfo_totalreserve(zone_start);
         if (s->totalreserve < 0)
-            return os_snprintf(err, errcap, "the [zoneinfo] section has no zone with high, managed and protection"), -1;
+            return osh_snprintf(err, errcap, "the [zoneinfo] section has no zone with high, managed and protection"), -1;
         s->has_zoneinfo = 1;
     }
     return 0;

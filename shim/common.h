@@ -1,5 +1,5 @@
 /* Shared definitions for every shim source file: branch hints, the re-entrancy
- * guard, visibility. Everything here is internal (hidden) unless marked OS_EXPORT. */
+ * guard, visibility. Everything here is internal (hidden) unless marked OSH_EXPORT. */
 #ifndef OVERSHIM_COMMON_H
 #define OVERSHIM_COMMON_H
 
@@ -9,15 +9,15 @@
 
 #include "compiler.h"
 
-#define OS_EXPORT __attribute__((visibility("default")))
-#define OS_TLS __thread __attribute__((tls_model("initial-exec")))
-#define OS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define OSH_EXPORT __attribute__((visibility("default")))
+#define OSH_TLS __thread __attribute__((tls_model("initial-exec")))
+#define OSH_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 struct thread_rec;
 
 /* The shim's whole per-thread state: one initial-exec TLS block of 1.1 KiB (large
  * static TLS shrinks every thread's stack in a JVM). */
-struct os_tls {
+struct osh_tls {
     /* Depth of shim work on this thread. Non-zero: every wrapper goes straight to
      * the real function (calls made by the shim itself, by jemalloc, by libunwind,
      * and by a signal handler that interrupted the shim on this thread). */
@@ -31,20 +31,20 @@ struct os_tls {
      * thread allocated, and (blocks it freed << 8) | the shadow count of glibc's tcache. */
     int64_t tc_in[66], tc_out[66];
 };
-extern OS_TLS struct os_tls os_t;
-#define os_guard (os_t.guard)
+extern OSH_TLS struct osh_tls osh_t;
+#define osh_guard (osh_t.guard)
 
 /* Set once the constructor has parsed valid options; 0 means pure pass-through. */
-extern int os_active;
+extern int osh_active;
 /* Set once the program made a task that shares its memory and a thread's TLS
  * (clone(CLONE_VM) without CLONE_SETTLS or CLONE_VFORK): from then on the memory
- * wrappers first ask os_foreign_task() (one system call). */
-extern int os_shared_tls;
-int os_foreign_task(void);
+ * wrappers first ask osh_foreign_task() (one system call). */
+extern int osh_shared_tls;
+int osh_foreign_task(void);
 
 /* The code a fork runs (the atfork handlers and the fork wrapper): kept together
  * in one page-aligned section, so a fork child faults in one page of shim text. */
-#define OS_FORK_TEXT __attribute__((section(".text.overshim_fork")))
+#define OSH_FORK_TEXT __attribute__((section(".text.overshim_fork")))
 
 /* The shim's three locks, which its atfork handlers take before a fork and give
  * back after, and whether this process has done its fork fix-up. They live in a page
@@ -54,30 +54,30 @@ int os_foreign_task(void);
  * exactly unlocked mutexes and live = 0, without the child writing anything. Where
  * the kernel refuses the advice, a static copy is used and the child's handler
  * resets it. */
-struct os_forkstate {
+struct osh_forkstate {
     pthread_mutex_t heap_mu, ledger_mu, report_mu;
-    int live; /* 0: a fork child that has not yet done its fix-up (os_fork_fixup) */
+    int live; /* 0: a fork child that has not yet done its fix-up (osh_fork_fixup) */
 };
-extern struct os_forkstate *os_fs; /* never NULL */
-extern struct os_forkstate os_fs_static; /* the locks before the constructor moves them */
+extern struct osh_forkstate *osh_fs; /* never NULL */
+extern struct osh_forkstate osh_fs_static; /* the locks before the constructor moves them */
 
 /* In a fork child, the work the atfork handler leaves for the first time the shim
  * runs: the child's pid and tid, the other threads marked gone, the pagemap fd.
  * (Executing shim code in the child faults in its text pages, one fault per page:
  * README, Overhead; so the handler itself only resets a few words.) */
-void os_fork_fixup(void);
-static inline void os_process_check(void)
+void osh_fork_fixup(void);
+static inline void osh_process_check(void)
 {
-    if (__builtin_expect(!os_fs->live, 0)) os_fork_fixup();
+    if (__builtin_expect(!osh_fs->live, 0)) osh_fork_fixup();
 }
 
 /* Entering the shim's work from a wrapper (or any entry point): the guard, and in a
  * fork child the fix-up, before anything reads the ledger. */
-static inline void os_enter(void)
+static inline void osh_enter(void)
 {
-    os_guard++;
-    os_process_check();
+    osh_guard++;
+    osh_process_check();
 }
-static inline void os_leave(void) { os_guard--; }
+static inline void osh_leave(void) { osh_guard--; }
 
 #endif

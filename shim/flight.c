@@ -1,5 +1,5 @@
 /* The flight recorder file (flight=PATH): a header, per-thread slots, a ring of events and
- * a ring of samples (include/overshim_flight.h), in one file of OS_FLIGHT_SIZE bytes that is
+ * a ring of samples (include/overshim_flight.h), in one file of OVERSHIM_FLIGHT_SIZE bytes that is
  * preallocated on disk (so that a store can never meet a full disk: a shared mapping of a
  * hole that cannot be filled is SIGBUS) and mapped MAP_SHARED. Stores land in the page cache
  * at once: a SIGKILL loses nothing, and no update makes a system call.
@@ -28,10 +28,10 @@
 #include "tid.h"
 #include "timeline.h"
 
-static struct os_flight_header *fh; /* NULL: no flight file in this process */
-static struct os_flight_slot *slots;
-static struct os_flight_event *events;
-static struct os_flight_sample *samples;
+static struct overshim_flight_header *fh; /* NULL: no flight file in this process */
+static struct overshim_flight_slot *slots;
+static struct overshim_flight_event *events;
+static struct overshim_flight_sample *samples;
 
 #define SEQ_BEGIN(p) do { __atomic_store_n(&(p)->seq, (p)->seq + 1, __ATOMIC_RELAXED); __atomic_thread_fence(__ATOMIC_RELEASE); } while (0)
 #define SEQ_END(p) __atomic_store_n(&(p)->seq, (p)->seq + 1, __ATOMIC_RELEASE)
@@ -74,17 +74,17 @@ int timeline_open_file(const char *path, off_t size, char *err, size_t errcap)
 {
     int fd = raw_open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
-        os_snprintf(err, errcap, "cannot create %s (errno %d)", path, errno);
+        osh_snprintf(err, errcap, "cannot create %s (errno %d)", path, errno);
         return -1;
     }
     struct stat st;
     if (syscall(SYS_fstat, fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != (uid_t)syscall(SYS_geteuid)) {
-        os_snprintf(err, errcap, "%s is not a regular file of this user", path);
+        osh_snprintf(err, errcap, "%s is not a regular file of this user", path);
         raw_close(fd);
         return -1;
     }
     if (syscall(SYS_ftruncate, fd, (off_t)0) != 0 || (size && prealloc(fd, size) != 0)) {
-        os_snprintf(err, errcap, "cannot allocate %ld bytes for %s (errno %d)", (long)size, path, errno);
+        osh_snprintf(err, errcap, "cannot allocate %ld bytes for %s (errno %d)", (long)size, path, errno);
         raw_close(fd);
         return -1;
     }
@@ -123,30 +123,30 @@ static void read_cgroup(char *dst, size_t cap)
 
 int flight_open(const char *path, char *err, size_t errcap)
 {
-    int fd = timeline_open_file(path, OS_FLIGHT_SIZE, err, errcap);
+    int fd = timeline_open_file(path, OVERSHIM_FLIGHT_SIZE, err, errcap);
     if (fd < 0) return -1;
-    void *m = raw_mmap(NULL, OS_FLIGHT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    void *m = raw_mmap(NULL, OVERSHIM_FLIGHT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     raw_close(fd);
     if (m == MAP_FAILED) {
-        os_snprintf(err, errcap, "cannot map %s", path);
+        osh_snprintf(err, errcap, "cannot map %s", path);
         return -1;
     }
-    struct os_flight_header *h = m;
-    h->version = OS_FLIGHT_VERSION;
+    struct overshim_flight_header *h = m;
+    h->version = OVERSHIM_FLIGHT_VERSION;
     h->header_size = sizeof *h;
-    h->slot_size = sizeof(struct os_flight_slot);
-    h->nslots = OS_FLIGHT_NSLOTS;
-    h->event_size = sizeof(struct os_flight_event);
-    h->nevents = OS_FLIGHT_NEVENTS;
-    h->sample_size = sizeof(struct os_flight_sample);
-    h->nsamples = OS_FLIGHT_NSAMPLES;
+    h->slot_size = sizeof(struct overshim_flight_slot);
+    h->nslots = OVERSHIM_FLIGHT_NSLOTS;
+    h->event_size = sizeof(struct overshim_flight_event);
+    h->nevents = OVERSHIM_FLIGHT_NEVENTS;
+    h->sample_size = sizeof(struct overshim_flight_sample);
+    h->nsamples = OVERSHIM_FLIGHT_NSAMPLES;
     h->slots_off = sizeof *h;
-    h->events_off = h->slots_off + (uint64_t)OS_FLIGHT_NSLOTS * sizeof(struct os_flight_slot);
-    h->samples_off = h->events_off + (uint64_t)OS_FLIGHT_NEVENTS * sizeof(struct os_flight_event);
-    _Static_assert(sizeof(struct os_flight_header) + OS_FLIGHT_NSLOTS * sizeof(struct os_flight_slot) +
-                           OS_FLIGHT_NEVENTS * sizeof(struct os_flight_event) +
-                           OS_FLIGHT_NSAMPLES * sizeof(struct os_flight_sample) <=
-                       OS_FLIGHT_SIZE,
+    h->events_off = h->slots_off + (uint64_t)OVERSHIM_FLIGHT_NSLOTS * sizeof(struct overshim_flight_slot);
+    h->samples_off = h->events_off + (uint64_t)OVERSHIM_FLIGHT_NEVENTS * sizeof(struct overshim_flight_event);
+    _Static_assert(sizeof(struct overshim_flight_header) + OVERSHIM_FLIGHT_NSLOTS * sizeof(struct overshim_flight_slot) +
+                           OVERSHIM_FLIGHT_NEVENTS * sizeof(struct overshim_flight_event) +
+                           OVERSHIM_FLIGHT_NSAMPLES * sizeof(struct overshim_flight_sample) <=
+                       OVERSHIM_FLIGHT_SIZE,
                    "the flight file holds its areas");
     h->pid = raw_getpid();
     h->ppid = raw_getppid();
@@ -175,34 +175,34 @@ int flight_open(const char *path, char *err, size_t errcap)
         h->commit_limit_kb = meminfo_get(mi, "CommitLimit");
         h->committed_as_kb = meminfo_get(mi, "Committed_AS");
     }
-    h->state = OS_FLIGHT_RUNNING;
+    h->state = OVERSHIM_FLIGHT_RUNNING;
     h->exit_status = -1;
-    slots = (struct os_flight_slot *)((char *)m + h->slots_off);
-    events = (struct os_flight_event *)((char *)m + h->events_off);
-    samples = (struct os_flight_sample *)((char *)m + h->samples_off);
-    memcpy(h->magic, OS_FLIGHT_MAGIC, 8); /* last: a reader sees a whole header or none */
+    slots = (struct overshim_flight_slot *)((char *)m + h->slots_off);
+    events = (struct overshim_flight_event *)((char *)m + h->events_off);
+    samples = (struct overshim_flight_sample *)((char *)m + h->samples_off);
+    memcpy(h->magic, OVERSHIM_FLIGHT_MAGIC, 8); /* last: a reader sees a whole header or none */
     __atomic_store_n(&fh, h, __ATOMIC_RELEASE);
     return 0;
 }
 
 void flight_close(void)
 {
-    struct os_flight_header *h = fh;
+    struct overshim_flight_header *h = fh;
     if (!h) return;
     fh = NULL;
-    raw_munmap(h, OS_FLIGHT_SIZE);
+    raw_munmap(h, OVERSHIM_FLIGHT_SIZE);
 }
 
 /* The slot of t, given on first use (ledger lock held); NULL when all are taken. */
-static struct os_flight_slot *slot_of(struct thread_rec *t, uint64_t now)
+static struct overshim_flight_slot *slot_of(struct thread_rec *t, uint64_t now)
 {
     if (!t) return NULL;
     if (t->fslot) return &slots[t->fslot - 1];
-    if (fh->slots_used >= OS_FLIGHT_NSLOTS) {
+    if (fh->slots_used >= OVERSHIM_FLIGHT_NSLOTS) {
         fh->slots_full++;
         return NULL;
     }
-    struct os_flight_slot *s = &slots[fh->slots_used];
+    struct overshim_flight_slot *s = &slots[fh->slots_used];
     SEQ_BEGIN(s);
     s->tid = t->tid;
     s->parent_tid = t->parent_tid;
@@ -219,12 +219,12 @@ static struct os_flight_slot *slot_of(struct thread_rec *t, uint64_t now)
 void flight_charge(struct thread_rec *t, int64_t bytes, int op, uintptr_t lo, size_t len, int64_t proc,
                    int64_t peak, uint64_t now)
 {
-    struct os_flight_header *h = fh;
+    struct overshim_flight_header *h = fh;
     if (!h) return;
     h->committed = proc;
     h->peak_committed = peak;
     h->last_update_ns = now;
-    struct os_flight_slot *s = slot_of(t, now);
+    struct overshim_flight_slot *s = slot_of(t, now);
     if (s) {
         SEQ_BEGIN(s);
         if (!s->tid && t->tid) s->tid = t->tid; /* prepared by its creator, started since */
@@ -235,13 +235,13 @@ void flight_charge(struct thread_rec *t, int64_t bytes, int op, uintptr_t lo, si
     }
     /* large changes are events: the last ones before a kill say what the process was doing */
     if (bytes >= (1 << 20) || bytes <= -(1 << 20))
-        flight_event(bytes > 0 ? OS_FEV_MAP : OS_FEV_UNMAP, op, (int64_t)lo, bytes, (int64_t)len, t ? t->tid : 0, now);
+        flight_event(bytes > 0 ? OVERSHIM_FEV_MAP : OVERSHIM_FEV_UNMAP, op, (int64_t)lo, bytes, (int64_t)len, t ? t->tid : 0, now);
 }
 
 void flight_thread(struct thread_rec *t, int started, uint64_t now)
 {
     if (!fh || !t) return;
-    struct os_flight_slot *s = slot_of(t, now);
+    struct overshim_flight_slot *s = slot_of(t, now);
     if (s) {
         SEQ_BEGIN(s);
         s->tid = t->tid;
@@ -256,41 +256,41 @@ void flight_thread(struct thread_rec *t, int started, uint64_t now)
         s->update_ns = now;
         SEQ_END(s);
     }
-    flight_event(started ? OS_FEV_THREAD_START : OS_FEV_THREAD_EXIT, 0xffff, t->parent_tid, t->committed, 0, t->tid,
+    flight_event(started ? OVERSHIM_FEV_THREAD_START : OVERSHIM_FEV_THREAD_EXIT, 0xffff, t->parent_tid, t->committed, 0, t->tid,
                  now);
 }
 
 void flight_event(int kind, int call, int64_t a, int64_t b, int64_t c, int64_t d, uint64_t now)
 {
-    struct os_flight_header *h = fh;
+    struct overshim_flight_header *h = fh;
     if (!h) return;
     uint64_t n = __atomic_fetch_add(&h->event_count, 1, __ATOMIC_RELAXED);
-    struct os_flight_event *e = &events[n % OS_FLIGHT_NEVENTS];
+    struct overshim_flight_event *e = &events[n % OVERSHIM_FLIGHT_NEVENTS];
     /* seq: 2n+1 while written, 2n+2 done, so a reader also tells a lap of the ring */
     __atomic_store_n(&e->seq, (uint32_t)(2 * n + 1), __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_RELEASE);
     e->kind = (uint16_t)kind;
     e->call = (uint16_t)call;
-    e->tid = (int32_t)(kind == OS_FEV_MAP || kind == OS_FEV_UNMAP || kind == OS_FEV_THREAD_START ||
-                               kind == OS_FEV_THREAD_EXIT
+    e->tid = (int32_t)(kind == OVERSHIM_FEV_MAP || kind == OVERSHIM_FEV_UNMAP || kind == OVERSHIM_FEV_THREAD_START ||
+                               kind == OVERSHIM_FEV_THREAD_EXIT
                            ? d
-                           : os_gettid());
+                           : osh_gettid());
     e->t_ns = now;
     e->a = a;
     e->b = b;
     e->c = c;
-    e->d = kind == OS_FEV_REFUSAL ? d : 0;
-    if (kind == OS_FEV_REFUSAL) __atomic_add_fetch(&h->refusals, 1, __ATOMIC_RELAXED);
+    e->d = kind == OVERSHIM_FEV_REFUSAL ? d : 0;
+    if (kind == OVERSHIM_FEV_REFUSAL) __atomic_add_fetch(&h->refusals, 1, __ATOMIC_RELAXED);
     e->committed = h->committed;
     __atomic_store_n(&e->seq, (uint32_t)(2 * n + 2), __ATOMIC_RELEASE);
 }
 
-void flight_sample(const struct os_flight_sample *in, uint64_t now)
+void flight_sample(const struct overshim_flight_sample *in, uint64_t now)
 {
-    struct os_flight_header *h = fh;
+    struct overshim_flight_header *h = fh;
     if (!h) return;
     uint64_t n = __atomic_fetch_add(&h->sample_count, 1, __ATOMIC_RELAXED);
-    struct os_flight_sample *s = &samples[n % OS_FLIGHT_NSAMPLES];
+    struct overshim_flight_sample *s = &samples[n % OVERSHIM_FLIGHT_NSAMPLES];
     __atomic_store_n(&s->seq, (uint32_t)(2 * n + 1), __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_RELEASE);
     uint32_t seq = s->seq;
@@ -301,7 +301,7 @@ void flight_sample(const struct os_flight_sample *in, uint64_t now)
     /* the slots' touched and malloc numbers of this sample (ledger lock held) */
     for (struct thread_rec *t = ledger_threads(); t; t = t->next) {
         if (!t->fslot) continue;
-        struct os_flight_slot *sl = &slots[t->fslot - 1];
+        struct overshim_flight_slot *sl = &slots[t->fslot - 1];
         SEQ_BEGIN(sl);
         if (in->touched >= 0) sl->touched = (int64_t)t->touched;
         sl->malloc_live = ledger_malloc_live(t);
@@ -312,7 +312,7 @@ void flight_sample(const struct os_flight_sample *in, uint64_t now)
 
 void flight_sample_cost(uint64_t ns)
 {
-    struct os_flight_header *h = fh;
+    struct overshim_flight_header *h = fh;
     if (!h) return;
     h->sample_cost_ns += ns;
     if (ns > h->sample_cost_max_ns) h->sample_cost_max_ns = ns;
@@ -320,11 +320,11 @@ void flight_sample_cost(uint64_t ns)
 
 void flight_exit(const char *via, int status, uint64_t now)
 {
-    struct os_flight_header *h = fh;
-    if (!h || h->state == OS_FLIGHT_EXITED) return;
-    flight_event(OS_FEV_EXIT, 0xffff, status, 0, 0, 0, now);
+    struct overshim_flight_header *h = fh;
+    if (!h || h->state == OVERSHIM_FLIGHT_EXITED) return;
+    flight_event(OVERSHIM_FEV_EXIT, 0xffff, status, 0, 0, 0, now);
     h->exit_status = status;
-    os_snprintf(h->exit_via, sizeof h->exit_via, "%s", via);
+    osh_snprintf(h->exit_via, sizeof h->exit_via, "%s", via);
     h->exit_ns = now;
-    __atomic_store_n(&h->state, OS_FLIGHT_EXITED, __ATOMIC_RELEASE);
+    __atomic_store_n(&h->state, OVERSHIM_FLIGHT_EXITED, __ATOMIC_RELEASE);
 }

@@ -67,7 +67,7 @@ int footprint_read(struct footprint *f, int mode)
     unwind_self_range(&lo, &hi);
     add(&x, lo & ~(uintptr_t)4095, (hi + 4095) & ~(uintptr_t)4095, 0);
     if (region_table_range(&lo, &hi) == 0) add(&x, lo, hi, 0);
-    if (os_st.fork_wiped) add(&x, (uintptr_t)os_fs, (uintptr_t)os_fs + 4096, 0);
+    if (osh_st.fork_wiped) add(&x, (uintptr_t)osh_fs, (uintptr_t)osh_fs + 4096, 0);
     struct { uintptr_t lo, hi; } he[MAX_EXTENTS];
     int nh = heap_extents((uintptr_t *)he, MAX_EXTENTS - x.n);
     for (int i = 0; i < nh; i++) add(&x, he[i].lo, he[i].hi, 0);

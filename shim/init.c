@@ -38,9 +38,9 @@ void *__dso_handle __attribute__((visibility("hidden"))) = &__dso_handle;
 
 /* Move the locks to a page of their own that a fork child receives zeroed (see
  * state.h). Runs in the constructor before anything takes them. */
-OS_START_TEXT static void fork_page_init(void)
+OSH_START_TEXT static void fork_page_init(void)
 {
-    _Static_assert(sizeof(struct os_forkstate) <= 4096, "one page");
+    _Static_assert(sizeof(struct osh_forkstate) <= 4096, "one page");
     /* libc's syscall(), whose page raw_std_init has touched already, not rawsys.c's */
     void *p = (void *)syscall(SYS_mmap, NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p != MAP_FAILED && syscall(SYS_madvise, p, 4096, MADV_WIPEONFORK) != 0) { /* before 4.14: keep the static copy */
@@ -48,11 +48,11 @@ OS_START_TEXT static void fork_page_init(void)
         p = MAP_FAILED;
     }
     if (p != MAP_FAILED) {
-        memcpy(p, &os_fs_static, sizeof os_fs_static);
-        __atomic_store_n(&os_fs, (struct os_forkstate *)p, __ATOMIC_RELEASE);
-        os_st.fork_wiped = 1;
+        memcpy(p, &osh_fs_static, sizeof osh_fs_static);
+        __atomic_store_n(&osh_fs, (struct osh_forkstate *)p, __ATOMIC_RELEASE);
+        osh_st.fork_wiped = 1;
     }
-    heap_use_lock(&os_fs->heap_mu);
+    heap_use_lock(&osh_fs->heap_mu);
 }
 
 void fork_init(void);
@@ -74,13 +74,13 @@ static void say(const char *msg)
  * it takes (python3, node) is a canonical PLT entry, an undefined symbol that dlsym
  * returns too: not a definition (elf_object_defines), so it is no warning. */
 extern const char __ehdr_start __attribute__((visibility("hidden")));
-/* The strings start reads are in .data with what it writes (OS_HOT: a page of .rodata
+/* The strings start reads are in .data with what it writes (OSH_HOT: a page of .rodata
  * fewer at start); no libc string function either (each was a page and a binding). */
-static char shadow_names[][16] OS_HOT = {"mmap", "mmap64", "munmap", "malloc", "pthread_create"};
-static char s_libc[] OS_HOT = "/libc.so", s_vdso[] OS_HOT = "linux-vdso", s_options[] OS_HOT = "OVERSHIM_OPTIONS",
-            s_tmpdir[] OS_HOT = "TMPDIR";
+static char shadow_names[][16] OSH_HOT = {"mmap", "mmap64", "munmap", "malloc", "pthread_create"};
+static char s_libc[] OSH_HOT = "/libc.so", s_vdso[] OSH_HOT = "linux-vdso", s_options[] OSH_HOT = "OVERSHIM_OPTIONS",
+            s_tmpdir[] OSH_HOT = "TMPDIR";
 
-OS_START_TEXT static int has_sub(const char *s, const char *sub)
+OSH_START_TEXT static int has_sub(const char *s, const char *sub)
 {
     for (; *s; s++) {
         const char *a = s, *b = sub;
@@ -94,7 +94,7 @@ struct shadow_scan {
     const char *by[sizeof shadow_names / sizeof shadow_names[0]];
 };
 
-OS_START_TEXT static int scan_ahead(struct dl_phdr_info *info, size_t size, void *p)
+OSH_START_TEXT static int scan_ahead(struct dl_phdr_info *info, size_t size, void *p)
 {
     (void)size;
     struct shadow_scan *s = p;
@@ -111,14 +111,14 @@ OS_START_TEXT static int scan_ahead(struct dl_phdr_info *info, size_t size, void
     return 0;
 }
 
-OS_START_TEXT static void warn_shadowed(void)
+OSH_START_TEXT static void warn_shadowed(void)
 {
     struct shadow_scan s = {(uintptr_t)&__ehdr_start, {NULL}};
     dl_iterate_phdr(scan_ahead, &s);
     for (size_t i = 0; i < sizeof shadow_names / sizeof shadow_names[0]; i++) {
         if (!s.by[i]) continue;
         char m[600];
-        os_snprintf(m, sizeof m, "%s is defined by %s ahead of overshim: its calls are not seen (list overshim first in "
+        osh_snprintf(m, sizeof m, "%s is defined by %s ahead of overshim: its calls are not seen (list overshim first in "
                                  "LD_PRELOAD)",
                     shadow_names[i], s.by[i][0] ? s.by[i] : "the program");
         say(m);
@@ -127,7 +127,7 @@ OS_START_TEXT static void warn_shadowed(void)
 
 /* follow_exec=0: take the shim out of LD_PRELOAD (in place, in the environment the
  * program was given), so that the programs it execs run without it. */
-OS_START_TEXT static void forget_preload(void)
+OSH_START_TEXT static void forget_preload(void)
 {
     extern char **environ;
     struct obj_info self;
@@ -155,15 +155,15 @@ OS_START_TEXT static void forget_preload(void)
 }
 
 /* Bad configuration never takes the host down: one line, then pure pass-through. */
-OS_START_TEXT static void step_aside(const char *what, const char *detail)
+OSH_START_TEXT static void step_aside(const char *what, const char *detail)
 {
     char m[600];
-    os_snprintf(m, sizeof m, "%s%s; the shim stays out of the way", what, detail);
+    osh_snprintf(m, sizeof m, "%s%s; the shim stays out of the way", what, detail);
     say(m);
 }
 
 /* getenv without libc's (start only: one text page and a lazy binding fewer) */
-OS_START_TEXT static const char *env_get(const char *name)
+OSH_START_TEXT static const char *env_get(const char *name)
 {
     extern char **environ;
     for (char **e = environ; e && *e; e++) {
@@ -178,54 +178,54 @@ OS_START_TEXT static const char *env_get(const char *name)
  * call that needs one): the shim steps aside. */
 void resolve_failed(const char *name)
 {
-    __atomic_store_n(&os_active, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&osh_active, 0, __ATOMIC_RELEASE);
     char m[300];
-    os_snprintf(m, sizeof m, "cannot resolve %s; the shim stays out of the way", name);
+    osh_snprintf(m, sizeof m, "cannot resolve %s; the shim stays out of the way", name);
     say(m);
 }
 
 /* Everything that can refuse to start; 0 when the shim may go live. The real functions
  * are found on the first call that needs one (resolve_all), not here. */
-OS_START_TEXT static int start(void)
+OSH_START_TEXT static int start(void)
 {
     char err[400];
     raw_std_init();
-    if (os_resolved && resolve_missing()) return -1; /* resolved before the constructor, and said so */
-    os_st.secure = getauxval(AT_SECURE) != 0;
-    const char *env = os_st.secure ? NULL : env_get(s_options);
+    if (osh_resolved && resolve_missing()) return -1; /* resolved before the constructor, and said so */
+    osh_st.secure = getauxval(AT_SECURE) != 0;
+    const char *env = osh_st.secure ? NULL : env_get(s_options);
     if (env) {
-        struct os_options o;
+        struct osh_options o;
         options_defaults(&o);
         if (options_parse(&o, env, err, sizeof err) != 0) return step_aside("OVERSHIM_OPTIONS: ", err), -1;
-        os_st.opt = o;
+        osh_st.opt = o;
     }
-    if (os_st.secure) { /* as glibc ignores dangerous variables for secure-execution programs */
-        strcpy(os_st.opt.log, "stderr");
-        strcpy(os_st.opt.json, "none");
+    if (osh_st.secure) { /* as glibc ignores dangerous variables for secure-execution programs */
+        strcpy(osh_st.opt.log, "stderr");
+        strcpy(osh_st.opt.json, "none");
     }
-    if (os_st.opt.help) {
+    if (osh_st.opt.help) {
         size_t cap;
         char *help = raw_scratch(&cap); /* nothing else runs yet: the constructor, on the only thread */
         options_help(help, cap);
         raw_write_all(2, help, strlen(help));
     }
-    if (!os_st.secure) out_set_tmpdir(env_get(s_tmpdir));
-    if (!os_st.secure) out_set_dir(os_st.opt.dir);
-    if (!os_st.opt.follow_exec) forget_preload();
+    if (!osh_st.secure) out_set_tmpdir(env_get(s_tmpdir));
+    if (!osh_st.secure) out_set_dir(osh_st.opt.dir);
+    if (!osh_st.opt.follow_exec) forget_preload();
     fork_page_init();
     struct timespec now; /* raw_now_ns, with the system call libc's syscall() makes (its page is in) */
     syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &now);
-    os_st.start_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
-    os_st.pid = (pid_t)syscall(SYS_getpid);
-    out_setup(&os_st.log, os_st.opt.log);
-    out_setup(&os_st.json, os_st.opt.json);
+    osh_st.start_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+    osh_st.pid = (pid_t)syscall(SYS_getpid);
+    out_setup(&osh_st.log, osh_st.opt.log);
+    out_setup(&osh_st.json, osh_st.opt.json);
     if (policy_init(err, sizeof err) != 0) return step_aside("OVERSHIM_OPTIONS: ", err), -1;
     return 0;
 }
 
 __attribute__((constructor(101))) static void overshim_init(void)
 {
-    os_enter();
+    osh_enter();
     if (start() == 0) {
         /* what the ledger charges by (the overcommit mode, the kernel's rules) and the
          * unwinder's view of the shim: on first use; the main thread's record now (its
@@ -233,20 +233,20 @@ __attribute__((constructor(101))) static void overshim_init(void)
         ledger_init();
         timeline_init();
         fork_init();
-        ledger_self_main(os_st.pid); /* the constructor runs on the main thread */
-        if (os_st.opt.verbosity >= 1) warn_shadowed();
-        __atomic_store_n(&os_active, 1, __ATOMIC_RELEASE);
+        ledger_self_main(osh_st.pid); /* the constructor runs on the main thread */
+        if (osh_st.opt.verbosity >= 1) warn_shadowed();
+        __atomic_store_n(&osh_active, 1, __ATOMIC_RELEASE);
     }
-    __atomic_store_n(&os_started, 1, __ATOMIC_RELEASE);
-    if (!os_policy) malloc_fast_enable(os_active); /* when resolved already; else resolve_all does */
-    os_leave();
+    __atomic_store_n(&osh_started, 1, __ATOMIC_RELEASE);
+    if (!osh_policy) malloc_fast_enable(osh_active); /* when resolved already; else resolve_all does */
+    osh_leave();
 }
 
 __attribute__((destructor)) static void overshim_fini(void)
 {
-    if (!os_active || os_guard) return;
-    os_enter();
+    if (!osh_active || osh_guard) return;
+    osh_enter();
     report_exit("destructor", 0, 0);
-    if (OS_UNLIKELY(os_timeline)) timeline_exit("destructor", 0, 0);
-    os_leave();
+    if (OSH_UNLIKELY(osh_timeline)) timeline_exit("destructor", 0, 0);
+    osh_leave();
 }

@@ -12,34 +12,34 @@
 
 #define ENSURE(name)                                                                                \
     do {                                                                                            \
-        if (OS_UNLIKELY(!REAL(name))) resolve_all();                                                \
+        if (OSH_UNLIKELY(!REAL(name))) resolve_all();                                                \
     } while (0)
-#define READY() (OS_LIKELY(os_active) && OS_LIKELY(!os_guard))
+#define READY() (OSH_LIKELY(osh_active) && OSH_LIKELY(!osh_guard))
 
 /* Policy's answer before the real call: 0, or the errno to fail it with (the report
- * is written). model=0: injection rules only. Call only when os_policy or os_timeline is set
+ * is written). model=0: injection rules only. Call only when osh_policy or osh_timeline is set
  * (the trace records the request, and a sample may be taken, before the policy). */
-static inline int os_gate(enum call_id id, int model, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+static inline int osh_gate(enum call_id id, int model, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
                           uint64_t a4, uint64_t a5)
 {
     struct failed_call fc = {.id = id, .a = {a0, a1, a2, a3, a4, a5}};
-    os_enter();
-    if (OS_UNLIKELY(os_timeline)) {
+    osh_enter();
+    if (OSH_UNLIKELY(osh_timeline)) {
         timeline_tick();
         timeline_request(&fc, model);
     }
-    int e = os_policy ? policy_gate_model(&fc, model) : 0;
-    if (OS_UNLIKELY(e) && os_timeline) timeline_refusal(&fc);
-    os_leave();
+    int e = osh_policy ? policy_gate_model(&fc, model) : 0;
+    if (OSH_UNLIKELY(e) && osh_timeline) timeline_refusal(&fc);
+    osh_leave();
     return e;
 }
 
-/* The kernel refused the call: diagnose and report it. Caller is inside os_enter. */
-static inline void os_refused(enum call_id id, int err, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+/* The kernel refused the call: diagnose and report it. Caller is inside osh_enter. */
+static inline void osh_refused(enum call_id id, int err, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
                               uint64_t a4, uint64_t a5)
 {
     struct failed_call fc = {.id = id, .a = {a0, a1, a2, a3, a4, a5}, .err = err};
-    if (OS_UNLIKELY(os_timeline)) timeline_refusal(&fc);
+    if (OSH_UNLIKELY(osh_timeline)) timeline_refusal(&fc);
     failure_report(&fc);
 }
 

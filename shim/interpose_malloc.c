@@ -19,9 +19,9 @@
 
 static inline int resolved(void)
 {
-    if (OS_LIKELY(os_resolved)) return 1;
+    if (OSH_LIKELY(osh_resolved)) return 1;
     resolve_all();
-    return os_resolved && REAL(malloc) != NULL;
+    return osh_resolved && REAL(malloc) != NULL;
 }
 
 /* glibc's musable(): chunksize - SIZE_SZ for an in-use heap chunk; for an mmapped chunk
@@ -33,17 +33,17 @@ static inline size_t glibc_usable(const void *p)
     const size_t *q = p;
     __asm__("" : "+r"(q)); /* the header lies before the block: hide that from the bounds checker */
     size_t h = q[-1];
-    if (OS_UNLIKELY(h & 2) && REAL(malloc_usable_size)) return REAL(malloc_usable_size)((void *)p);
+    if (OSH_UNLIKELY(h & 2) && REAL(malloc_usable_size)) return REAL(malloc_usable_size)((void *)p);
     return (h & ~(size_t)7) - ((h & 2) ? 2 * sizeof(size_t) : sizeof(size_t));
 }
 
 /* Relaxed single-writer counters: plain adds, readable (racily) by the reporter. */
-static inline void add_in(struct os_tls *t, size_t n)
+static inline void add_in(struct osh_tls *t, size_t n)
 {
     __atomic_store_n(&t->malloc_in, t->malloc_in + (int64_t)n, __ATOMIC_RELAXED);
 }
 
-static inline void add_out(struct os_tls *t, size_t n)
+static inline void add_out(struct osh_tls *t, size_t n)
 {
     __atomic_store_n(&t->malloc_out, t->malloc_out + (int64_t)n, __ATOMIC_RELAXED);
 }
@@ -63,7 +63,7 @@ static inline void sim_track(const void *p, int sign)
 static inline uintptr_t tls_offset(void)
 {
     uintptr_t o;
-    __asm__("movq os_t@gottpoff(%%rip), %0" : "=r"(o));
+    __asm__("movq osh_t@gottpoff(%%rip), %0" : "=r"(o));
     return o;
 }
 #define TLS_WORD(field) "%%fs:%c[" #field "](%[tls],%[e],8)"
@@ -75,25 +75,25 @@ static inline uintptr_t tls_offset(void)
  * bytes. A free counted here leaves the shadow as it is (never above glibc's count). */
 static inline void count(void *p, int sign)
 {
-    if (!p || OS_UNLIKELY(!os_active)) return;
-    if (OS_UNLIKELY(os_policy) && os_glibc_chunks) sim_track(p, sign);
+    if (!p || OSH_UNLIKELY(!osh_active)) return;
+    if (OSH_UNLIKELY(osh_policy) && osh_glibc_chunks) sim_track(p, sign);
     size_t n;
-    if (OS_LIKELY(os_glibc_chunks)) {
+    if (OSH_LIKELY(osh_glibc_chunks)) {
         uint64_t e = tc_entry_of_header(tc_header_of(p));
         if (e < TC_ENTRIES) {
-            if (sign > 0) __atomic_store_n(&os_t.tc_in[e], os_t.tc_in[e] + 1, __ATOMIC_RELAXED);
-            else __atomic_store_n(&os_t.tc_out[e], os_t.tc_out[e] + TC_OUT_ONE, __ATOMIC_RELAXED);
+            if (sign > 0) __atomic_store_n(&osh_t.tc_in[e], osh_t.tc_in[e] + 1, __ATOMIC_RELAXED);
+            else __atomic_store_n(&osh_t.tc_out[e], osh_t.tc_out[e] + TC_OUT_ONE, __ATOMIC_RELAXED);
             return;
         }
         n = glibc_usable(p);
-    } else if (os_usable_size_ok) n = REAL(malloc_usable_size)(p);
+    } else if (osh_usable_size_ok) n = REAL(malloc_usable_size)(p);
     else return;
-    if (sign > 0) add_in(&os_t, n);
-    else add_out(&os_t, n);
+    if (sign > 0) add_in(&osh_t, n);
+    else add_out(&osh_t, n);
 }
 
-_Static_assert(sizeof(((struct os_tls *)0)->tc_in) == TC_ENTRIES * sizeof(int64_t), "one count per entry");
-_Static_assert(sizeof(((struct os_tls *)0)->tc_out) == TC_ENTRIES * sizeof(int64_t), "one count per entry");
+_Static_assert(sizeof(((struct osh_tls *)0)->tc_in) == TC_ENTRIES * sizeof(int64_t), "one count per entry");
+_Static_assert(sizeof(((struct osh_tls *)0)->tc_out) == TC_ENTRIES * sizeof(int64_t), "one count per entry");
 
 /* A call glibc may serve from this thread's tcache is about to run: one block fewer
  * is certain to be there. Every entry point that can take from the tcache lowers the
@@ -101,41 +101,41 @@ _Static_assert(sizeof(((struct os_tls *)0)->tc_out) == TC_ENTRIES * sizeof(int64
 static inline void tc_taken(size_t n)
 {
     if (n <= TC_MAX_REQ) {
-        uint8_t *c = (uint8_t *)&os_t.tc_out[tc_entry_taken(n)]; /* the low byte (x86-64) */
+        uint8_t *c = (uint8_t *)&osh_t.tc_out[tc_entry_taken(n)]; /* the low byte (x86-64) */
         if (*c) --*c;
     }
 }
 
 /* The fast paths' real functions, published by the constructor once no policy
  * (simulation, injection) applies; NULL before that, and under a policy:
- *   os_malloc_entry  malloc, called and its result checked;
- *   os_tc_limit      TC_MAX_REQ + 1: requests below it may be tail-called on a tcache
+ *   osh_malloc_entry  malloc, called and its result checked;
+ *   osh_tc_limit      TC_MAX_REQ + 1: requests below it may be tail-called on a tcache
  *                    hit (tcache.h); 0 when the shadow rules do not hold, and after
  *                    the first failed malloc;
- *   os_free_floor    0: free may read glibc's chunk header and keep the shadow for
+ *   osh_free_floor    0: free may read glibc's chunk header and keep the shadow for
  *                    any block above it (one compare also rules out NULL); until
  *                    then, and under a policy, UINTPTR_MAX;
- *   os_fast_free     free, for the fast path's final jump (os_malloc_entry serves malloc's). */
-void *(*os_malloc_entry)(size_t);
-size_t os_tc_limit;
-uintptr_t os_free_floor = UINTPTR_MAX;
-static void (*os_fast_free)(void *);
+ *   osh_fast_free     free, for the fast path's final jump (osh_malloc_entry serves malloc's). */
+void *(*osh_malloc_entry)(size_t);
+size_t osh_tc_limit;
+uintptr_t osh_free_floor = UINTPTR_MAX;
+static void (*osh_fast_free)(void *);
 void malloc_fast_enable(int live);
 void malloc_fast_enable(int live)
 {
-    if (!os_resolved) return; /* resolve_all publishes them when it is done (malloc_resolved) */
-    os_fast_free = REAL(free);
-    if (live && os_glibc_chunks) __atomic_store_n(&os_free_floor, 0, __ATOMIC_RELEASE);
-    if (live && tcache_predictable()) __atomic_store_n(&os_tc_limit, TC_MAX_REQ + 1, __ATOMIC_RELEASE);
-    __atomic_store_n(&os_malloc_entry, REAL(malloc), __ATOMIC_RELEASE);
+    if (!osh_resolved) return; /* resolve_all publishes them when it is done (malloc_resolved) */
+    osh_fast_free = REAL(free);
+    if (live && osh_glibc_chunks) __atomic_store_n(&osh_free_floor, 0, __ATOMIC_RELEASE);
+    if (live && tcache_predictable()) __atomic_store_n(&osh_tc_limit, TC_MAX_REQ + 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&osh_malloc_entry, REAL(malloc), __ATOMIC_RELEASE);
 }
 
 /* resolve_all is done (on a wrapper's first call, or before the constructor when an
  * allocator preloaded ahead maps memory): the fast paths go on once the constructor has
- * decided (os_started), as it would have; before that the constructor does it. */
+ * decided (osh_started), as it would have; before that the constructor does it. */
 void malloc_resolved(void)
 {
-    if (__atomic_load_n(&os_started, __ATOMIC_ACQUIRE) && !os_policy) malloc_fast_enable(os_active);
+    if (__atomic_load_n(&osh_started, __ATOMIC_ACQUIRE) && !osh_policy) malloc_fast_enable(osh_active);
 }
 
 static void *failed(enum call_id id, size_t a0, size_t a1, size_t a2)
@@ -143,10 +143,10 @@ static void *failed(enum call_id id, size_t a0, size_t a1, size_t a2)
     int e = errno;
     /* Memory is short: from now on every malloc's result is checked, whatever the
      * shadow says (a tcache that failed to set up would not match it). */
-    __atomic_store_n(&os_tc_limit, 0, __ATOMIC_RELAXED);
-    os_enter();
-    os_refused(id, ENOMEM, a0, a1, a2, 0, 0, 0);
-    os_leave();
+    __atomic_store_n(&osh_tc_limit, 0, __ATOMIC_RELAXED);
+    osh_enter();
+    osh_refused(id, ENOMEM, a0, a1, a2, 0, 0, 0);
+    osh_leave();
     errno = e;
     return NULL;
 }
@@ -156,10 +156,10 @@ static void *failed(enum call_id id, size_t a0, size_t a1, size_t a2)
  * every request is checked against the injection rules. */
 static int gate(enum call_id id, size_t a0, size_t a1, size_t size)
 {
-    if (OS_LIKELY(!os_policy) || !READY()) return 0;
+    if (OSH_LIKELY(!osh_policy) || !READY()) return 0;
     int model = size >= (128u << 10);
-    if (!model && !inject_active(&os_inject)) return 0;
-    return os_gate(id, model, a0, a1, 0, 0, 0, 0);
+    if (!model && !inject_active(&osh_inject)) return 0;
+    return osh_gate(id, model, a0, a1, 0, 0, 0, 0);
 }
 #define GATE(id, a0, a1, size)                                                                      \
     do {                                                                                            \
@@ -174,7 +174,7 @@ static int gate(enum call_id id, size_t a0, size_t a1, size_t size)
  * free themselves need no stack frame and end in a jump to the real function. */
 static __attribute__((noinline)) void *malloc_after(void *p, size_t n)
 {
-    if (OS_LIKELY(p != NULL)) {
+    if (OSH_LIKELY(p != NULL)) {
         count(p, 1);
         return p;
     }
@@ -194,14 +194,14 @@ static __attribute__((noinline)) void *malloc_slow(size_t n)
  * the shadow counts in entry 2: that count goes down here. */
 static __attribute__((noinline)) void *malloc_checked(size_t n)
 {
-    if (OS_UNLIKELY(n <= 8)) tc_taken(n);
-    void *(*real)(size_t) = os_malloc_entry;
-    if (OS_UNLIKELY(!real)) return malloc_slow(n);
+    if (OSH_UNLIKELY(n <= 8)) tc_taken(n);
+    void *(*real)(size_t) = osh_malloc_entry;
+    if (OSH_UNLIKELY(!real)) return malloc_slow(n);
     void *p = real(n);
-    if (OS_LIKELY((uintptr_t)p > os_free_floor)) { /* active, glibc chunks, no policy */
+    if (OSH_LIKELY((uintptr_t)p > osh_free_floor)) { /* active, glibc chunks, no policy */
         uint64_t e = tc_entry_of_header(tc_header_of(p));
-        if (OS_LIKELY(e < TC_ENTRIES)) __atomic_store_n(&os_t.tc_in[e], os_t.tc_in[e] + 1, __ATOMIC_RELAXED);
-        else add_in(&os_t, glibc_usable(p));
+        if (OSH_LIKELY(e < TC_ENTRIES)) __atomic_store_n(&osh_t.tc_in[e], osh_t.tc_in[e] + 1, __ATOMIC_RELAXED);
+        else add_in(&osh_t, glibc_usable(p));
         return p;
     }
     return malloc_after(p, n);
@@ -212,29 +212,29 @@ static __attribute__((noinline)) void *malloc_checked(size_t n)
  * byte above TC_FILL, took one from it or left it, and 0 is below glibc's count anyway. */
 static __attribute__((noinline)) void *malloc_shadow_empty(size_t n)
 {
-    *(uint8_t *)&os_t.tc_out[tc_entry_of_request(n)] = 0;
+    *(uint8_t *)&osh_t.tc_out[tc_entry_of_request(n)] = 0;
     return malloc_checked(n);
 }
 
-/* The tcache hit, in instructions: compare with os_tc_limit, the TLS offset, the entry
+/* The tcache hit, in instructions: compare with osh_tc_limit, the TLS offset, the entry
  * (lea, shr), a byte decrement of the shadow that borrows when it is empty, an
  * increment of the bin's allocated count, the jump. */
-OS_EXPORT void *malloc(size_t n)
+OSH_EXPORT void *malloc(size_t n)
 {
-    if (OS_LIKELY(n < os_tc_limit)) { /* a size the tcache holds, and the shadow rules hold */
+    if (OSH_LIKELY(n < osh_tc_limit)) { /* a size the tcache holds, and the shadow rules hold */
         size_t e = tc_entry_of_request(n) - 1; /* the + 1 is in the displacements */
         uintptr_t tls = tls_offset();
         __asm__ goto("subb $1, " TLS_WORD(out) "\n\tjb %l[empty]"
                      :
-                     : [tls] "r"(tls), [e] "r"(e), [out] "i"(offsetof(struct os_tls, tc_out) + 8)
+                     : [tls] "r"(tls), [e] "r"(e), [out] "i"(offsetof(struct osh_tls, tc_out) + 8)
                      : "cc", "memory"
                      : empty);
         /* glibc's tcache holds a block of this size: cannot fail */
         __asm__("addq $1, " TLS_WORD(in)
                 :
-                : [tls] "r"(tls), [e] "r"(e), [in] "i"(offsetof(struct os_tls, tc_in) + 8)
+                : [tls] "r"(tls), [e] "r"(e), [in] "i"(offsetof(struct osh_tls, tc_in) + 8)
                 : "cc", "memory");
-        return os_malloc_entry(n);
+        return osh_malloc_entry(n);
     empty:
         return malloc_shadow_empty(n);
     }
@@ -254,19 +254,19 @@ static __attribute__((noinline)) void free_slow(void *p)
 
 /* free's bookkeeping for a heap chunk glibc may keep in its tcache: 1 when done
  * (the caller then jumps to the real function), 0 for everything free_slow handles.
- * In instructions: compare with os_free_floor, the header, its entry (and, ror: an
+ * In instructions: compare with osh_free_floor, the header, its entry (and, ror: an
  * mmapped chunk, a larger one or a corrupt size word is above the last entry), a
  * compare, the TLS offset, then one add to the entry's word: a freed block (256) and
  * the carry of "shadow below TC_FILL" (glibc's free puts the chunk in its tcache when
  * its count is below 7; at 7 the shadow, <= 7, cannot pass it). */
 static inline __attribute__((always_inline)) int free_fast_counts(void *p)
 {
-    if (OS_LIKELY((uintptr_t)p > os_free_floor)) { /* not NULL, and the fast path is on */
+    if (OSH_LIKELY((uintptr_t)p > osh_free_floor)) { /* not NULL, and the fast path is on */
         uint64_t e = tc_entry_of_header(tc_header_of(p));
-        if (OS_LIKELY(e < TC_ENTRIES)) { /* a heap chunk of a tcache bin */
+        if (OSH_LIKELY(e < TC_ENTRIES)) { /* a heap chunk of a tcache bin */
             __asm__("cmpb %[fill], " TLS_WORD(out) "\n\tadcq %[one], " TLS_WORD(out)
                     :
-                    : [tls] "r"(tls_offset()), [e] "r"(e), [out] "i"(offsetof(struct os_tls, tc_out)),
+                    : [tls] "r"(tls_offset()), [e] "r"(e), [out] "i"(offsetof(struct osh_tls, tc_out)),
                       [fill] "i"(TC_FILL), [one] "i"(TC_OUT_ONE)
                     : "cc", "memory");
             return 1;
@@ -275,12 +275,12 @@ static inline __attribute__((always_inline)) int free_fast_counts(void *p)
     return 0;
 }
 
-OS_EXPORT void free(void *p)
+OSH_EXPORT void free(void *p)
 {
     /* One compare, then a jump through memory: measured faster here than loading the
      * pointer first and jumping through a register (7.0 against 7.3 ns a pair). */
-    if (OS_LIKELY(free_fast_counts(p))) {
-        os_fast_free(p);
+    if (OSH_LIKELY(free_fast_counts(p))) {
+        osh_fast_free(p);
         return;
     }
     free_slow(p);
@@ -300,14 +300,14 @@ static void sized_free_counts(void *p)
  * a real free_sized: glibc 2.43's sized frees are a jump to free@plt, which comes back
  * into the shim's free and would count the block twice (so would any allocator whose
  * sized free calls free through the PLT). */
-OS_EXPORT void free_sized(void *p, size_t size)
+OSH_EXPORT void free_sized(void *p, size_t size)
 {
     if (bootstrap_owns(p)) return;
     sized_free_counts(p);
     if (REAL(free)) REAL(free)(p);
 }
 
-OS_EXPORT void free_aligned_sized(void *p, size_t align, size_t size)
+OSH_EXPORT void free_aligned_sized(void *p, size_t align, size_t size)
 {
     if (bootstrap_owns(p)) return;
     sized_free_counts(p);
@@ -320,10 +320,10 @@ static void *null_result(enum call_id id, size_t a0, size_t a1)
     return READY() ? failed(id, a0, a1, 0) : NULL;
 }
 
-OS_EXPORT void *calloc(size_t n, size_t size)
+OSH_EXPORT void *calloc(size_t n, size_t size)
 {
     int overflow = size && n > SIZE_MAX / size;
-    if (OS_UNLIKELY(!resolved())) {
+    if (OSH_UNLIKELY(!resolved())) {
         if (overflow) return NULL;
         return bootstrap_alloc(n * size, 16); /* the bootstrap buffer is never reused: already zero */
     }
@@ -332,7 +332,7 @@ OS_EXPORT void *calloc(size_t n, size_t size)
         tc_taken(n * size);
     }
     void *p = REAL(calloc)(n, size);
-    if (OS_LIKELY(p != NULL)) count(p, 1);
+    if (OSH_LIKELY(p != NULL)) count(p, 1);
     else if (!overflow) return null_result(CALL_CALLOC, n, size);
     return p;
 }
@@ -343,12 +343,12 @@ OS_EXPORT void *calloc(size_t n, size_t size)
  * depends on how the other binds. */
 static void *realloc_common(void *old, size_t n, enum call_id id, size_t a0, size_t a1)
 {
-    if (OS_UNLIKELY(!resolved())) {
+    if (OSH_UNLIKELY(!resolved())) {
         void *p = bootstrap_alloc(n, 16);
         if (p && old) memcpy(p, old, bootstrap_size(old) < n ? bootstrap_size(old) : n);
         return p;
     }
-    if (OS_UNLIKELY(old && bootstrap_owns(old))) {
+    if (OSH_UNLIKELY(old && bootstrap_owns(old))) {
         tc_taken(n);
         void *p = REAL(malloc)(n);
         if (p) memcpy(p, old, bootstrap_size(old) < n ? bootstrap_size(old) : n);
@@ -359,7 +359,7 @@ static void *realloc_common(void *old, size_t n, enum call_id id, size_t a0, siz
     if (old) count(old, -1);
     else tc_taken(n);
     void *p = REAL(realloc)(old, n);
-    if (OS_LIKELY(p != NULL)) count(p, 1);
+    if (OSH_LIKELY(p != NULL)) count(p, 1);
     else if (old && n == 0) return NULL; /* realloc(p, 0) freed p */
     else {
         if (old) count(old, 1); /* the old block is still there */
@@ -368,9 +368,9 @@ static void *realloc_common(void *old, size_t n, enum call_id id, size_t a0, siz
     return p;
 }
 
-OS_EXPORT void *realloc(void *old, size_t n) { return realloc_common(old, n, CALL_REALLOC, (size_t)old, n); }
+OSH_EXPORT void *realloc(void *old, size_t n) { return realloc_common(old, n, CALL_REALLOC, (size_t)old, n); }
 
-OS_EXPORT void *reallocarray(void *old, size_t n, size_t size)
+OSH_EXPORT void *reallocarray(void *old, size_t n, size_t size)
 {
     if (size && n > SIZE_MAX / size) {
         errno = ENOMEM;
@@ -381,14 +381,14 @@ OS_EXPORT void *reallocarray(void *old, size_t n, size_t size)
 
 static void *aligned_common(enum call_id id, size_t align, size_t n, void *p)
 {
-    if (OS_LIKELY(p != NULL)) count(p, 1);
+    if (OSH_LIKELY(p != NULL)) count(p, 1);
     else if (errno == ENOMEM) return null_result(id, align, n);
     return p;
 }
 
-OS_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+OSH_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
-    if (OS_UNLIKELY(!resolved())) {
+    if (OSH_UNLIKELY(!resolved())) {
         *out = bootstrap_alloc(n, align);
         return *out ? 0 : ENOMEM;
     }
@@ -406,33 +406,33 @@ OS_EXPORT int posix_memalign(void **out, size_t align, size_t n)
     return rc;
 }
 
-OS_EXPORT void *aligned_alloc(size_t align, size_t n)
+OSH_EXPORT void *aligned_alloc(size_t align, size_t n)
 {
-    if (OS_UNLIKELY(!resolved())) return bootstrap_alloc(n, align);
+    if (OSH_UNLIKELY(!resolved())) return bootstrap_alloc(n, align);
     GATE(CALL_ALIGNED_ALLOC, align, n, n);
     tc_taken(n);
     return aligned_common(CALL_ALIGNED_ALLOC, align, n, REAL(aligned_alloc)(align, n));
 }
 
-OS_EXPORT void *memalign(size_t align, size_t n)
+OSH_EXPORT void *memalign(size_t align, size_t n)
 {
-    if (OS_UNLIKELY(!resolved())) return bootstrap_alloc(n, align);
+    if (OSH_UNLIKELY(!resolved())) return bootstrap_alloc(n, align);
     GATE(CALL_MEMALIGN, align, n, n);
     tc_taken(n);
     return aligned_common(CALL_MEMALIGN, align, n, REAL(memalign)(align, n));
 }
 
-OS_EXPORT void *valloc(size_t n)
+OSH_EXPORT void *valloc(size_t n)
 {
-    if (OS_UNLIKELY(!resolved())) return bootstrap_alloc(n, 4096);
+    if (OSH_UNLIKELY(!resolved())) return bootstrap_alloc(n, 4096);
     GATE(CALL_VALLOC, n, 0, n);
     tc_taken(n);
     return aligned_common(CALL_VALLOC, 4096, n, REAL(valloc)(n));
 }
 
-OS_EXPORT void *pvalloc(size_t n)
+OSH_EXPORT void *pvalloc(size_t n)
 {
-    if (OS_UNLIKELY(!resolved())) return bootstrap_alloc((n + 4095) & ~(size_t)4095, 4096);
+    if (OSH_UNLIKELY(!resolved())) return bootstrap_alloc((n + 4095) & ~(size_t)4095, 4096);
     if (!REAL(pvalloc)) return memalign(4096, (n + 4095) & ~(size_t)4095);
     GATE(CALL_PVALLOC, n, 0, n);
     /* glibc 2.38+ rounds with `& -(pagesize - 1)`, which turns pvalloc(0) into a
@@ -442,10 +442,10 @@ OS_EXPORT void *pvalloc(size_t n)
     return aligned_common(CALL_PVALLOC, 4096, n, REAL(pvalloc)(n));
 }
 
-OS_EXPORT size_t malloc_usable_size(void *p)
+OSH_EXPORT size_t malloc_usable_size(void *p)
 {
     if (!p) return 0;
     if (bootstrap_owns(p)) return bootstrap_size(p);
-    if (OS_UNLIKELY(!resolved()) || !REAL(malloc_usable_size)) return 0;
+    if (OSH_UNLIKELY(!resolved()) || !REAL(malloc_usable_size)) return 0;
     return REAL(malloc_usable_size)(p);
 }

@@ -17,18 +17,18 @@
 #include "interpose.h"
 #include "shmem.h"
 
-#define OS_STR2(x) #x
-#define OS_STR(x) OS_STR2(x)
+#define OSH_STR2(x) #x
+#define OSH_STR(x) OSH_STR2(x)
 
 #ifndef MFD_HUGETLB
 #define MFD_HUGETLB 4U
 #endif
 
-long os_sys6(long n, long a, long b, long c, long d, long e);
-long os_syscall_error(long r);
-long os_shm_syscall(long n, long a, long b, long c, long d, long e);
+long osh_sys6(long n, long a, long b, long c, long d, long e);
+long osh_syscall_error(long r);
+long osh_shm_syscall(long n, long a, long b, long c, long d, long e);
 
-__attribute__((visibility("hidden"))) long os_syscall_error(long r)
+__attribute__((visibility("hidden"))) long osh_syscall_error(long r)
 {
     errno = (int)-r;
     return -1;
@@ -41,18 +41,18 @@ __asm__(".text\n"
         ".type syscall,@function\n"
         "syscall:\n"
         "    .cfi_startproc\n"
-        "    cmpq $" OS_STR(SYS_fallocate) ", %rdi\n"
-        "    je os_shm_syscall\n"
-        "    cmpq $" OS_STR(SYS_memfd_create) ", %rdi\n"
-        "    je os_shm_syscall\n"
-        "    jmp os_sys6\n"
+        "    cmpq $" OSH_STR(SYS_fallocate) ", %rdi\n"
+        "    je osh_shm_syscall\n"
+        "    cmpq $" OSH_STR(SYS_memfd_create) ", %rdi\n"
+        "    je osh_shm_syscall\n"
+        "    jmp osh_sys6\n"
         "    .cfi_endproc\n"
         ".size syscall, .-syscall\n"
         ".p2align 4\n"
-        ".globl os_sys6\n"
-        ".hidden os_sys6\n"
-        ".type os_sys6,@function\n"
-        "os_sys6:\n"
+        ".globl osh_sys6\n"
+        ".hidden osh_sys6\n"
+        ".type osh_sys6,@function\n"
+        "osh_sys6:\n"
         "    .cfi_startproc\n"
         "    movq %rdi, %rax\n"
         "    movq %rsi, %rdi\n"
@@ -66,23 +66,23 @@ __asm__(".text\n"
         "    jae 1f\n"
         "    ret\n"
         "1:  movq %rax, %rdi\n"
-        "    jmp os_syscall_error\n"
+        "    jmp osh_syscall_error\n"
         "    .cfi_endproc\n"
-        ".size os_sys6, .-os_sys6\n");
+        ".size osh_sys6, .-osh_sys6\n");
 #else
 #include <stdarg.h>
-OS_EXPORT long syscall(long n, ...)
+OSH_EXPORT long syscall(long n, ...)
 {
     va_list ap;
     va_start(ap, n);
     long a = va_arg(ap, long), b = va_arg(ap, long), c = va_arg(ap, long), d = va_arg(ap, long),
          e = va_arg(ap, long), f = va_arg(ap, long);
     va_end(ap);
-    if (n == SYS_fallocate || n == SYS_memfd_create) return os_shm_syscall(n, a, b, c, d, e);
+    if (n == SYS_fallocate || n == SYS_memfd_create) return osh_shm_syscall(n, a, b, c, d, e);
     ENSURE(syscall);
     return REAL(syscall)(n, a, b, c, d, e, f);
 }
-__attribute__((visibility("hidden"))) long os_sys6(long n, long a, long b, long c, long d, long e)
+__attribute__((visibility("hidden"))) long osh_sys6(long n, long a, long b, long c, long d, long e)
 {
     ENSURE(syscall);
     return REAL(syscall)(n, a, b, c, d, e);
@@ -93,9 +93,9 @@ static void track(int fd, int kind)
 {
     if (fd < 0 || !READY()) return;
     int e = errno;
-    os_enter();
+    osh_enter();
     shmem_track(fd, kind);
-    os_leave();
+    osh_leave();
     errno = e;
 }
 
@@ -103,43 +103,43 @@ static void track(int fd, int kind)
 static int shm_fallocate(int fd, int mode, off_t off, off_t len, int via_syscall)
 {
     uint64_t charge = shmem_charge_of(fd, mode, (uint64_t)off, (uint64_t)len);
-    if (OS_UNLIKELY(os_policy) && charge) {
-        int e = os_gate(CALL_FALLOCATE, 1, (uint64_t)fd, (uint64_t)mode, (uint64_t)off, (uint64_t)len, charge,
+    if (OSH_UNLIKELY(osh_policy) && charge) {
+        int e = osh_gate(CALL_FALLOCATE, 1, (uint64_t)fd, (uint64_t)mode, (uint64_t)off, (uint64_t)len, charge,
                         (uint64_t)via_syscall);
         if (e) {
             errno = e;
             return -1;
         }
     }
-    int r = via_syscall ? (int)os_sys6(SYS_fallocate, fd, mode, off, len, 0) : REAL(fallocate)(fd, mode, off, len);
+    int r = via_syscall ? (int)osh_sys6(SYS_fallocate, fd, mode, off, len, 0) : REAL(fallocate)(fd, mode, off, len);
     int e = errno;
-    os_enter();
+    osh_enter();
     if (r == 0) shmem_fallocated(fd, mode, (uint64_t)off, (uint64_t)len);
     else if ((e == ENOSPC || e == ENOMEM) && charge)
-        os_refused(CALL_FALLOCATE, e, (uint64_t)fd, (uint64_t)mode, (uint64_t)off, (uint64_t)len, charge,
+        osh_refused(CALL_FALLOCATE, e, (uint64_t)fd, (uint64_t)mode, (uint64_t)off, (uint64_t)len, charge,
                    (uint64_t)via_syscall);
-    os_leave();
+    osh_leave();
     errno = e;
     return r;
 }
 
-__attribute__((visibility("hidden"))) long os_shm_syscall(long n, long a, long b, long c, long d, long e)
+__attribute__((visibility("hidden"))) long osh_shm_syscall(long n, long a, long b, long c, long d, long e)
 {
     if (n == SYS_memfd_create) {
-        long fd = os_sys6(n, a, b, c, d, e);
+        long fd = osh_sys6(n, a, b, c, d, e);
         if (fd >= 0 && !((unsigned)b & MFD_HUGETLB)) track((int)fd, 1);
         return fd;
     }
-    if (!READY() || !shmem_tracked((int)a)) return os_sys6(n, a, b, c, d, e);
+    if (!READY() || !shmem_tracked((int)a)) return osh_sys6(n, a, b, c, d, e);
     return shm_fallocate((int)a, (int)b, (off_t)c, (off_t)d, 1);
 }
 
-OS_EXPORT int memfd_create(const char *name, unsigned int flags)
+OSH_EXPORT int memfd_create(const char *name, unsigned int flags)
 {
     ENSURE(memfd_create);
     if (!REAL(memfd_create)) resolve_late((void **)&REAL(memfd_create), "memfd_create");
     if (!REAL(memfd_create)) { /* glibc before 2.27 has none: the system call itself */
-        int fd = (int)os_sys6(SYS_memfd_create, (long)name, (long)flags, 0, 0, 0);
+        int fd = (int)osh_sys6(SYS_memfd_create, (long)name, (long)flags, 0, 0, 0);
         if (fd >= 0 && !(flags & MFD_HUGETLB)) track(fd, 1);
         return fd;
     }
@@ -148,7 +148,7 @@ OS_EXPORT int memfd_create(const char *name, unsigned int flags)
     return fd;
 }
 
-OS_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
+OSH_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
 {
     ENSURE(shm_open);
     if (!REAL(shm_open)) resolve_late((void **)&REAL(shm_open), "shm_open"); /* librt before glibc 2.34 */
@@ -161,14 +161,14 @@ OS_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
     return fd;
 }
 
-OS_EXPORT int fallocate(int fd, int mode, off_t off, off_t len)
+OSH_EXPORT int fallocate(int fd, int mode, off_t off, off_t len)
 {
     ENSURE(fallocate);
     if (!READY() || !shmem_tracked(fd)) return REAL(fallocate)(fd, mode, off, len);
     return shm_fallocate(fd, mode, off, len, 0);
 }
 
-OS_EXPORT int fallocate64(int fd, int mode, off64_t off, off64_t len)
+OSH_EXPORT int fallocate64(int fd, int mode, off64_t off, off64_t len)
 {
     ENSURE(fallocate);
     if (!READY() || !shmem_tracked(fd)) return REAL(fallocate)(fd, mode, off, len);
@@ -179,13 +179,13 @@ static void truncated(int fd, off_t len, int r)
 {
     if (r != 0 || !READY() || !shmem_tracked(fd)) return;
     int e = errno;
-    os_enter();
+    osh_enter();
     shmem_truncated(fd, (uint64_t)len);
-    os_leave();
+    osh_leave();
     errno = e;
 }
 
-OS_EXPORT int ftruncate(int fd, off_t len)
+OSH_EXPORT int ftruncate(int fd, off_t len)
 {
     ENSURE(ftruncate);
     int r = REAL(ftruncate)(fd, len);
@@ -193,7 +193,7 @@ OS_EXPORT int ftruncate(int fd, off_t len)
     return r;
 }
 
-OS_EXPORT int ftruncate64(int fd, off64_t len)
+OSH_EXPORT int ftruncate64(int fd, off64_t len)
 {
     ENSURE(ftruncate);
     int r = REAL(ftruncate)(fd, len);

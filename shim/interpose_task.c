@@ -24,22 +24,22 @@
 
 
 /* A task that shares this memory but is another process: a clone(CLONE_VM) child or a
- * vfork child (os_st, shared, holds the process's pid). A fork child, even one made
- * with a raw system call, has done its fix-up (os_process_check) and holds its own; the
+ * vfork child (osh_st, shared, holds the process's pid). A fork child, even one made
+ * with a raw system call, has done its fix-up (osh_process_check) and holds its own; the
  * tid in glibc's descriptor is no test, since glibc rewrites it only in its own fork. */
-int os_foreign_task(void)
+int osh_foreign_task(void)
 {
-    os_process_check();
-    return raw_getpid() != os_st.pid;
+    osh_process_check();
+    return raw_getpid() != osh_st.pid;
 }
 
 /* Simulation and injection: 0, or the errno policy refused the call with. */
 static int gate(enum call_id id, uint64_t a0, uint64_t a1, uint64_t a2)
 {
-    return OS_LIKELY(!(os_policy | os_timeline)) ? 0 : os_gate(id, 1, a0, a1, a2, 0, 0, 0);
+    return OSH_LIKELY(!(osh_policy | osh_timeline)) ? 0 : osh_gate(id, 1, a0, a1, a2, 0, 0, 0);
 }
 
-OS_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
+OSH_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
 {
     va_list ap;
     va_start(ap, arg);
@@ -53,13 +53,13 @@ OS_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
         return -1;
     }
     if ((flags & CLONE_VM) && !(flags & (CLONE_SETTLS | CLONE_VFORK)))
-        __atomic_store_n(&os_shared_tls, 1, __ATOMIC_RELEASE); /* before the child can run */
+        __atomic_store_n(&osh_shared_tls, 1, __ATOMIC_RELEASE); /* before the child can run */
     int r = REAL(clone)(fn, stack, flags, arg, ptid, tls, ctid);
     if (r == -1 && (errno == ENOMEM || errno == EAGAIN)) {
         int e = errno;
-        os_enter();
-        os_refused(CALL_CLONE, e, (uint64_t)(uintptr_t)fn, (uint64_t)(uintptr_t)stack, (uint64_t)flags, 0, 0, 0);
-        os_leave();
+        osh_enter();
+        osh_refused(CALL_CLONE, e, (uint64_t)(uintptr_t)fn, (uint64_t)(uintptr_t)stack, (uint64_t)flags, 0, 0, 0);
+        osh_leave();
         errno = e;
     }
     return r;
@@ -99,13 +99,13 @@ static void own_stack(int64_t model, uintptr_t *lo, uintptr_t *hi)
 static void *trampoline(void *p)
 {
     struct thread_rec *t = p;
-    os_enter();
+    osh_enter();
     uintptr_t lo = 0, hi = 0;
     if (t->stack_model) own_stack(t->stack_model, &lo, &hi);
     ledger_thread_attach(t, lo, hi);
     ledger_watch_exit(t);
     void *(*fn)(void *) = t->start, *arg = t->start_arg;
-    os_leave();
+    osh_leave();
     return fn(arg);
 }
 
@@ -149,58 +149,58 @@ static int64_t model_stack(const pthread_attr_t *attr, int64_t *guard)
     return user ? 0 : (int64_t)size;
 }
 
-OS_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+OSH_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
     ENSURE(pthread_create);
-    if (OS_UNLIKELY(!REAL(pthread_create)) && !resolve_late((void **)&REAL(pthread_create), "pthread_create"))
+    if (OSH_UNLIKELY(!REAL(pthread_create)) && !resolve_late((void **)&REAL(pthread_create), "pthread_create"))
         return ENOSYS;
     if (!READY()) return REAL(pthread_create)(t, attr, fn, arg);
-    os_enter();
+    osh_enter();
     int64_t guard = 0;
     int64_t stack = model_stack(attr, &guard);
-    os_leave();
+    osh_leave();
     int g = gate(CALL_PTHREAD_CREATE, (uint64_t)(uintptr_t)attr, (uint64_t)stack, (uint64_t)guard);
     if (g) return g; /* pthread_create returns the error; errno is left alone */
-    os_enter();
+    osh_enter();
     struct thread_rec *rec = ledger_thread_prepare(ledger_self(), stack);
     if (rec) {
         rec->start = fn;
         rec->start_arg = arg;
     }
-    os_leave();
+    osh_leave();
     if (!rec) return REAL(pthread_create)(t, attr, fn, arg);
     int rc = REAL(pthread_create)(t, attr, trampoline, rec);
     if (rc != 0) {
         int e = errno;
-        os_enter();
+        osh_enter();
         ledger_thread_discard(rec);
         if (rc == EAGAIN || rc == ENOMEM) {
             errno = rc;
-            os_refused(CALL_PTHREAD_CREATE, rc, (uint64_t)(uintptr_t)attr, (uint64_t)stack, (uint64_t)guard, 0, 0, 0);
+            osh_refused(CALL_PTHREAD_CREATE, rc, (uint64_t)(uintptr_t)attr, (uint64_t)stack, (uint64_t)guard, 0, 0, 0);
         }
-        os_leave();
+        osh_leave();
         errno = e;
     }
-    if (OS_UNLIKELY(os_timeline)) {
-        os_enter();
+    if (OSH_UNLIKELY(osh_timeline)) {
+        osh_enter();
         timeline_tick();
-        os_leave();
+        osh_leave();
     }
     return rc;
 }
 
 /* The name a thread is given, kept for its record after it exits (reading the name
  * at exit would cost a system call per thread). */
-OS_EXPORT int pthread_setname_np(pthread_t th, const char *name)
+OSH_EXPORT int pthread_setname_np(pthread_t th, const char *name)
 {
     ENSURE(pthread_setname_np);
     if (!REAL(pthread_setname_np) && !resolve_late((void **)&REAL(pthread_setname_np), "pthread_setname_np"))
         return ENOSYS;
     int rc = REAL(pthread_setname_np)(th, name);
     if (rc == 0 && READY()) {
-        os_enter();
+        osh_enter();
         ledger_thread_named(th, name);
-        os_leave();
+        osh_leave();
     }
     return rc;
 }
@@ -210,10 +210,10 @@ static int spawn_common(enum call_id id, int rc, const char *path)
 {
     if (rc == ENOMEM || rc == EAGAIN) {
         int e = errno;
-        os_enter();
+        osh_enter();
         errno = rc;
-        os_refused(id, rc, (uint64_t)(uintptr_t)path, 0, 0, 0, 0, 0);
-        os_leave();
+        osh_refused(id, rc, (uint64_t)(uintptr_t)path, 0, 0, 0, 0, 0);
+        osh_leave();
         errno = e;
     }
     return rc;
@@ -221,7 +221,7 @@ static int spawn_common(enum call_id id, int rc, const char *path)
 
 /* posix_spawn and posix_spawnp differ only in how the file is found. */
 #define SPAWN_WRAPPER(name, ID)                                                                            \
-    OS_EXPORT int name(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,                 \
+    OSH_EXPORT int name(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,                 \
                        const posix_spawnattr_t *at, char *const argv[], char *const envp[])                \
     {                                                                                                      \
         ENSURE(name);                                                                                      \

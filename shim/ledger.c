@@ -1,6 +1,6 @@
 /* The commit ledger (see ledger.h). Ranges live in an address-ordered tree
  * (rangetree.c); all changes happen under one mutex, taken only by threads already
- * inside os_guard, so a signal handler that interrupts the holder goes straight
+ * inside osh_guard, so a signal handler that interrupts the holder goes straight
  * to the real call. */
 #include "ledger_int.h"
 #include "tcache.h"
@@ -31,7 +31,7 @@
  * page faults); past them, the heap gives nodes a page's worth at a time. Nodes
  * are never given back to it: freed ones wait on free_nodes. */
 #define RV_STATIC 128
-#define NODES_PER_BLOCK (OS_HEAP_SMALL_MAX / sizeof(struct rt_node)) /* one heap block of a chunk, not a mapping */
+#define NODES_PER_BLOCK (OSH_HEAP_SMALL_MAX / sizeof(struct rt_node)) /* one heap block of a chunk, not a mapping */
 static struct rt_node nodes_static[RV_STATIC];
 static size_t nnodes_static;
 static struct rt_node *free_nodes; /* linked through kid[0] */
@@ -46,9 +46,9 @@ static uint32_t next_origin;
 
 void ledger_init(void) {}
 
-/* Callers are inside os_enter, which has done a fork child's fix-up. */
-void ledger_lock(void) { pthread_mutex_lock(&os_fs->ledger_mu); }
-void ledger_unlock(void) { pthread_mutex_unlock(&os_fs->ledger_mu); }
+/* Callers are inside osh_enter, which has done a fork child's fix-up. */
+void ledger_lock(void) { pthread_mutex_lock(&osh_fs->ledger_mu); }
+void ledger_unlock(void) { pthread_mutex_unlock(&osh_fs->ledger_mu); }
 
 /* What is changing the ledger (lock held), for the timeline's records of each charge. */
 int ledger_cur_op;
@@ -63,7 +63,7 @@ void ledger_charge(struct thread_rec *t, int64_t bytes)
         t->committed += bytes;
         if (t->committed > t->peak_committed) t->peak_committed = t->committed;
     }
-    if (OS_UNLIKELY(os_timeline) && bytes) timeline_charge(t, bytes, ledger_cur_op, ledger_cur_lo, ledger_cur_len, proc_committed, proc_peak);
+    if (OSH_UNLIKELY(osh_timeline) && bytes) timeline_charge(t, bytes, ledger_cur_op, ledger_cur_lo, ledger_cur_len, proc_committed, proc_peak);
 }
 
 /* --- ranges ---------------------------------------------------------------- */
@@ -75,7 +75,7 @@ static struct rt_node *node_get(void)
         return x;
     }
     if (nnodes_static < RV_STATIC) return &nodes_static[nnodes_static++];
-    struct rt_node *b = os_heap_alloc(NODES_PER_BLOCK * sizeof *b);
+    struct rt_node *b = osh_heap_alloc(NODES_PER_BLOCK * sizeof *b);
     if (!b) return NULL;
     for (size_t i = NODES_PER_BLOCK - 1; i > 0; i--) {
         b[i].kid[0] = free_nodes;
@@ -158,7 +158,7 @@ void ledger_record_map(uintptr_t addr, size_t len, int prot, int flags, int anon
 {
     struct thread_rec *self = ledger_self();
     ledger_lock();
-    LEDGER_OP(OS_OP_MAP, addr, len);
+    LEDGER_OP(OVERSHIM_OP_MAP, addr, len);
     uintptr_t hi = addr + page_up(len);
     ledger_clip(addr, hi); /* MAP_FIXED over existing ranges: the old ones are gone (net charge) */
     struct range r = {.lo = addr, .hi = hi, .prot = (uint8_t)prot, .flags = flags,
@@ -174,7 +174,7 @@ void ledger_record_protect(uintptr_t addr, size_t len, int prot)
 {
     uintptr_t lo = addr, hi = addr + page_up(len);
     ledger_lock();
-    LEDGER_OP(OS_OP_PROTECT, addr, len);
+    LEDGER_OP(OVERSHIM_OP_PROTECT, addr, len);
     /* 6.7+: taking write from a charged anonymous VMA without an anon_vma uncharges it */
     int dropping = !(prot & PROT_WRITE) && uncharge_unfaulted;
     struct anonvma_look look = {0};
@@ -205,7 +205,7 @@ size_t ledger_detach(uintptr_t addr, size_t len, struct range *out, size_t max)
 {
     uintptr_t lo = addr, hi = addr + page_up(len);
     ledger_lock();
-    LEDGER_OP(OS_OP_UNMAP, addr, len);
+    LEDGER_OP(OVERSHIM_OP_UNMAP, addr, len);
     size_t n = 0;
     for (struct rt_node *x = rt_ending_after(&rt, lo); x && x->r.lo < hi; x = rt_next_below(&rt, x, hi)) {
         if (n < max) {
@@ -223,7 +223,7 @@ size_t ledger_detach(uintptr_t addr, size_t len, struct range *out, size_t max)
 void ledger_reattach(const struct range *pieces, size_t n)
 {
     ledger_lock();
-    LEDGER_OP(OS_OP_MAP, n ? pieces[0].lo : 0, n ? pieces[n - 1].hi - pieces[0].lo : 0);
+    LEDGER_OP(OVERSHIM_OP_MAP, n ? pieces[0].lo : 0, n ? pieces[n - 1].hi - pieces[0].lo : 0);
     for (size_t i = 0; i < n; i++) {
         ledger_clip(pieces[i].lo, pieces[i].hi);
         ledger_insert(&pieces[i]);
@@ -235,7 +235,7 @@ void ledger_record_remap(const struct range *like, uintptr_t new_addr, size_t ne
 {
     struct thread_rec *self = ledger_self();
     ledger_lock();
-    LEDGER_OP(OS_OP_REMAP, new_addr, new_len);
+    LEDGER_OP(OVERSHIM_OP_REMAP, new_addr, new_len);
     struct range r = {.lo = new_addr, .hi = new_addr + page_up(new_len), .prot = PROT_READ | PROT_WRITE,
                       .flags = MAP_PRIVATE | MAP_ANONYMOUS, .anon = 1, .origin = ++next_origin, .owner = self};
     if (like) {
@@ -261,7 +261,7 @@ void ledger_record_brk(uintptr_t old_brk, uintptr_t new_brk)
 {
     struct thread_rec *self = ledger_self();
     ledger_lock();
-    LEDGER_OP(OS_OP_BRK, old_brk, new_brk - old_brk);
+    LEDGER_OP(OVERSHIM_OP_BRK, old_brk, new_brk - old_brk);
     uintptr_t a = page_up(old_brk), b = page_up(new_brk);
     if (b > a) {
         struct range r = {.lo = a, .hi = b, .prot = PROT_READ | PROT_WRITE,
@@ -280,7 +280,7 @@ struct rangetree *ledger_tree(void) { return &rt; }
 
 void ledger_settle(uintptr_t lo, uintptr_t hi, int ac)
 {
-    LEDGER_OP(OS_OP_SETTLE, lo, hi - lo);
+    LEDGER_OP(OVERSHIM_OP_SETTLE, lo, hi - lo);
     for (struct rt_node *x = rt_ending_after(&rt, lo); x && x->r.lo < hi; x = rt_next_below(&rt, x, hi)) {
         struct range *r = &x->r;
         if (!r->uncertain || r->lo < lo || r->hi > hi) continue;
@@ -310,6 +310,6 @@ int64_t ledger_committed_bytes(void) { return __atomic_load_n(&proc_committed, _
 int64_t ledger_mapped_bytes(void) { return __atomic_load_n(&ledger_proc_mapped, __ATOMIC_RELAXED); }
 
 /* --- fork ---------------------------------------------------------------------- */
-void ledger_prefork(void) { pthread_mutex_lock(&os_fs->ledger_mu); }
-void ledger_postfork_parent(void) { pthread_mutex_unlock(&os_fs->ledger_mu); }
+void ledger_prefork(void) { pthread_mutex_lock(&osh_fs->ledger_mu); }
+void ledger_postfork_parent(void) { pthread_mutex_unlock(&osh_fs->ledger_mu); }
 

@@ -1,7 +1,7 @@
 /* The ledger: every range mapped through the wrappers (address -> length, prot,
  * flags, whether the running kernel charges it, owner thread), and per-thread
  * counters. Its memory comes from static storage, then from the private jemalloc
- * heap; one mutex, taken only under os_guard and handed over across fork by atfork
+ * heap; one mutex, taken only under osh_guard and handed over across fork by atfork
  * handlers. */
 #ifndef OVERSHIM_LEDGER_H
 #define OVERSHIM_LEDGER_H
@@ -21,7 +21,7 @@ struct thread_rec {
     int alive;             /* 0 after exit, or in a fork child for the other threads */
     int64_t committed;     /* bytes: its accountable mappings + modelled stacks of live threads it created */
     int64_t peak_committed;
-    struct os_tls *tls;    /* the live thread's TLS block (malloc counters); NULL once it exited */
+    struct osh_tls *tls;    /* the live thread's TLS block (malloc counters); NULL once it exited */
     int64_t malloc_in, malloc_out; /* the counters as they stood at exit */
     int64_t stack_model;   /* this thread's own stack as modelled at pthread_create */
     struct thread_rec *stack_payer;
@@ -38,7 +38,7 @@ struct thread_rec {
 };
 
 /* This thread's record (NULL until the thread first did something the shim tracks). */
-#define os_self (os_t.self)
+#define osh_self (osh_t.self)
 
 /* Exited threads are kept (a report shows who committed what) up to this many; past
  * it, exited records that nothing refers to are folded into one aggregate row and
@@ -55,7 +55,7 @@ struct ledger_totals {
 /* The thread-exit key. The overcommit mode and the kernel's rules are read on the first
  * call that needs them (lazyfacts.h). */
 void ledger_init(void);
-/* Record for the calling thread, created on first use. Call under os_guard. */
+/* Record for the calling thread, created on first use. Call under osh_guard. */
 struct thread_rec *ledger_self(void);
 /* The same for the main thread, whose tid is the pid (the constructor: no tid lookup). */
 struct thread_rec *ledger_self_main(pid_t pid);
@@ -69,7 +69,7 @@ void ledger_thread_exit(struct thread_rec *t);
 /* Have ledger_thread_exit run when the calling thread exits (a pthread key). */
 void ledger_watch_exit(struct thread_rec *t);
 
-/* Mapping changes, all under os_guard; `mode` is vm.overcommit_memory. */
+/* Mapping changes, all under osh_guard; `mode` is vm.overcommit_memory. */
 void ledger_record_map(uintptr_t addr, size_t len, int prot, int flags, int anon);
 /* Unmapping and moving must leave the ledger before the kernel frees the range:
  * once freed, another thread may be given it and record it. detach takes the
@@ -115,7 +115,7 @@ int64_t ledger_committed_bytes(void);
 int64_t ledger_mapped_bytes(void); /* bytes of its ranges (no lock: one word) */
 /* Live malloc bytes of a thread (lock held). */
 /* A live thread's malloc counters (its TLS block): bytes allocated and freed. */
-void ledger_tls_malloc(const struct os_tls *tls, int64_t *in, int64_t *out);
+void ledger_tls_malloc(const struct osh_tls *tls, int64_t *in, int64_t *out);
 int64_t ledger_malloc_live(const struct thread_rec *t);
 
 /* atfork */

@@ -22,12 +22,12 @@
 
 #define RECS_STATIC 16
 /* The first record (the main thread's, made at start) is in .data with what start
- * writes (OS_HOT); the next ones come from the bss. */
-static struct thread_rec rec_first OS_HOT;
+ * writes (OSH_HOT); the next ones come from the bss. */
+static struct thread_rec rec_first OSH_HOT;
 static struct thread_rec recs_static[RECS_STATIC];
-OS_HOT static size_t nrecs_static;
-OS_HOT static struct thread_rec *threads;
-OS_HOT static struct thread_rec *free_recs; /* recycled records, ready for new threads */
+OSH_HOT static size_t nrecs_static;
+OSH_HOT static struct thread_rec *threads;
+OSH_HOT static struct thread_rec *free_recs; /* recycled records, ready for new threads */
 static size_t n_exited;               /* exited records still listed */
 static struct thread_rec recycled;    /* what the recycled ones had: malloc counters, peak */
 static uint64_t n_recycled;
@@ -64,14 +64,14 @@ const struct thread_rec *ledger_recycled(uint64_t *count)
 /* Every record, created at pthread_create or lazily for a thread the shim did not
  * start (glibc's own helper threads), is told when its thread exits: its counters live
  * in the thread's TLS, which goes away with it (found by the TSan driver, tests/tsan). */
-static pthread_key_t exit_key OS_HOT;
-static int exit_key_ok OS_HOT;
+static pthread_key_t exit_key OSH_HOT;
+static int exit_key_ok OSH_HOT;
 
 static void on_thread_exit(void *p)
 {
-    os_enter();
+    osh_enter();
     ledger_thread_exit(p);
-    os_leave();
+    osh_leave();
 }
 
 /* The thread-exit key, made for the first thread watched (the first pthread_create's
@@ -84,7 +84,7 @@ void ledger_watch_exit(struct thread_rec *t)
 {
     if (!t) return;
     int ok = __atomic_load_n(&exit_key_ok, __ATOMIC_ACQUIRE);
-    if (OS_UNLIKELY(ok == 0)) {
+    if (OSH_UNLIKELY(ok == 0)) {
         ledger_lock();
         if (exit_key_ok == 0) {
             __typeof__(&pthread_key_create) create = LATE(pthread_key_create);
@@ -115,7 +115,7 @@ static struct thread_rec *alloc_rec(void)
     }
     if (nrecs_static == 0) return nrecs_static++, &rec_first;
     if (nrecs_static <= RECS_STATIC) return &recs_static[nrecs_static++ - 1]; /* zeroed bss */
-    return os_heap_alloc(sizeof *t);
+    return osh_heap_alloc(sizeof *t);
 }
 
 static struct thread_rec *new_rec(pid_t tid, pid_t parent)
@@ -127,25 +127,25 @@ static struct thread_rec *new_rec(pid_t tid, pid_t parent)
     t->alive = 1;
     read_own_name(t->name);
     t->pt = pthread_self();
-    t->tls = &os_t;
+    t->tls = &osh_t;
     t->next = threads;
     threads = t;
-    if (OS_UNLIKELY(os_timeline)) timeline_thread(t, 1);
+    if (OSH_UNLIKELY(osh_timeline)) timeline_thread(t, 1);
     return t;
 }
 
-OS_START_TEXT static struct thread_rec *self_as(pid_t known_tid)
+OSH_START_TEXT static struct thread_rec *self_as(pid_t known_tid)
 {
-    if (OS_LIKELY(os_self != NULL)) return os_self;
-    if (os_t.exiting) return NULL; /* its record is gone (maybe reused): charges go to the process only */
+    if (OSH_LIKELY(osh_self != NULL)) return osh_self;
+    if (osh_t.exiting) return NULL; /* its record is gone (maybe reused): charges go to the process only */
     ledger_lock();
-    pid_t tid = known_tid ? known_tid : os_gettid();
-    /* the main thread's parent is the process's parent (os_st.pid is this process's:
+    pid_t tid = known_tid ? known_tid : osh_gettid();
+    /* the main thread's parent is the process's parent (osh_st.pid is this process's:
      * ledger_lock checked it) */
-    os_self = new_rec(tid, tid == os_st.pid ? raw_getppid() : 0);
+    osh_self = new_rec(tid, tid == osh_st.pid ? raw_getppid() : 0);
     ledger_unlock();
-    if (!known_tid) ledger_watch_exit(os_self); /* not the main thread's at start: its end is the process's */
-    return os_self;
+    if (!known_tid) ledger_watch_exit(osh_self); /* not the main thread's at start: its end is the process's */
+    return osh_self;
 }
 
 struct thread_rec *ledger_self(void) { return self_as(0); }
@@ -156,11 +156,11 @@ struct thread_rec *ledger_thread_prepare(struct thread_rec *creator, int64_t sta
     ledger_lock();
     struct thread_rec *t = alloc_rec();
     if (t) {
-        t->parent_tid = creator ? creator->tid : os_gettid();
+        t->parent_tid = creator ? creator->tid : osh_gettid();
         if (creator) memcpy(t->name, creator->name, sizeof t->name); /* a new thread starts with its creator's name */
         t->stack_payer = creator;
         t->stack_model = stack_model;
-        LEDGER_OP(OS_OP_STACK, 0, stack_model);
+        LEDGER_OP(OVERSHIM_OP_STACK, 0, stack_model);
         ledger_proc_mapped += stack_model;
         ledger_charge(creator, stack_model);
         if (creator) creator->nchildren++;
@@ -173,7 +173,7 @@ struct thread_rec *ledger_thread_prepare(struct thread_rec *creator, int64_t sta
 static void release_payer(struct thread_rec *t)
 {
     struct thread_rec *payer = t->stack_payer;
-    LEDGER_OP(OS_OP_THREAD_EXIT, t->stack_lo, t->stack_model);
+    LEDGER_OP(OVERSHIM_OP_THREAD_EXIT, t->stack_lo, t->stack_model);
     ledger_proc_mapped -= t->stack_model;
     ledger_charge(payer, -t->stack_model);
     t->stack_model = 0;
@@ -195,11 +195,11 @@ void ledger_thread_discard(struct thread_rec *t)
 
 void ledger_thread_attach(struct thread_rec *t, uintptr_t stack_lo, uintptr_t stack_hi)
 {
-    t->tid = os_gettid();
+    t->tid = osh_gettid();
     t->alive = 1;
     if (!t->name[0]) read_own_name(t->name);
     t->pt = pthread_self();
-    t->tls = &os_t;
+    t->tls = &osh_t;
     ledger_lock();
     t->next = threads;
     threads = t;
@@ -210,13 +210,13 @@ void ledger_thread_attach(struct thread_rec *t, uintptr_t stack_lo, uintptr_t st
         struct range r = {.lo = stack_lo, .hi = stack_hi, .prot = PROT_READ | PROT_WRITE,
                           .flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, .acct = 1, .kind = RK_STACK,
                           .anon = 1, .owner = t->stack_payer};
-        LEDGER_OP(OS_OP_STACK, stack_lo, stack_hi - stack_lo);
+        LEDGER_OP(OVERSHIM_OP_STACK, stack_lo, stack_hi - stack_lo);
         ledger_clip(stack_lo, stack_hi);
         ledger_insert(&r);
     }
-    if (OS_UNLIKELY(os_timeline)) timeline_thread(t, 1);
+    if (OSH_UNLIKELY(osh_timeline)) timeline_thread(t, 1);
     ledger_unlock();
-    os_self = t;
+    osh_self = t;
 }
 
 void ledger_thread_exit(struct thread_rec *t)
@@ -224,15 +224,15 @@ void ledger_thread_exit(struct thread_rec *t)
     if (!t) return;
     ledger_lock();
     t->alive = 0; /* its name: the creator's, or the last pthread_setname_np (ledger_thread_named) */
-    ledger_tls_malloc(&os_t, &t->malloc_in, &t->malloc_out); /* the TLS block goes away with the thread */
+    ledger_tls_malloc(&osh_t, &t->malloc_in, &t->malloc_out); /* the TLS block goes away with the thread */
     t->tls = NULL;
-    LEDGER_OP(OS_OP_THREAD_EXIT, t->stack_lo, t->stack_hi - t->stack_lo);
+    LEDGER_OP(OVERSHIM_OP_THREAD_EXIT, t->stack_lo, t->stack_hi - t->stack_lo);
     if (t->stack_hi > t->stack_lo) ledger_clip(t->stack_lo, t->stack_hi); /* glibc caches or unmaps it: not ours */
     if (t->stack_model || t->stack_payer) release_payer(t);
-    if (OS_UNLIKELY(os_timeline)) timeline_thread(t, 0);
+    if (OSH_UNLIKELY(osh_timeline)) timeline_thread(t, 0);
     n_exited++;
-    os_self = NULL;
-    os_t.exiting = 1;
+    osh_self = NULL;
+    osh_t.exiting = 1;
     ledger_maybe_recycle(t);
     ledger_unlock();
 }
@@ -250,7 +250,7 @@ void ledger_thread_totals(struct ledger_totals *out)
     out->malloc_live += recycled.malloc_in - recycled.malloc_out;
 }
 
-void ledger_tls_malloc(const struct os_tls *tls, int64_t *in, int64_t *out)
+void ledger_tls_malloc(const struct osh_tls *tls, int64_t *in, int64_t *out)
 {
     *in = __atomic_load_n(&tls->malloc_in, __ATOMIC_RELAXED) + tc_bytes(tls->tc_in, 0);
     *out = __atomic_load_n(&tls->malloc_out, __ATOMIC_RELAXED) + tc_bytes(tls->tc_out, 8);
@@ -281,7 +281,7 @@ void ledger_refresh_names(void)
     char path[64], buf[32];
     for (struct thread_rec *t = threads; t; t = t->next) {
         if (!t->alive) continue;
-        os_snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)t->tid);
+        osh_snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)t->tid);
         ssize_t n = raw_read_file(path, buf, sizeof buf);
         if (n <= 0) continue;
         while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == 0)) n--;
@@ -297,14 +297,14 @@ void ledger_postfork_child(void)
     /* Only the forking thread exists in the child; the others stay listed (their
      * mappings were copied) but are no longer alive here. */
     for (struct thread_rec *t = threads; t; t = t->next) {
-        if (t == os_self || !t->tls) continue;
+        if (t == osh_self || !t->tls) continue;
         t->alive = 0;
         ledger_tls_malloc(t->tls, &t->malloc_in, &t->malloc_out); /* a copy of that thread's TLS, frozen */
         t->tls = NULL;
     }
-    if (os_self) {
-        os_self->parent_tid = os_self->tid;
-        os_self->tid = os_gettid();
+    if (osh_self) {
+        osh_self->parent_tid = osh_self->tid;
+        osh_self->tid = osh_gettid();
     }
     ledger_unlock();
 }

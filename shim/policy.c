@@ -22,7 +22,7 @@
 #include "state.h"
 #include "sysstate.h"
 
-OS_HOT static int sim_on;
+OSH_HOT static int sim_on;
 static struct live_state base;         /* the modelled box without the program */
 static int64_t start_ac_pages;         /* the program's accountable pages at start */
 static int64_t start_rss_pages;        /* its touched anonymous pages at start */
@@ -35,33 +35,33 @@ const struct kmodel_kernel *policy_kernel(void) { return sim_on ? &base.k : NULL
 
 void policy_malloc_mapped(long long bytes) { __atomic_add_fetch(&malloc_mapped_bytes, bytes, __ATOMIC_RELAXED); }
 
-static int sim_requested(const struct os_options *o)
+static int sim_requested(const struct osh_options *o)
 {
     return o->simulate[0] || o->overcommit_memory >= 0 || o->overcommit_ratio >= 0 || o->overcommit_kbytes >= 0 ||
            o->admin_reserve_kbytes >= 0 || o->user_reserve_kbytes >= 0 || o->max_map_count >= 0 ||
            strcmp(o->kernel, "auto") != 0;
 }
 
-OS_START_TEXT int policy_init(char *err, size_t errcap)
+OSH_START_TEXT int policy_init(char *err, size_t errcap)
 {
-    const struct os_options *o = &os_st.opt;
-    if (o->inject[0] && inject_parse(&os_inject, o->inject, err, errcap) != 0) return -1;
+    const struct osh_options *o = &osh_st.opt;
+    if (o->inject[0] && inject_parse(&osh_inject, o->inject, err, errcap) != 0) return -1;
     if (sim_requested(o)) {
         memset(&base, 0, sizeof base);
         if (o->simulate[0]) {
             /* read once into a mapping of its own, given back once parsed: a process that
              * simulates keeps no megabyte of buffer for it */
             char *text = raw_mmap(NULL, SNAP_MAX, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-            if (text == MAP_FAILED) return os_snprintf(err, errcap, "simulate=%s: no memory to read it", o->simulate), -1;
+            if (text == MAP_FAILED) return osh_snprintf(err, errcap, "simulate=%s: no memory to read it", o->simulate), -1;
             ssize_t n = raw_read_file(o->simulate, text, SNAP_MAX);
             struct snapshot s;
             char why[256];
             int bad = n < 0 ? 1 : (size_t)n >= SNAP_MAX - 1 ? 2 : snapshot_parse(text, &s, why, sizeof why) != 0 ? 3 : 0;
             raw_munmap(text, SNAP_MAX);
-            if (bad == 1) return os_snprintf(err, errcap, "simulate=%s: cannot read the file", o->simulate), -1;
-            if (bad == 2) return os_snprintf(err, errcap, "simulate=%s: larger than 1 MiB", o->simulate), -1;
-            if (bad == 3) return os_snprintf(err, errcap, "simulate=%s: %s", o->simulate, why), -1;
-            os_snprintf(base.release, sizeof base.release, "%s", s.release);
+            if (bad == 1) return osh_snprintf(err, errcap, "simulate=%s: cannot read the file", o->simulate), -1;
+            if (bad == 2) return osh_snprintf(err, errcap, "simulate=%s: larger than 1 MiB", o->simulate), -1;
+            if (bad == 3) return osh_snprintf(err, errcap, "simulate=%s: %s", o->simulate, why), -1;
+            osh_snprintf(base.release, sizeof base.release, "%s", s.release);
             base.k = s.k;
             base.mi = s.mi;
             snapshot_input(&s, &base.in);
@@ -77,9 +77,9 @@ OS_START_TEXT int policy_init(char *err, size_t errcap)
         if (strcmp(o->kernel, "auto") != 0) {
             struct kmodel_kernel k;
             if (kmodel_parse_release(o->kernel, &k) != 0)
-                return os_snprintf(err, errcap, "kernel=%s: not a kernel release or model", o->kernel), -1;
+                return osh_snprintf(err, errcap, "kernel=%s: not a kernel release or model", o->kernel), -1;
             base.k = k;
-            os_snprintf(base.release, sizeof base.release, "%s (kernel=%s)", base.release, o->kernel);
+            osh_snprintf(base.release, sizeof base.release, "%s (kernel=%s)", base.release, o->kernel);
         }
         if (o->overcommit_memory >= 0) base.in.overcommit_memory = (int)o->overcommit_memory;
         if (o->overcommit_ratio >= 0) base.in.overcommit_ratio = o->overcommit_ratio, base.in.overcommit_kbytes = 0;
@@ -99,7 +99,7 @@ OS_START_TEXT int policy_init(char *err, size_t errcap)
         start_rss_pages = status_get_kb("RssAnon") / (base.in.page_kb ? base.in.page_kb : 4);
         sim_on = 1;
     }
-    os_policy = sim_on || inject_active(&os_inject);
+    osh_policy = sim_on || inject_active(&osh_inject);
     return 0;
 }
 
@@ -147,10 +147,10 @@ static void injected_body(void *p)
     d.units = "pages";
     d.committed_pages = -1;
     d.request_pages = (int64_t)((call_request_bytes(fc) + 4095) / 4096);
-    os_snprintf(d.explanation, sizeof d.explanation,
+    osh_snprintf(d.explanation, sizeof d.explanation,
                 "the injection rule '%s' matched this call (match number %lu); the kernel was not asked", j->rule,
                 j->nth);
-    os_snprintf(d.remedies[0], sizeof d.remedies[0], "remove the rule from OVERSHIM_OPTIONS inject=");
+    osh_snprintf(d.remedies[0], sizeof d.remedies[0], "remove the rule from OVERSHIM_OPTIONS inject=");
     d.nremedies = 1;
     if (sim_on) policy_state(&s);
     else livestate_read(&s, 0);
@@ -173,7 +173,7 @@ static void sim_body(void *p)
     static struct diagnosis d;
     static struct smaps_facts f;
     uintptr_t lo, hi;
-    os_process_check();
+    osh_process_check();
     diagnose_call_range(fc, &lo, &hi);
     policy_state(&s);
     if (hi > lo || fc->id == CALL_FORK) smaps_facts(lo, hi, &f);
@@ -195,18 +195,18 @@ static void sim_body(void *p)
 
 int policy_gate_model(struct failed_call *fc, int model)
 {
-    if (inject_active(&os_inject)) {
+    if (inject_active(&osh_inject)) {
         char tname[17] = {0};
         prctl(PR_GET_NAME, tname, 0, 0, 0);
         const char *rule;
         unsigned long nth;
-        int e = inject_match(&os_inject, fc, tname, &rule, &nth);
+        int e = inject_match(&osh_inject, fc, tname, &rule, &nth);
         if (e) {
             fc->err = e;
             fc->simulated = 1;
             struct inject_job j = {fc, rule, nth};
             if (failure_claim_full()) {
-                if (rstack_run(injected_body, &j) != 0) __atomic_add_fetch(&os_st.nunreported, 1, __ATOMIC_RELAXED);
+                if (rstack_run(injected_body, &j) != 0) __atomic_add_fetch(&osh_st.nunreported, 1, __ATOMIC_RELAXED);
             } else {
                 failure_brief_injected(fc);
             }

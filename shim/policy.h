@@ -16,9 +16,9 @@
 #include "livestate.h"
 
 /* The injection rules (inject=), parsed at start. */
-extern struct inject_set os_inject;
+extern struct inject_set osh_inject;
 /* Non-zero when simulation or injection is on: the wrappers then ask policy_gate. */
-extern int os_policy;
+extern int osh_policy;
 /* The overcommit mode the ledger should charge by (the modelled one when simulating). */
 int policy_mode(int live_mode);
 /* The modelled kernel, or NULL when not simulating. */

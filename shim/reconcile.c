@@ -50,7 +50,7 @@ void reconcile_scan(struct reconcile *out)
 {
     memset(out, 0, sizeof *out);
     if (smaps_each(reconcile_one, out) != 0) return;
-    int64_t mine = __atomic_load_n(&os_heap_mapped, __ATOMIC_RELAXED);
+    int64_t mine = __atomic_load_n(&osh_heap_mapped, __ATOMIC_RELAXED);
     out->shim_heap = mine > 0 ? ((uint64_t)mine < out->untracked_anon ? (uint64_t)mine : out->untracked_anon) : 0;
     out->untracked_anon -= out->shim_heap;
     out->untracked = out->kernel_accountable - out->tracked - out->shim_heap;

@@ -147,7 +147,7 @@ struct resolve_work {
 static void short_name(const char *sym, char *out, size_t cap)
 {
     char dm[512];
-    const char *s = os_demangle(sym, dm, sizeof dm) ? dm : sym;
+    const char *s = osh_demangle(sym, dm, sizeof dm) ? dm : sym;
     size_t n = 0;
     /* up to the parameter list */
     while (s[n] && s[n] != '(' && n + 1 < cap) n++;

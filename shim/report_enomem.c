@@ -72,7 +72,7 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
     char comm[64] = "?";
     ssize_t n = raw_read_file("/proc/self/comm", comm, sizeof comm);
     if (n > 0 && comm[n - 1] == '\n') comm[n - 1] = 0;
-    uint64_t ms = (fc->when_ns - os_st.start_ns) / 1000000;
+    uint64_t ms = (fc->when_ns - osh_st.start_ns) / 1000000;
     const char *name = call_name(fc->id);
 
     /* --- text --- */
@@ -88,7 +88,7 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
     if (w->foreign)
         fb_printf(&t, "==%d==   a task that shares the memory and thread pointer of pid %d (clone(CLONE_VM) without "
                       "CLONE_SETTLS, or a vfork child): the ledger below is that process's\n",
-                  (int)w->pid, (int)os_st.pid);
+                  (int)w->pid, (int)osh_st.pid);
     fb_printf(&t, "\nVERDICT  %s: %s%s.\n", cause_name(d->cause), d->explanation,
               d->estimated ? " (estimated: the request glibc would have made for this allocation)" : "");
     struct call_region creg;
@@ -99,8 +99,8 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
     if (fc->simulated && d->cause != CAUSE_INJECTED)
         fb_printf(&t, "SIMULATED: the kernel and memory of %s%s, with this program's own pages added; the real kernel "
                       "was not asked.\n",
-                  os_st.opt.simulate[0] ? "the snapshot " : "this machine with the overrides in OVERSHIM_OPTIONS",
-                  os_st.opt.simulate);
+                  osh_st.opt.simulate[0] ? "the snapshot " : "this machine with the overrides in OVERSHIM_OPTIONS",
+                  osh_st.opt.simulate);
     fb_printf(&t, "         Linux %s (model %s), vm.overcommit_memory=%d (%s), caller %sCAP_SYS_ADMIN.\n", ls.release,
               ls.k.label, ls.in.overcommit_memory, render_mode_name(ls.in.overcommit_memory),
               ls.in.cap_sys_admin ? "" : "not ");
@@ -113,7 +113,7 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
     call_args(&t, fc, 0);
     char result_buf[64];
     fb_printf(&t, ")\n         = %s\n", render_call_result(fc, result_buf, sizeof result_buf));
-    fb_puts(&t, os_st.opt.symbols ? "\nSTACK    (module+offset [build-id]; names from each module's .symtab or .dynsym;"
+    fb_puts(&t, osh_st.opt.symbols ? "\nSTACK    (module+offset [build-id]; names from each module's .symtab or .dynsym;"
                                     " `overshim symbolize` adds inlined frames and lines)\n"
                                   : "\nSTACK    (module+offset [build-id]; a name only where an exported symbol covers"
                                     " the address; `overshim symbolize` adds the rest)\n");
@@ -128,7 +128,7 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
         }
         if (f->symbol) {
             static char dm[1024];
-            fb_printf(&t, "  %s+0x%llx", os_demangle(f->symbol, dm, sizeof dm) ? dm : f->symbol,
+            fb_printf(&t, "  %s+0x%llx", osh_demangle(f->symbol, dm, sizeof dm) ? dm : f->symbol,
                       (unsigned long long)f->symbol_offset);
         }
         fb_putc(&t, '\n');
@@ -138,7 +138,7 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
     /* --- json --- */
     fb_printf(&j, "{\"schema\":1,\"event\":\"enomem\",\"pid\":%d,\"ppid\":%d,\"tid\":%d,\"ms_since_start\":%llu,",
               (int)w->pid, (int)raw_getppid(), (int)tid, (unsigned long long)ms);
-    if (w->foreign) fb_printf(&j, "\"shares_memory_of\":%d,", (int)os_st.pid);
+    if (w->foreign) fb_printf(&j, "\"shares_memory_of\":%d,", (int)osh_st.pid);
     fb_printf(&j, "\"thread\":{\"tid\":%d,\"name\":%pJ,\"parent_tid\":%d,\"main\":%s},", (int)tid, tname,
               self ? (int)self->parent_tid : 0, tid == w->pid ? "true" : "false");
     fb_printf(&j, "\"call\":{\"name\":%pJ,\"args\":{", name);
@@ -161,7 +161,7 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
     fb_putc(&t, '\n');
 
     fb_putc(&j, ',');
-    render_system_json(&j, &ls, os_st.opt.simulate);
+    render_system_json(&j, &ls, osh_st.opt.simulate);
     fb_puts(&j, "}\n");
 
     const struct kmodel_meminfo *m = &ls.mi;
@@ -205,17 +205,17 @@ static void who_am_i(struct who *w, pid_t tid)
 {
     w->tid = tid;
     w->pid = raw_getpid();
-    w->foreign = os_foreign_task();
+    w->foreign = osh_foreign_task();
     w->self = w->foreign ? NULL : ledger_self();
 }
 
 static void say_stderr(const char *msg)
 {
-    if (os_st.opt.verbosity < 1 || out_fd(&os_st.log) == 2) return;
+    if (osh_st.opt.verbosity < 1 || out_fd(&osh_st.log) == 2) return;
     char b[300];
     struct fmtbuf e;
     fb_init(&e, b, sizeof b, 2);
-    fb_printf(&e, "==%d== SUMMARY: overshim: %s\n", (int)os_st.pid, msg);
+    fb_printf(&e, "==%d== SUMMARY: overshim: %s\n", (int)osh_st.pid, msg);
     fb_flush(&e);
 }
 
@@ -225,12 +225,12 @@ static int nf;
 /* The refused call's stack, from the registers rstack_run saved (on the report stack). */
 static void capture(void)
 {
-    int depth = (int)os_st.opt.stack_depth;
+    int depth = (int)osh_st.opt.stack_depth;
     if (depth < 1) depth = 1;
     if (depth > UNWIND_MAX) depth = UNWIND_MAX;
     nf = unwind_capture_from(rstack_context(), fr, depth);
     static char names[12 * 1024]; /* a report's names: 64 frames of 190 bytes; past it module + offset */
-    if (os_st.opt.symbols) symtab_name_frames(fr, nf, names, sizeof names);
+    if (osh_st.opt.symbols) symtab_name_frames(fr, nf, names, sizeof names);
 }
 
 /* What the program is (runtime.h) and what its mallocs hold, for remedies in its terms. */
@@ -254,14 +254,14 @@ static void to_syslog(const struct failed_call *fc, const struct who *w, const c
     one_line(&e, fc, &dg);
     fb_printf(&e, " (pid %d, parent %d; report: %s)", (int)w->pid, (int)raw_getppid(), report);
     const char *msg = fb_cstr(&e);
-    if (strcmp(os_st.opt.syslog, "1") != 0) {
-        raw_syslog(os_st.opt.syslog, msg, w->pid);
+    if (strcmp(osh_st.opt.syslog, "1") != 0) {
+        raw_syslog(osh_st.opt.syslog, msg, w->pid);
         return;
     }
     char req[24], shortp[24], pid[16];
-    os_snprintf(req, sizeof req, "%lld", (long long)dg.request_pages);
-    os_snprintf(shortp, sizeof shortp, "%lld", (long long)dg.shortfall_pages);
-    os_snprintf(pid, sizeof pid, "%d", (int)w->pid);
+    osh_snprintf(req, sizeof req, "%lld", (long long)dg.request_pages);
+    osh_snprintf(shortp, sizeof shortp, "%lld", (long long)dg.shortfall_pages);
+    osh_snprintf(pid, sizeof pid, "%d", (int)w->pid);
     const struct journal_field f[] = {
         {"MESSAGE", msg},
         {"MESSAGE_ID", OVERSHIM_JOURNAL_MESSAGE_ID},
@@ -279,7 +279,7 @@ static void to_syslog(const struct failed_call *fc, const struct who *w, const c
         {"OVERSHIM_REPORT", report},
         {"OVERSHIM_JSON", json},
     };
-    if (journal_send(os_st.opt.journal, f, (int)OS_ARRAY_LEN(f)) != 0) raw_syslog("/dev/log", msg, w->pid);
+    if (journal_send(osh_st.opt.journal, f, (int)OSH_ARRAY_LEN(f)) != 0) raw_syslog("/dev/log", msg, w->pid);
 }
 
 /* A refusal the program goes on from (diagnosis.note): one line in each file and on
@@ -288,7 +288,7 @@ static void emit_note(struct failed_call *fc, const struct who *w, int jfd, int 
 {
     char b[2048];
     struct fmtbuf f;
-    if (!w->foreign) os_st.nnotes++;
+    if (!w->foreign) osh_st.nnotes++;
     if (jfd >= 0) {
         fb_init(&f, b, sizeof b, jfd);
         fb_printf(&f, "{\"schema\":1,\"event\":\"note\",\"pid\":%d,\"tid\":%d,\"kind\":%pJ,"
@@ -302,7 +302,7 @@ static void emit_note(struct failed_call *fc, const struct who *w, int jfd, int 
         fb_flush(&f);
     }
     for (int k = 0; k < 2; k++) {
-        int fd = k == 0 ? tfd : (os_st.opt.verbosity >= 1 && tfd != 2 ? 2 : -1);
+        int fd = k == 0 ? tfd : (osh_st.opt.verbosity >= 1 && tfd != 2 ? 2 : -1);
         if (fd < 0) continue;
         fb_init(&f, b, sizeof b, fd);
         fb_printf(&f, "==%d== overshim: note: %s of ", (int)w->pid, call_name(fc->id));
@@ -310,7 +310,7 @@ static void emit_note(struct failed_call *fc, const struct who *w, int jfd, int 
         fb_printf(&f, " refused with %s, thread %d: %s\n", render_errno_name(fc->err), (int)w->tid, dg.explanation);
         fb_flush(&f);
     }
-    if (!w->foreign && (jfd >= 0 || tfd >= 0)) os_st.wrote_events = 1;
+    if (!w->foreign && (jfd >= 0 || tfd >= 0)) osh_st.wrote_events = 1;
 }
 
 /* A full report, on the report stack with the report lock held; ls, dg and the frames
@@ -318,14 +318,14 @@ static void emit_note(struct failed_call *fc, const struct who *w, int jfd, int 
 static void emit_full(struct failed_call *fc, const struct who *w)
 {
     if (!dg.note && !w->foreign) { /* a foreign task's report is not this process's */
-        os_st.nreports++;
-        os_st.last_enomem_ns = fc->when_ns;
+        osh_st.nreports++;
+        osh_st.last_enomem_ns = fc->when_ns;
     }
     struct out_stream fj, fl; /* a foreign task's own files, opened for this report only */
-    struct out_stream *js = &os_st.json, *lg = &os_st.log;
+    struct out_stream *js = &osh_st.json, *lg = &osh_st.log;
     if (w->foreign) {
-        out_setup(&fj, os_st.opt.json);
-        out_setup(&fl, os_st.opt.log);
+        out_setup(&fj, osh_st.opt.json);
+        out_setup(&fl, osh_st.opt.log);
         js = &fj;
         lg = &fl;
     }
@@ -339,11 +339,11 @@ static void emit_full(struct failed_call *fc, const struct who *w)
         return;
     }
     write_full(fc, fr, nf, &dg, w, jfd, tfd);
-    if (!w->foreign && !os_st.first_report_us) os_st.first_report_us = (raw_now_ns() - fc->when_ns) / 1000 + 1;
-    if (!w->foreign && (jfd >= 0 || tfd >= 0)) os_st.wrote_events = 1;
-    if (strcmp(os_st.opt.syslog, "0") != 0)
+    if (!w->foreign && !osh_st.first_report_us) osh_st.first_report_us = (raw_now_ns() - fc->when_ns) / 1000 + 1;
+    if (!w->foreign && (jfd >= 0 || tfd >= 0)) osh_st.wrote_events = 1;
+    if (strcmp(osh_st.opt.syslog, "0") != 0)
         to_syslog(fc, w, tfd >= 0 ? lg->path : jfd >= 0 ? js->path : "none", jfd >= 0 ? js->path : "none");
-    if (os_st.opt.verbosity >= 1 && tfd != 2) {
+    if (osh_st.opt.verbosity >= 1 && tfd != 2) {
         char b[1024];
         struct fmtbuf e;
         fb_init(&e, b, sizeof b, 2);
@@ -375,12 +375,12 @@ static void brief_write(const struct failed_call *fc, const struct brief_verdict
 {
     char b[768];
     struct fmtbuf f;
-    int n = __atomic_add_fetch(&os_st.nbrief, 1, __ATOMIC_RELAXED);
-    int nfail = __atomic_load_n(&os_st.nfailures, __ATOMIC_RELAXED);
+    int n = __atomic_add_fetch(&osh_st.nbrief, 1, __ATOMIC_RELAXED);
+    int nfail = __atomic_load_n(&osh_st.nfailures, __ATOMIC_RELAXED);
     if (jfd >= 0) {
         fb_init(&f, b, sizeof b, jfd);
         fb_printf(&f, "{\"schema\":1,\"event\":\"enomem_brief\",\"pid\":%d,\"tid\":%d,\"call\":{\"name\":%pJ,\"args\":{",
-                  (int)os_st.pid, (int)tid, call_name(fc->id));
+                  (int)osh_st.pid, (int)tid, call_name(fc->id));
         call_args(&f, fc, 1);
         fb_printf(&f, "},\"errno\":%pJ},\"simulated\":%s,", render_errno_name(fc->err), fc->simulated ? "true" : "false");
         if (v->cause)
@@ -395,14 +395,14 @@ static void brief_write(const struct failed_call *fc, const struct brief_verdict
         fb_init(&f, b, sizeof b, tfd);
         fb_printf(&f, "==%d== overshim: %s %s %llu bytes%s, tid %d (failure %d, brief %d of max_brief=%ld; "
                       "max_reports=%ld reached)\n",
-                  (int)os_st.pid, v->cause ? v->cause : "refused", call_name(fc->id),
+                  (int)osh_st.pid, v->cause ? v->cause : "refused", call_name(fc->id),
                   (unsigned long long)call_request_bytes(fc), fc->simulated ? " (simulated)" : "", (int)tid, nfail, n,
-                  os_st.opt.max_brief, os_st.opt.max_reports);
+                  osh_st.opt.max_brief, osh_st.opt.max_reports);
         fb_flush(&f);
     }
-    if (jfd >= 0 || tfd >= 0) os_st.wrote_events = 1;
+    if (jfd >= 0 || tfd >= 0) osh_st.wrote_events = 1;
     if (n == 1) say_stderr("max_reports reached: further refusals are one-line events in the files");
-    if (n == os_st.opt.max_brief) say_stderr("max_brief reached: further refusals are only counted (see the exit event)");
+    if (n == osh_st.opt.max_brief) say_stderr("max_brief reached: further refusals are only counted (see the exit event)");
 }
 
 struct brief_job {
@@ -414,19 +414,19 @@ struct brief_job {
 static void brief_body(void *p)
 {
     struct brief_job *b = p;
-    os_process_check();
+    osh_process_check();
     struct who w;
     who_am_i(&w, b->tid ? b->tid : rstack_tid());
     if (w.foreign) { /* its own files, for one line */
         struct out_stream fj, fl;
-        out_setup(&fj, os_st.opt.json);
-        out_setup(&fl, os_st.opt.log);
+        out_setup(&fj, osh_st.opt.json);
+        out_setup(&fl, osh_st.opt.log);
         brief_write(b->fc, b->v, w.tid, out_fd(&fj), out_fd(&fl));
         out_release(&fj);
         out_release(&fl);
         return;
     }
-    brief_write(b->fc, b->v, w.tid, out_fd(&os_st.json), out_fd(&os_st.log));
+    brief_write(b->fc, b->v, w.tid, out_fd(&osh_st.json), out_fd(&osh_st.log));
 }
 
 
@@ -444,13 +444,13 @@ static int claim(int *counter, long max)
  * nothing to write. locked: already on the report stack (policy's decisions). */
 static void brief(const struct failed_call *fc, const struct brief_verdict *v, int locked)
 {
-    if (!claim(&os_st.nbrief_claimed, os_st.opt.max_brief) || (os_st.log.fd == -2 && os_st.json.fd == -2)) {
-        __atomic_add_fetch(&os_st.nunreported, 1, __ATOMIC_RELAXED);
+    if (!claim(&osh_st.nbrief_claimed, osh_st.opt.max_brief) || (osh_st.log.fd == -2 && osh_st.json.fd == -2)) {
+        __atomic_add_fetch(&osh_st.nunreported, 1, __ATOMIC_RELAXED);
         return;
     }
     struct brief_job b = {fc, v, locked ? rstack_tid() : 0};
     if (locked) return brief_body(&b);
-    if (rstack_run(brief_body, &b) != 0) __atomic_add_fetch(&os_st.nunreported, 1, __ATOMIC_RELAXED);
+    if (rstack_run(brief_body, &b) != 0) __atomic_add_fetch(&osh_st.nunreported, 1, __ATOMIC_RELAXED);
 }
 
 /* The budgets are per process: a foreign task (who_am_i) has its own, apart from the
@@ -461,10 +461,10 @@ static int claim_full_as(int foreign)
 {
     if (foreign) {
         __atomic_add_fetch(&foreign_failures, 1, __ATOMIC_RELAXED);
-        return claim(&foreign_claimed, os_st.opt.max_reports);
+        return claim(&foreign_claimed, osh_st.opt.max_reports);
     }
-    __atomic_add_fetch(&os_st.nfailures, 1, __ATOMIC_RELAXED);
-    return claim(&os_st.nclaimed, os_st.opt.max_reports);
+    __atomic_add_fetch(&osh_st.nfailures, 1, __ATOMIC_RELAXED);
+    return claim(&osh_st.nclaimed, osh_st.opt.max_reports);
 }
 
 static int claim_full(void) { return claim_full_as(0); }
@@ -481,7 +481,7 @@ static void own_footprint(struct live_state *st)
 static void kernel_body(void *p)
 {
     struct failed_call *fc = p;
-    os_process_check();
+    osh_process_check();
     struct who w;
     who_am_i(&w, rstack_tid());
     uintptr_t lo, hi;
@@ -497,7 +497,7 @@ static void kernel_body(void *p)
     diagnose(fc, &ls, &sf, &dg);
     if (dg.note) { /* not a full report: give the claim back */
         if (w.foreign) __atomic_sub_fetch(&foreign_claimed, 1, __ATOMIC_RELAXED);
-        else __atomic_sub_fetch(&os_st.nclaimed, 1, __ATOMIC_RELAXED);
+        else __atomic_sub_fetch(&osh_st.nclaimed, 1, __ATOMIC_RELAXED);
     }
     emit_full(fc, &w);
 }
@@ -506,9 +506,9 @@ void failure_report(struct failed_call *fc)
 {
     int saved = errno;
     fc->when_ns = raw_now_ns();
-    int foreign = os_foreign_task();
+    int foreign = osh_foreign_task();
     if (claim_full_as(foreign)) {
-        if (rstack_run(kernel_body, fc) != 0) __atomic_add_fetch(&os_st.nunreported, 1, __ATOMIC_RELAXED);
+        if (rstack_run(kernel_body, fc) != 0) __atomic_add_fetch(&osh_st.nunreported, 1, __ATOMIC_RELAXED);
     } else if (!foreign) {
         struct brief_verdict v = {NULL, (int64_t)((call_request_bytes(fc) + 4095) / 4096), 0};
         brief(fc, &v, 0);

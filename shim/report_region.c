@@ -40,7 +40,7 @@ void region_of_call(const struct failed_call *fc, const struct frame *fr, int nf
     out->info.gc = c.gc;
     if (c.frame >= 0 && names[c.frame]) {
         char dm[512];
-        const char *s = os_demangle(names[c.frame], dm, sizeof dm) ? dm : names[c.frame];
+        const char *s = osh_demangle(names[c.frame], dm, sizeof dm) ? dm : names[c.frame];
         size_t k = 0;
         while (s[k] && s[k] != '(' && k + 1 < sizeof out->info.frame) k++;
         memcpy(out->info.frame, s, k);

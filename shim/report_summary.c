@@ -19,22 +19,22 @@
 
 char report_jbuf[REPORT_BUF], report_tbuf[REPORT_BUF];
 
-void report_lock(void) { pthread_mutex_lock(&os_fs->report_mu); }
+void report_lock(void) { pthread_mutex_lock(&osh_fs->report_mu); }
 
 LATE_SLOT(pthread_mutex_timedlock);
 
 int report_lock_for(int seconds)
 {
     __typeof__(&pthread_mutex_timedlock) timedlock = LATE(pthread_mutex_timedlock);
-    if (!timedlock) return pthread_mutex_lock(&os_fs->report_mu); /* glibc < 2.34 without libpthread */
+    if (!timedlock) return pthread_mutex_lock(&osh_fs->report_mu); /* glibc < 2.34 without libpthread */
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += seconds;
-    return timedlock(&os_fs->report_mu, &until);
+    return timedlock(&osh_fs->report_mu, &until);
 }
-void report_unlock(void) { pthread_mutex_unlock(&os_fs->report_mu); }
+void report_unlock(void) { pthread_mutex_unlock(&osh_fs->report_mu); }
 
-void report_prefix(struct fmtbuf *fb) { fb_printf(fb, "==%d== ", (int)os_st.pid); }
+void report_prefix(struct fmtbuf *fb) { fb_printf(fb, "==%d== ", (int)osh_st.pid); }
 
 /* A thread's malloc counters: what it allocated and what it freed. A block freed by
  * another thread counts as that thread's free, so one thread's balance can go negative;
@@ -64,7 +64,7 @@ static int text_thread_row(struct fmtbuf *t, const struct thread_rec *th)
     }
     fb_init_str(&col, c, sizeof c);
     fb_ssize(&col, th->peak_committed);
-    if (th->tid == os_st.pid)
+    if (th->tid == osh_st.pid)
         fb_printf(t, "%-13s%d \"%s\" (the main thread)%s\n", fb_cstr(&col), (int)th->tid, th->name,
                   th->alive ? "" : ", exited");
     else
@@ -105,7 +105,7 @@ void report_ledger(struct fmtbuf *j, struct fmtbuf *t)
                       "\"peak_committed_bytes\":%lld,\"touched_bytes\":%llu,\"malloc_bytes\":%lld,"
                       "\"malloc_allocated_bytes\":%lld,\"malloc_freed_bytes\":%lld,\"maps\":%llu}",
                       first ? "" : ",", (int)th->tid, th->name, (int)th->parent_tid,
-                      th->tid == os_st.pid ? "true" : "false", th->alive ? "true" : "false",
+                      th->tid == osh_st.pid ? "true" : "false", th->alive ? "true" : "false",
                       (long long)th->committed, (long long)th->peak_committed, (unsigned long long)th->touched,
                       (long long)(in - out), (long long)in, (long long)out, (unsigned long long)th->nmaps);
             first = 0;
@@ -176,13 +176,13 @@ void report_ledger(struct fmtbuf *j, struct fmtbuf *t)
 
 void report_summary(const char *via, int status, int have_status)
 {
-    struct out_stream *js = &os_st.json, *ls = &os_st.log;
+    struct out_stream *js = &osh_st.json, *ls = &osh_st.log;
     int jfd = out_fd(js), tfd = out_fd(ls);
     struct fmtbuf j, t;
     fb_init(&j, report_jbuf, sizeof report_jbuf, jfd);
     fb_init(&t, report_tbuf, sizeof report_tbuf, tfd);
-    uint64_t ms = (raw_now_ns() - os_st.start_ns) / 1000000;
-    fb_printf(&j, "{\"schema\":1,\"event\":\"summary\",\"pid\":%d,\"ppid\":%d,\"via\":%pJ,\"status\":", (int)os_st.pid,
+    uint64_t ms = (raw_now_ns() - osh_st.start_ns) / 1000000;
+    fb_printf(&j, "{\"schema\":1,\"event\":\"summary\",\"pid\":%d,\"ppid\":%d,\"via\":%pJ,\"status\":", (int)osh_st.pid,
               (int)raw_getppid(), via);
     if (have_status) fb_printf(&j, "%d", status);
     else fb_puts(&j, "null");
@@ -190,27 +190,27 @@ void report_summary(const char *via, int status, int have_status)
     report_prefix(&t);
     fb_printf(&t, "overshim: summary at %s", via);
     if (have_status) fb_printf(&t, "(%d)", status);
-    fb_printf(&t, ", %llu ms after start, pid %d (parent %d)\n", (unsigned long long)ms, (int)os_st.pid,
+    fb_printf(&t, ", %llu ms after start, pid %d (parent %d)\n", (unsigned long long)ms, (int)osh_st.pid,
               (int)raw_getppid());
     report_ledger(jfd >= 0 ? &j : NULL, tfd >= 0 ? &t : NULL);
     fb_putc(&j, ',');
     report_refusal_counts(&j);
     fb_puts(&j, "}\n");
-    if (os_st.nfailures)
-        fb_printf(&t, "         refusals: %d (%d full reports, %d one-line, %d only counted)\n", os_st.nfailures,
-                  os_st.nreports, os_st.nbrief, os_st.nunreported);
+    if (osh_st.nfailures)
+        fb_printf(&t, "         refusals: %d (%d full reports, %d one-line, %d only counted)\n", osh_st.nfailures,
+                  osh_st.nreports, osh_st.nbrief, osh_st.nunreported);
     if (jfd >= 0) fb_flush(&j);
     if (tfd >= 0) fb_flush(&t);
-    if (jfd >= 0 || tfd >= 0) os_st.wrote_events = 1;
+    if (jfd >= 0 || tfd >= 0) osh_st.wrote_events = 1;
 }
 
 /* "refusals":{...}: how every refusal was told (max_reports, max_brief). */
 void report_refusal_counts(struct fmtbuf *j)
 {
     fb_printf(j, "\"refusals\":{\"total\":%d,\"reports\":%d,\"brief\":%d,\"unreported\":%d,\"notes\":%d}",
-              __atomic_load_n(&os_st.nfailures, __ATOMIC_RELAXED), os_st.nreports,
-              __atomic_load_n(&os_st.nbrief, __ATOMIC_RELAXED), __atomic_load_n(&os_st.nunreported, __ATOMIC_RELAXED),
-              os_st.nnotes);
+              __atomic_load_n(&osh_st.nfailures, __ATOMIC_RELAXED), osh_st.nreports,
+              __atomic_load_n(&osh_st.nbrief, __ATOMIC_RELAXED), __atomic_load_n(&osh_st.nunreported, __ATOMIC_RELAXED),
+              osh_st.nnotes);
 }
 
 struct exit_job {
@@ -223,12 +223,12 @@ static void exit_body(void *p)
     const struct exit_job *x = p;
     const char *via = x->via;
     int status = x->status, have_status = x->have_status;
-    os_process_check();
-    if (raw_getpid() != os_st.pid) return; /* a task sharing this memory (vfork child): the files are not its own */
-    if (os_st.exit_done) return;
-    os_st.exit_done = 1;
-    if (os_st.opt.report_at_exit) report_summary(via, status, have_status);
-    if (!os_st.wrote_events && !os_st.nfailures) return;
+    osh_process_check();
+    if (raw_getpid() != osh_st.pid) return; /* a task sharing this memory (vfork child): the files are not its own */
+    if (osh_st.exit_done) return;
+    osh_st.exit_done = 1;
+    if (osh_st.opt.report_at_exit) report_summary(via, status, have_status);
+    if (!osh_st.wrote_events && !osh_st.nfailures) return;
     /* HotSpot wrote its error file after a refusal it could not survive */
     /* the hs_err findings and the command line, in the report path's scratch buffer (the
      * report lock is held; nothing else uses it until the exit event is out) */
@@ -237,23 +237,23 @@ static void exit_body(void *p)
     struct hserr *hs = (struct hserr *)scratch;
     char *cmdline = scratch + sizeof *hs;
     int have_hs = 0;
-    if (os_st.nreports > 0 && os_st.opt.hs_err && scap > sizeof *hs + 1024) {
+    if (osh_st.nreports > 0 && osh_st.opt.hs_err && scap > sizeof *hs + 1024) {
         ssize_t cn = raw_read_file("/proc/self/cmdline", cmdline, scap - sizeof *hs);
         have_hs = hserr_find(hs, cmdline, cn > 0 ? (size_t)cn : 0);
     }
     struct fmtbuf j;
     char b[1024];
-    int fd = out_fd(&os_st.json);
+    int fd = out_fd(&osh_st.json);
     fb_init(&j, b, sizeof b, fd);
-    fb_printf(&j, "{\"schema\":1,\"event\":\"exit\",\"pid\":%d,\"via\":%pJ,\"status\":", (int)os_st.pid, via);
+    fb_printf(&j, "{\"schema\":1,\"event\":\"exit\",\"pid\":%d,\"via\":%pJ,\"status\":", (int)osh_st.pid, via);
     if (have_status) fb_printf(&j, "%d", status);
     else fb_puts(&j, "null");
-    if (os_st.first_report_us)
-        fb_printf(&j, ",\"report_write_ms\":%llu.%03llu", (unsigned long long)((os_st.first_report_us - 1) / 1000),
-                  (unsigned long long)((os_st.first_report_us - 1) % 1000));
+    if (osh_st.first_report_us)
+        fb_printf(&j, ",\"report_write_ms\":%llu.%03llu", (unsigned long long)((osh_st.first_report_us - 1) / 1000),
+                  (unsigned long long)((osh_st.first_report_us - 1) % 1000));
     fb_puts(&j, ",\"after_enomem_ms\":");
-    if (os_st.last_enomem_ns) {
-        uint64_t us = (raw_now_ns() - os_st.last_enomem_ns) / 1000;
+    if (osh_st.last_enomem_ns) {
+        uint64_t us = (raw_now_ns() - osh_st.last_enomem_ns) / 1000;
         fb_printf(&j, "%llu.%03llu", (unsigned long long)(us / 1000), (unsigned long long)(us % 1000));
     } else {
         fb_puts(&j, "null");
@@ -263,26 +263,26 @@ static void exit_body(void *p)
     if (have_hs) hserr_json(&j, hs);
     fb_puts(&j, "}\n");
     if (fd >= 0) fb_flush(&j);
-    if (os_st.last_enomem_ns || os_st.nunreported) {
-        int tfd = out_fd(&os_st.log);
+    if (osh_st.last_enomem_ns || osh_st.nunreported) {
+        int tfd = out_fd(&osh_st.log);
         fb_init(&j, b, sizeof b, tfd);
         report_prefix(&j);
         fb_printf(&j, "overshim: process leaves through %s", via);
         if (have_status) fb_printf(&j, "(%d)", status);
-        if (os_st.last_enomem_ns)
+        if (osh_st.last_enomem_ns)
             fb_printf(&j, ", %llu ms after the last refusal",
-                      (unsigned long long)((raw_now_ns() - os_st.last_enomem_ns) / 1000000));
-        fb_printf(&j, "; %d refusal%s: %d full report%s, %d one-line, %d only counted\n", os_st.nfailures,
-                  os_st.nfailures == 1 ? "" : "s", os_st.nreports, os_st.nreports == 1 ? "" : "s", os_st.nbrief,
-                  os_st.nunreported);
+                      (unsigned long long)((raw_now_ns() - osh_st.last_enomem_ns) / 1000000));
+        fb_printf(&j, "; %d refusal%s: %d full report%s, %d one-line, %d only counted\n", osh_st.nfailures,
+                  osh_st.nfailures == 1 ? "" : "s", osh_st.nreports, osh_st.nreports == 1 ? "" : "s", osh_st.nbrief,
+                  osh_st.nunreported);
         if (have_hs) hserr_text(&j, hs);
         if (tfd >= 0) fb_flush(&j);
-        if (os_st.nunreported && os_st.opt.verbosity >= 1 && tfd != 2) {
+        if (osh_st.nunreported && osh_st.opt.verbosity >= 1 && tfd != 2) {
             fb_init(&j, b, sizeof b, 2);
             report_prefix(&j);
             fb_printf(&j, "SUMMARY: overshim: %d refusals in all, %d of them only counted (max_reports=%ld, "
                           "max_brief=%ld)\n",
-                      os_st.nfailures, os_st.nunreported, os_st.opt.max_reports, os_st.opt.max_brief);
+                      osh_st.nfailures, osh_st.nunreported, osh_st.opt.max_reports, osh_st.opt.max_brief);
             fb_flush(&j);
         }
     }
@@ -290,22 +290,22 @@ static void exit_body(void *p)
 
 __attribute__((section(".text.startup"))) int report_exit_due(void)
 {
-    return os_st.opt.report_at_exit || __atomic_load_n(&os_st.wrote_events, __ATOMIC_ACQUIRE) ||
-           __atomic_load_n(&os_st.nfailures, __ATOMIC_ACQUIRE) || __atomic_load_n(&os_rstack_owner, __ATOMIC_ACQUIRE) != 0;
+    return osh_st.opt.report_at_exit || __atomic_load_n(&osh_st.wrote_events, __ATOMIC_ACQUIRE) ||
+           __atomic_load_n(&osh_st.nfailures, __ATOMIC_ACQUIRE) || __atomic_load_n(&osh_rstack_owner, __ATOMIC_ACQUIRE) != 0;
 }
 
 __attribute__((section(".text.startup"))) void report_exit(const char *via, int status, int have_status)
 {
     struct exit_job x = {via, status, have_status};
     if (!report_exit_due()) return; /* nothing to write: no report stack, no lock, no page touched */
-    if (os_foreign_task()) return; /* a vfork child or CLONE_VM task: takes no lock of the process's */
+    if (osh_foreign_task()) return; /* a vfork child or CLONE_VM task: takes no lock of the process's */
     rstack_run(exit_body, &x);
 }
 
 static void summary_body(void *p)
 {
     (void)p;
-    os_process_check();
+    osh_process_check();
     report_summary("overshim_write_summary", 0, 0);
 }
 

@@ -13,26 +13,26 @@
 
 #include "common.h"
 
-OS_HOT struct os_real os_real;
-OS_HOT volatile int os_resolved;
-OS_HOT int os_usable_size_ok;
-OS_HOT int os_glibc_chunks;
-OS_HOT static const char *missing;
+OSH_HOT struct osh_real osh_real;
+OSH_HOT volatile int osh_resolved;
+OSH_HOT int osh_usable_size_ok;
+OSH_HOT int osh_glibc_chunks;
+OSH_HOT static const char *missing;
 
-const char *const os_symbol_names[] = {
-#define OS_SYM(req, name) #name,
+const char *const osh_symbol_names[] = {
+#define OSH_SYM(req, name) #name,
 #include "symbols.def"
-#undef OS_SYM
+#undef OSH_SYM
 };
-const int os_symbol_required[] = {
-#define OS_SYM(req, name) req,
+const int osh_symbol_required[] = {
+#define OSH_SYM(req, name) req,
 #include "symbols.def"
-#undef OS_SYM
+#undef OSH_SYM
 };
-const size_t os_symbol_count = OS_ARRAY_LEN(os_symbol_names);
+const size_t osh_symbol_count = OSH_ARRAY_LEN(osh_symbol_names);
 
 /* --- bootstrap buffer: bump allocation, never freed ------------------------ */
-char os_boot_buf[OS_BOOT_BUF_SIZE] __attribute__((aligned(64)));
+char osh_boot_buf[OSH_BOOT_BUF_SIZE] __attribute__((aligned(64)));
 static size_t boot_used;
 
 struct boot_hdr {
@@ -45,10 +45,10 @@ void *bootstrap_alloc(size_t size, size_t align)
     if (align < 16) align = 16;
     for (;;) {
         size_t old = __atomic_load_n(&boot_used, __ATOMIC_RELAXED);
-        uintptr_t base = (uintptr_t)os_boot_buf + old + sizeof(struct boot_hdr);
+        uintptr_t base = (uintptr_t)osh_boot_buf + old + sizeof(struct boot_hdr);
         uintptr_t p = (base + align - 1) & ~(uintptr_t)(align - 1);
-        size_t end = (size_t)(p - (uintptr_t)os_boot_buf) + size;
-        if (size > sizeof os_boot_buf || end > sizeof os_boot_buf) {
+        size_t end = (size_t)(p - (uintptr_t)osh_boot_buf) + size;
+        if (size > sizeof osh_boot_buf || end > sizeof osh_boot_buf) {
             errno = ENOMEM;
             return NULL;
         }
@@ -65,17 +65,17 @@ void *bootstrap_alloc(size_t size, size_t align)
 size_t bootstrap_size(const void *p) { return ((const struct boot_hdr *)p)[-1].size; }
 
 /* --- resolution ----------------------------------------------------------- */
-#define OS_MAX_SYMBOLS 64
+#define OSH_MAX_SYMBOLS 64
 extern const char __ehdr_start __attribute__((visibility("hidden"))); /* the shim's load base */
-static OS_TLS int resolving_here;
-static volatile int resolve_state OS_HOT; /* 0 none, 1 in progress, 2 done */
+static OSH_TLS int resolving_here;
+static volatile int resolve_state OSH_HOT; /* 0 none, 1 in progress, 2 done */
 
 LATE_SLOT(dlsym);
 
 int resolve_all(void)
 {
     __typeof__(&dlsym) ds;
-    if (OS_LIKELY(os_resolved)) return missing ? -1 : 0;
+    if (OSH_LIKELY(osh_resolved)) return missing ? -1 : 0;
     if (resolving_here) return -1; /* re-entered from dlsym: caller uses bootstrap */
     int expected = 0;
     if (!__atomic_compare_exchange_n(&resolve_state, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
@@ -83,8 +83,8 @@ int resolve_all(void)
         return missing ? -1 : 0;
     }
     resolving_here = 1;
-    os_guard++;
-    struct os_real tmp;
+    osh_guard++;
+    struct osh_real tmp;
     memset(&tmp, 0, sizeof tmp);
     void **slots = (void **)&tmp;
     struct obj_info im, iu;
@@ -92,35 +92,35 @@ int resolve_all(void)
     unwind_self_range(&self_lo, &self_hi); /* from the shim's own ELF header: no lookup */
     /* the loaded objects' own tables first: dlsym allocates before glibc 2.34, and may
      * be missing altogether (no libdl loaded); an IFUNC needs dlsym's resolver */
-    static void *found[OS_MAX_SYMBOLS] OS_HOT;
-    static int ifunc[OS_MAX_SYMBOLS] OS_HOT;
-    _Static_assert(sizeof(struct os_real) / sizeof(void *) <= OS_MAX_SYMBOLS, "room for every symbol");
-    elf_next_symbols(os_symbol_names, os_symbol_count, (uintptr_t)&__ehdr_start, found, ifunc);
-    for (size_t i = 0; i < os_symbol_count; i++) {
+    static void *found[OSH_MAX_SYMBOLS] OSH_HOT;
+    static int ifunc[OSH_MAX_SYMBOLS] OSH_HOT;
+    _Static_assert(sizeof(struct osh_real) / sizeof(void *) <= OSH_MAX_SYMBOLS, "room for every symbol");
+    elf_next_symbols(osh_symbol_names, osh_symbol_count, (uintptr_t)&__ehdr_start, found, ifunc);
+    for (size_t i = 0; i < osh_symbol_count; i++) {
         /* dlsym only where the lookup could not answer (an IFUNC, or a required name it
          * did not find): a failing dlsym mallocs (twice), and inside another allocator's
          * own start-up (a jemalloc preloaded ahead of the shim maps its first chunk, the
          * mmap wrapper resolves) that malloc deadlocks it */
         void *f = found[i];
-        if (ifunc[i]) f = (ds = LATE(dlsym)) ? ds(RTLD_NEXT, os_symbol_names[i]) : NULL;
-        else if (!f && os_symbol_required[i] && (ds = LATE(dlsym))) f = ds(RTLD_NEXT, os_symbol_names[i]);
+        if (ifunc[i]) f = (ds = LATE(dlsym)) ? ds(RTLD_NEXT, osh_symbol_names[i]) : NULL;
+        else if (!f && osh_symbol_required[i] && (ds = LATE(dlsym))) f = ds(RTLD_NEXT, osh_symbol_names[i]);
         /* Reject a resolution that returns our own wrapper (dlsym can: the lookup never does). */
         if (f && f != found[i] && (uintptr_t)f >= self_lo && (uintptr_t)f < self_hi) f = NULL;
         slots[i] = f;
-        if (!f && os_symbol_required[i] && !missing) missing = os_symbol_names[i];
+        if (!f && osh_symbol_required[i] && !missing) missing = osh_symbol_names[i];
     }
-    os_usable_size_ok = tmp.malloc && tmp.malloc_usable_size && obj_find((void *)tmp.malloc, &im) &&
+    osh_usable_size_ok = tmp.malloc && tmp.malloc_usable_size && obj_find((void *)tmp.malloc, &im) &&
                         obj_find((void *)tmp.malloc_usable_size, &iu) && im.base == iu.base;
     /* glibc's own malloc: the block size can be read from its chunk header, as its
      * malloc_usable_size does, without a call (the hot path of every free). */
-    os_glibc_chunks = os_usable_size_ok && strstr(im.name, "/libc.so.6") != NULL;
+    osh_glibc_chunks = osh_usable_size_ok && strstr(im.name, "/libc.so.6") != NULL;
     /* Publish the table slot by slot: a concurrent wrapper only ever sees NULL or
      * the final pointer. */
-    void **dst = (void **)&os_real;
-    for (size_t i = 0; i < os_symbol_count; i++) __atomic_store_n(&dst[i], slots[i], __ATOMIC_RELEASE);
-    os_guard--;
+    void **dst = (void **)&osh_real;
+    for (size_t i = 0; i < osh_symbol_count; i++) __atomic_store_n(&dst[i], slots[i], __ATOMIC_RELEASE);
+    osh_guard--;
     resolving_here = 0;
-    __atomic_store_n(&os_resolved, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&osh_resolved, 1, __ATOMIC_RELEASE);
     __atomic_store_n(&resolve_state, 2, __ATOMIC_RELEASE);
     if (missing) resolve_failed(missing);
     malloc_resolved();

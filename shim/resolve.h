@@ -20,19 +20,19 @@ void free_aligned_sized(void *ptr, size_t alignment, size_t size);
 #define REQUIRED 1
 #define OPTIONAL 0
 
-struct os_real {
-#define OS_SYM(req, name) __typeof__(name) *name;
+struct osh_real {
+#define OSH_SYM(req, name) __typeof__(name) *name;
 #include "symbols.def"
-#undef OS_SYM
+#undef OSH_SYM
 };
-extern struct os_real os_real;
-#define REAL(name) (os_real.name)
+extern struct osh_real osh_real;
+#define REAL(name) (osh_real.name)
 
 /* Resolve everything once; cheap after the first call. Returns 0 when every
  * required symbol was found. */
 int resolve_all(void);
 /* 1 once resolve_all() has completed (successfully or not). */
-extern volatile int os_resolved;
+extern volatile int osh_resolved;
 /* An optional symbol missing at start (libpthread before glibc 2.34, loaded later):
  * look it up again into *slot. 1 when found. */
 int resolve_late(void **slot, const char *name);
@@ -43,26 +43,26 @@ const char *resolve_missing(void);
 void malloc_resolved(void);
 void resolve_failed(const char *name);
 /* 1 once the constructor has decided (active, or stepped aside). */
-extern int os_started;
+extern int osh_started;
 /* Non-zero when malloc_usable_size belongs to the same object as malloc, so the
  * shim may ask the program's allocator for the size of its blocks. */
-extern int os_usable_size_ok;
+extern int osh_usable_size_ok;
 /* Non-zero when malloc is glibc's (libc.so.6): its chunk header gives the size. */
-extern int os_glibc_chunks;
+extern int osh_glibc_chunks;
 
 /* Bootstrap allocator for allocations made while resolving. */
 void *bootstrap_alloc(size_t size, size_t align);
-#define OS_BOOT_BUF_SIZE (64 * 1024) /* what dlsym allocates while the real functions are looked up: a few KiB */
-extern char os_boot_buf[OS_BOOT_BUF_SIZE];
+#define OSH_BOOT_BUF_SIZE (64 * 1024) /* what dlsym allocates while the real functions are looked up: a few KiB */
+extern char osh_boot_buf[OSH_BOOT_BUF_SIZE];
 static inline int bootstrap_owns(const void *p)
 {
-    return (const char *)p >= os_boot_buf && (const char *)p < os_boot_buf + sizeof os_boot_buf;
+    return (const char *)p >= osh_boot_buf && (const char *)p < osh_boot_buf + sizeof osh_boot_buf;
 }
 size_t bootstrap_size(const void *p);
 
 /* Names from the table, for tests and the help text. */
-extern const char *const os_symbol_names[];
-extern const int os_symbol_required[];
-extern const size_t os_symbol_count;
+extern const char *const osh_symbol_names[];
+extern const int osh_symbol_required[];
+extern const size_t osh_symbol_count;
 
 #endif

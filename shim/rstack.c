@@ -31,23 +31,23 @@
 static char stack_mem[RSTACK_GUARD + RSTACK_SIZE] __attribute__((aligned(4096)));
 #define stack_lo (stack_mem + RSTACK_GUARD)
 static unw_context_t ctx;
-pid_t os_rstack_owner OS_HOT; /* kernel tid of the task on the stack, 0 when free (rstack.h) */
-#define owner os_rstack_owner
+pid_t osh_rstack_owner OSH_HOT; /* kernel tid of the task on the stack, 0 when free (rstack.h) */
+#define owner osh_rstack_owner
 
 void *rstack_context(void) { return &ctx; }
 pid_t rstack_tid(void) { return __atomic_load_n(&owner, __ATOMIC_ACQUIRE); }
 
 #if defined(__x86_64__)
-/* os_rstack_switch(fn, arg, top): call fn(arg) with the stack pointer at top, and
+/* osh_rstack_switch(fn, arg, top): call fn(arg) with the stack pointer at top, and
  * come back. The frame is described by %rbp, so a debugger's backtrace from the
  * report stack continues into the caller's. */
-void os_rstack_switch(void (*fn)(void *), void *arg, void *top);
+void osh_rstack_switch(void (*fn)(void *), void *arg, void *top);
 __asm__(".text\n"
         ".p2align 4\n"
-        ".globl os_rstack_switch\n"
-        ".hidden os_rstack_switch\n"
-        ".type os_rstack_switch,@function\n"
-        "os_rstack_switch:\n"
+        ".globl osh_rstack_switch\n"
+        ".hidden osh_rstack_switch\n"
+        ".type osh_rstack_switch,@function\n"
+        "osh_rstack_switch:\n"
         "    .cfi_startproc\n"
         "    pushq %rbp\n"
         "    .cfi_def_cfa_offset 16\n"
@@ -63,7 +63,7 @@ __asm__(".text\n"
         "    .cfi_def_cfa %rsp, 8\n"
         "    ret\n"
         "    .cfi_endproc\n"
-        ".size os_rstack_switch, .-os_rstack_switch\n");
+        ".size osh_rstack_switch, .-osh_rstack_switch\n");
 #define HAVE_SWITCH 1
 #else
 #define HAVE_SWITCH 0
@@ -93,10 +93,10 @@ int rstack_run(void (*fn)(void *), void *arg)
     __atomic_store_n(&owner, me, __ATOMIC_RELEASE);
     unw_getcontext(&ctx);
 #if HAVE_SWITCH
-    os_rstack_switch(fn, arg, stack_lo + RSTACK_SIZE);
+    osh_rstack_switch(fn, arg, stack_lo + RSTACK_SIZE);
 #endif
     __atomic_store_n(&owner, 0, __ATOMIC_RELEASE);
-    pthread_mutex_unlock(&os_fs->report_mu);
+    pthread_mutex_unlock(&osh_fs->report_mu);
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof old);
     return 0;
 }

@@ -22,6 +22,6 @@ int rstack_run(void (*fn)(void *), void *arg);
 void *rstack_context(void);
 pid_t rstack_tid(void);
 /* What rstack_tid reads, for the exit check (no call into another page of text). */
-extern pid_t os_rstack_owner;
+extern pid_t osh_rstack_owner;
 
 #endif

@@ -6,25 +6,25 @@
 #include "common.h"
 #include "policy.h"
 
-OS_TLS struct os_tls os_t;
-OS_HOT int os_active;
-OS_HOT int os_started;
-int os_shared_tls;
-OS_HOT int os_policy;
+OSH_TLS struct osh_tls osh_t;
+OSH_HOT int osh_active;
+OSH_HOT int osh_started;
+int osh_shared_tls;
+OSH_HOT int osh_policy;
 /* The options' defaults are the static image (no page of it is written unless
  * OVERSHIM_OPTIONS says something). */
-struct os_state os_st = {.opt = {
-#define OS_OPT_STR(name, def) .name = def,
-#define OS_OPT_INT(name, def) .name = def,
-#define OS_OPT_BOOL(name, def) .name = def,
-#define OS_OPT(kind, name, def, help) OS_OPT_##kind(name, def)
+struct osh_state osh_st = {.opt = {
+#define OSH_OPT_STR(name, def) .name = def,
+#define OSH_OPT_INT(name, def) .name = def,
+#define OSH_OPT_BOOL(name, def) .name = def,
+#define OSH_OPT(kind, name, def, help) OSH_OPT_##kind(name, def)
 #include "options.def"
-#undef OS_OPT
-#undef OS_OPT_STR
-#undef OS_OPT_INT
-#undef OS_OPT_BOOL
+#undef OSH_OPT
+#undef OSH_OPT_STR
+#undef OSH_OPT_INT
+#undef OSH_OPT_BOOL
 }};
-struct inject_set os_inject;
+struct inject_set osh_inject;
 /* The locks until the constructor moves them to their own page (init.c). */
-struct os_forkstate os_fs_static = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, 1};
-struct os_forkstate *os_fs = &os_fs_static;
+struct osh_forkstate osh_fs_static = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, 1};
+struct osh_forkstate *osh_fs = &osh_fs_static;

@@ -14,8 +14,8 @@
 /* Process-wide state. After a fork the child writes a field here only when it must
  * change (the counters are zero in a parent that never reported), so a fork child
  * usually pays no copy-on-write fault for it. */
-struct os_state {
-    int fork_wiped;          /* os_fs is the MADV_WIPEONFORK page */
+struct osh_state {
+    int fork_wiped;          /* osh_fs is the MADV_WIPEONFORK page */
     int secure;              /* AT_SECURE: options ignored, reports to stderr only */
     uint64_t start_ns;
     pid_t pid;               /* this process (updated in a fork child) */
@@ -33,9 +33,9 @@ struct os_state {
     int exit_done;
     int wrote_events;        /* something went to the files: an exit event follows */
     uint64_t first_report_us; /* failure to first report written, microseconds (0: none) */
-    struct os_options opt;   /* read-only after start */
+    struct osh_options opt;   /* read-only after start */
 };
 
-extern struct os_state os_st;
+extern struct osh_state osh_st;
 
 #endif

@@ -31,7 +31,7 @@ static int version_number(const char *v)
 int tcache_predictable(void)
 {
 #if defined(__x86_64__)
-    if (!os_glibc_chunks) return 0;
+    if (!osh_glibc_chunks) return 0;
     int v = version_number(gnu_get_libc_version());
     /* 2.26 brought the tcache; 2.42 rebuilt it (num_slots, large bins): unverified there. */
     if (v < 226 || v > 241) return 0;

@@ -31,7 +31,7 @@
 #define TC_FILL 7         /* TCACHE_FILL_COUNT: glibc's default mp_.tcache_count */
 #define TC_MAX_REQ 1024u  /* below tidx2usize(63) = 1032: every such request has a bin */
 
-/* The per-thread counts (struct os_tls: tc_in, tc_out) are indexed by entry =
+/* The per-thread counts (struct osh_tls: tc_in, tc_out) are indexed by entry =
  * chunksize / 16: the heap chunks of the 64 bins (32 .. 1040 bytes) are entries 2 .. 65;
  * entries 0 and 1 belong to no chunk glibc makes (a header that says so is corrupt, and
  * glibc's free aborts on it). tc_in[e] counts the blocks this thread allocated; tc_out[e]

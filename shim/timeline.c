@@ -38,7 +38,7 @@
 #include "latefn.h"
 #include "timeline.h"
 
-int os_timeline;
+int osh_timeline;
 static uint64_t start_mono;
 static uint64_t next_sample_ns;
 static uint64_t next_touched_ns; /* the ledger's touched pages are walked no more often than this */
@@ -56,7 +56,7 @@ uint64_t timeline_now(void) { return mono_ns() - start_mono; }
 static void say(const char *key, const char *err)
 {
     char m[800];
-    int n = os_snprintf(m, sizeof m, "overshim: %s: %s; the program runs without it\n", key, err);
+    int n = osh_snprintf(m, sizeof m, "overshim: %s: %s; the program runs without it\n", key, err);
     if (n > 0) raw_write_all(2, m, (size_t)n < sizeof m ? (size_t)n : sizeof m - 1);
 }
 
@@ -86,13 +86,13 @@ int timeline_in_use(const char *path, int pid_off)
 static void *sampler(void *arg)
 {
     (void)arg;
-    os_enter(); /* for good */
+    osh_enter(); /* for good */
     prctl(PR_SET_NAME, "overshim-flight", 0, 0, 0);
     pid_t me = raw_getpid();
     for (;;) {
         struct timespec ts = {1, 0};
         syscall(SYS_nanosleep, &ts, NULL);
-        if (!os_timeline || raw_getpid() != me) return NULL;
+        if (!osh_timeline || raw_getpid() != me) return NULL;
         timeline_tick();
     }
 }
@@ -128,35 +128,35 @@ static void start_sampler(void)
 void timeline_init(void)
 {
     start_mono = mono_ns();
-    const struct os_options *o = &os_st.opt;
+    const struct osh_options *o = &osh_st.opt;
     char path[600], err[700], key[700];
     if (o->flight[0]) {
         out_expand(o->flight, raw_getpid(), path, sizeof path);
-        os_snprintf(key, sizeof key, "flight=%s", o->flight);
-        if (timeline_in_use(path, (int)offsetof(struct os_flight_header, pid)))
+        osh_snprintf(key, sizeof key, "flight=%s", o->flight);
+        if (timeline_in_use(path, (int)offsetof(struct overshim_flight_header, pid)))
             say(key, "the file belongs to another live process (put %p in the path)");
         else if (flight_open(path, err, sizeof err) != 0) say(key, err);
-        else os_timeline |= 1;
+        else osh_timeline |= 1;
     }
     if (o->trace[0]) {
         out_expand(o->trace, raw_getpid(), path, sizeof path);
-        os_snprintf(key, sizeof key, "trace=%s", o->trace);
+        osh_snprintf(key, sizeof key, "trace=%s", o->trace);
         static struct smaps_facts f;
         smaps_facts(0, 0, &f); /* what the simulator counts the program with at start */
         int64_t rss = status_get_kb("RssAnon");
-        if (timeline_in_use(path, (int)offsetof(struct os_trace_header, pid)))
+        if (timeline_in_use(path, (int)offsetof(struct overshim_trace_header, pid)))
             say(key, "the file belongs to another live process (put %p in the path)");
         else if (trace_open(path, o->trace_max, (int64_t)f.ac_total_pages, rss, err, sizeof err) != 0) say(key, err);
-        else os_timeline |= 2;
+        else osh_timeline |= 2;
     }
-    if (os_timeline & 1) flight_event(OS_FEV_START, 0xffff, raw_getpid(), 0, 0, 0, 0);
-    if (os_timeline && o->flight_sampler) start_sampler();
+    if (osh_timeline & 1) flight_event(OVERSHIM_FEV_START, 0xffff, raw_getpid(), 0, 0, 0, 0);
+    if (osh_timeline && o->flight_sampler) start_sampler();
 }
 
 void timeline_fork_child(void)
 {
-    if (!os_timeline) return;
-    os_timeline = 0; /* a fork child records nothing: the files are its parent's */
+    if (!osh_timeline) return;
+    osh_timeline = 0; /* a fork child records nothing: the files are its parent's */
     flight_close();
     trace_close();
 }
@@ -165,9 +165,9 @@ void timeline_charge(struct thread_rec *t, int64_t bytes, int op, uintptr_t lo, 
                      int64_t peak)
 {
     uint64_t now = timeline_now();
-    if (os_timeline & 1) flight_charge(t, bytes, op, lo, len, proc, peak, now);
-    if (os_timeline & 2) {
-        struct os_trace_rec *r = trace_claim();
+    if (osh_timeline & 1) flight_charge(t, bytes, op, lo, len, proc, peak, now);
+    if (osh_timeline & 2) {
+        struct overshim_trace_rec *r = trace_claim();
         if (r) {
             r->call = (uint8_t)op;
             r->a[2] = (uint64_t)r->tid; /* the calling thread; tid is the thread charged */
@@ -177,7 +177,7 @@ void timeline_charge(struct thread_rec *t, int64_t bytes, int op, uintptr_t lo, 
             r->v[0] = bytes;
             r->v[1] = t ? t->committed : 0;
             r->v[2] = proc;
-            trace_commit(r, OS_TR_COMMIT);
+            trace_commit(r, OVERSHIM_TR_COMMIT);
         }
     }
 }
@@ -185,16 +185,16 @@ void timeline_charge(struct thread_rec *t, int64_t bytes, int op, uintptr_t lo, 
 void timeline_thread(struct thread_rec *t, int started)
 {
     if (!t) return;
-    if (os_timeline & 1) flight_thread(t, started, timeline_now());
-    if (os_timeline & 2) {
-        struct os_trace_rec *r = trace_claim();
+    if (osh_timeline & 1) flight_thread(t, started, timeline_now());
+    if (osh_timeline & 2) {
+        struct overshim_trace_rec *r = trace_claim();
         if (r) {
             r->tid = t->tid;
             r->a[0] = started ? 1 : 2;
             r->a[1] = (uint64_t)t->parent_tid;
             memcpy(&r->a[2], t->name, 16);
             r->v[1] = t->committed;
-            trace_commit(r, OS_TR_THREAD);
+            trace_commit(r, OVERSHIM_TR_THREAD);
         }
     }
 }
@@ -202,10 +202,10 @@ void timeline_thread(struct thread_rec *t, int started)
 /* What the simulator would ask smaps about the call's range, from the ledger. */
 void timeline_request(const struct failed_call *fc, int model)
 {
-    if (!(os_timeline & 2) || !model || (fc->id >= CALL_MALLOC && fc->id <= CALL_PVALLOC)) return;
-    os_process_check();
-    if (!(os_timeline & 2)) return;
-    struct os_trace_rec *r = trace_claim();
+    if (!(osh_timeline & 2) || !model || (fc->id >= CALL_MALLOC && fc->id <= CALL_PVALLOC)) return;
+    osh_process_check();
+    if (!(osh_timeline & 2)) return;
+    struct overshim_trace_rec *r = trace_claim();
     if (!r) return;
     r->call = (uint8_t)fc->id;
     for (int i = 0; i < 6; i++) r->a[i] = fc->a[i];
@@ -219,39 +219,39 @@ void timeline_request(const struct failed_call *fc, int model)
     }
     r->v[0] = ledger_committed_bytes() / 4096; /* the start's pages are added by the reader (start_ac_pages) */
     r->v[3] = ledger_mapped_bytes() / 4096;
-    trace_commit(r, OS_TR_REQUEST);
+    trace_commit(r, OVERSHIM_TR_REQUEST);
 }
 
 void timeline_refusal(const struct failed_call *fc)
 {
-    if (!os_timeline) return;
-    if (os_foreign_task()) return;
+    if (!osh_timeline) return;
+    if (osh_foreign_task()) return;
     uint64_t req = call_request_bytes(fc);
-    if (os_timeline & 1) {
-        flight_event(OS_FEV_REFUSAL, fc->id, fc->id, (int64_t)req, fc->err, fc->simulated, timeline_now());
+    if (osh_timeline & 1) {
+        flight_event(OVERSHIM_FEV_REFUSAL, fc->id, fc->id, (int64_t)req, fc->err, fc->simulated, timeline_now());
     }
-    if (os_timeline & 2) {
-        struct os_trace_rec *r = trace_claim();
+    if (osh_timeline & 2) {
+        struct overshim_trace_rec *r = trace_claim();
         if (r) {
             r->call = (uint8_t)fc->id;
             r->a[0] = (uint64_t)fc->err;
             r->a[1] = (uint64_t)fc->simulated;
             r->a[2] = req;
-            trace_commit(r, OS_TR_REFUSAL);
+            trace_commit(r, OVERSHIM_TR_REFUSAL);
         }
     }
 }
 
 void timeline_exit(const char *via, int status, int have_status)
 {
-    if (!os_timeline || os_foreign_task()) return;
+    if (!osh_timeline || osh_foreign_task()) return;
     if (!have_status) status = -1;
-    if (os_timeline & 1) flight_exit(via, status, timeline_now());
-    if (os_timeline & 2) {
-        struct os_trace_rec *r = trace_claim();
+    if (osh_timeline & 1) flight_exit(via, status, timeline_now());
+    if (osh_timeline & 2) {
+        struct overshim_trace_rec *r = trace_claim();
         if (r) {
             r->a[0] = (uint64_t)(int64_t)status;
-            trace_commit(r, OS_TR_EXIT);
+            trace_commit(r, OVERSHIM_TR_EXIT);
         }
         trace_exit(status);
     }
@@ -261,7 +261,7 @@ void timeline_exit(const char *via, int status, int have_status)
 static void take_sample(uint64_t now)
 {
     static char st[8192], mi[8192];
-    static struct os_flight_sample s;
+    static struct overshim_flight_sample s;
     memset(&s, 0, sizeof s);
     s.rss_kb = s.vm_size_kb = s.rss_anon_kb = -1;
     s.box_committed_as_kb = s.box_commit_limit_kb = s.box_mem_available_kb = -1;
@@ -290,10 +290,10 @@ static void take_sample(uint64_t now)
     s.committed = tot.committed;
     s.malloc_live = tot.malloc_live;
     int64_t mapped = tot.mapped;
-    if (os_timeline & 1) flight_sample(&s, now);
+    if (osh_timeline & 1) flight_sample(&s, now);
     ledger_unlock();
-    if (os_timeline & 2) {
-        struct os_trace_rec *r = trace_claim();
+    if (osh_timeline & 2) {
+        struct overshim_trace_rec *r = trace_claim();
         if (r) {
             r->v[0] = s.rss_anon_kb;
             r->v[1] = s.vm_size_kb;
@@ -304,24 +304,24 @@ static void take_sample(uint64_t now)
             r->a[2] = (uint64_t)s.box_mem_available_kb;
             r->a[3] = (uint64_t)s.touched;
             r->a[4] = (uint64_t)(mapped / 4096);
-            trace_commit(r, OS_TR_SAMPLE);
+            trace_commit(r, OVERSHIM_TR_SAMPLE);
         }
     }
 }
 
 void timeline_tick(void)
 {
-    if (OS_LIKELY(!os_timeline)) return;
+    if (OSH_LIKELY(!osh_timeline)) return;
     uint64_t now = timeline_now();
     if (now < __atomic_load_n(&next_sample_ns, __ATOMIC_RELAXED)) return;
-    os_process_check();
-    if (!os_timeline || __atomic_exchange_n(&sampling, 1, __ATOMIC_ACQUIRE)) return;
-    if (os_foreign_task()) {
+    osh_process_check();
+    if (!osh_timeline || __atomic_exchange_n(&sampling, 1, __ATOMIC_ACQUIRE)) return;
+    if (osh_foreign_task()) {
         __atomic_store_n(&sampling, 0, __ATOMIC_RELEASE);
         return;
     }
     __atomic_store_n(&next_sample_ns, now + 1000000000ull, __ATOMIC_RELAXED);
     take_sample(now);
-    if (os_timeline & 1) flight_sample_cost(timeline_now() - now);
+    if (osh_timeline & 1) flight_sample_cost(timeline_now() - now);
     __atomic_store_n(&sampling, 0, __ATOMIC_RELEASE);
 }

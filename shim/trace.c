@@ -25,8 +25,8 @@
 
 #define CHUNK (1u << 20)
 
-static struct os_trace_header *th;
-static struct os_trace_rec *recs;
+static struct overshim_trace_header *th;
+static struct overshim_trace_rec *recs;
 static size_t map_len;
 static int trace_fd = -1;
 static uint64_t alloc_recs;   /* records the allocated part of the file holds */
@@ -72,7 +72,7 @@ int trace_open(const char *path, int64_t max_bytes, int64_t start_ac_pages, int6
     if (fd < 0) return -1;
     void *m = raw_mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
     if (m == MAP_FAILED) {
-        os_snprintf(err, errcap, "cannot map %s", path);
+        osh_snprintf(err, errcap, "cannot map %s", path);
         raw_close(fd);
         return -1;
     }
@@ -80,10 +80,10 @@ int trace_open(const char *path, int64_t max_bytes, int64_t start_ac_pages, int6
     struct stat st;
     if (syscall(SYS_fstat, fd, &st) == 0) trace_dev = st.st_dev, trace_ino = st.st_ino;
     alloc_bytes = CHUNK;
-    struct os_trace_header *h = m;
-    h->version = OS_TRACE_VERSION;
+    struct overshim_trace_header *h = m;
+    h->version = OVERSHIM_TRACE_VERSION;
     h->header_size = sizeof *h;
-    h->rec_size = sizeof(struct os_trace_rec);
+    h->rec_size = sizeof(struct overshim_trace_rec);
     h->pid = raw_getpid();
     h->ppid = raw_getppid();
     struct timespec ts;
@@ -95,56 +95,56 @@ int trace_open(const char *path, int64_t max_bytes, int64_t start_ac_pages, int6
     h->overcommit_memory = (uint32_t)sys_read_long("/proc/sys/vm/overcommit_memory");
     h->start_ac_pages = start_ac_pages;
     h->start_rss_anon_kb = start_rss_kb;
-    h->max_recs = (map_len - sizeof *h) / sizeof(struct os_trace_rec);
-    h->own_vm_bytes = map_len + (os_timeline & 1 ? OS_FLIGHT_SIZE : 0);
-    h->state = OS_FLIGHT_RUNNING;
+    h->max_recs = (map_len - sizeof *h) / sizeof(struct overshim_trace_rec);
+    h->own_vm_bytes = map_len + (osh_timeline & 1 ? OVERSHIM_FLIGHT_SIZE : 0);
+    h->state = OVERSHIM_FLIGHT_RUNNING;
     h->exit_status = -1;
     sys_kernel_release(h->kernel_release, sizeof h->kernel_release);
     char comm[32];
     if (raw_read_file("/proc/self/comm", comm, sizeof comm) > 0) {
         comm[strcspn(comm, "\n")] = 0;
-        os_snprintf(h->comm, sizeof h->comm, "%s", comm);
+        osh_snprintf(h->comm, sizeof h->comm, "%s", comm);
     }
-    recs = (struct os_trace_rec *)((char *)m + sizeof *h);
+    recs = (struct overshim_trace_rec *)((char *)m + sizeof *h);
     alloc_recs = (CHUNK - sizeof *h) / sizeof *recs;
-    memcpy(h->magic, OS_TRACE_MAGIC, 8);
+    memcpy(h->magic, OVERSHIM_TRACE_MAGIC, 8);
     __atomic_store_n(&th, h, __ATOMIC_RELEASE);
     return 0;
 }
 
-struct os_trace_rec *trace_claim(void)
+struct overshim_trace_rec *trace_claim(void)
 {
-    struct os_trace_header *h = __atomic_load_n(&th, __ATOMIC_ACQUIRE);
+    struct overshim_trace_header *h = __atomic_load_n(&th, __ATOMIC_ACQUIRE);
     if (!h) return NULL;
     uint64_t n = __atomic_fetch_add(&h->rec_count, 1, __ATOMIC_RELAXED);
     uint64_t have = __atomic_load_n(&alloc_recs, __ATOMIC_ACQUIRE);
     /* the middle of the last allocated chunk: allocate the next one */
-    if (OS_UNLIKELY(n + (CHUNK / 2) / sizeof *recs == have)) grow();
-    if (OS_UNLIKELY(n >= have)) {
+    if (OSH_UNLIKELY(n + (CHUNK / 2) / sizeof *recs == have)) grow();
+    if (OSH_UNLIKELY(n >= have)) {
         if (n >= h->max_recs || !grow() || n >= __atomic_load_n(&alloc_recs, __ATOMIC_ACQUIRE)) {
             __atomic_add_fetch(&h->dropped, 1, __ATOMIC_RELAXED);
             return NULL;
         }
     }
-    struct os_trace_rec *r = &recs[n];
-    r->tid = os_gettid();
+    struct overshim_trace_rec *r = &recs[n];
+    r->tid = osh_gettid();
     r->t_ns = timeline_now();
     return r;
 }
 
-void trace_commit(struct os_trace_rec *r, int type) { __atomic_store_n(&r->type, (uint8_t)type, __ATOMIC_RELEASE); }
+void trace_commit(struct overshim_trace_rec *r, int type) { __atomic_store_n(&r->type, (uint8_t)type, __ATOMIC_RELEASE); }
 
 void trace_exit(int status)
 {
-    struct os_trace_header *h = th;
+    struct overshim_trace_header *h = th;
     if (!h) return;
     h->exit_status = status;
-    __atomic_store_n(&h->state, OS_FLIGHT_EXITED, __ATOMIC_RELEASE);
+    __atomic_store_n(&h->state, OVERSHIM_FLIGHT_EXITED, __ATOMIC_RELEASE);
 }
 
 void trace_close(void)
 {
-    struct os_trace_header *h = th;
+    struct overshim_trace_header *h = th;
     if (!h) return;
     th = NULL;
     raw_munmap(h, map_len);

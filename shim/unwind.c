@@ -20,43 +20,43 @@
  * malloc builds a "/proc/PID/root" path in unw_get_proc_name, which the shim never
  * calls, and takes a failure as "use the path as it is"; the report path allocates
  * nothing. Its mmap and munmap are raw_mmap and raw_munmap. */
-void *os_unw_malloc(size_t n);
-void os_unw_free(void *p);
-void *os_unw_malloc(size_t n)
+void *osh_unw_malloc(size_t n);
+void osh_unw_free(void *p);
+void *osh_unw_malloc(size_t n)
 {
     (void)n;
     return NULL;
 }
-void os_unw_free(void *p) { (void)p; }
+void osh_unw_free(void *p) { (void)p; }
 
 /* Its pthread mutex calls (renamed by shim/libunwind.syms): libc's, which every glibc
  * from 2.17 on has in libc.so.6 (before 2.34 as forwarders to libpthread's). Its own
  * references are weak and compared with NULL, which made each a symbol lookup at load. */
-int os_unw_mutex_lock(pthread_mutex_t *m);
-int os_unw_mutex_unlock(pthread_mutex_t *m);
-int os_unw_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a);
-int os_unw_mutex_lock(pthread_mutex_t *m) { return pthread_mutex_lock(m); }
-int os_unw_mutex_unlock(pthread_mutex_t *m) { return pthread_mutex_unlock(m); }
-int os_unw_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a) { return pthread_mutex_init(m, a); }
+int osh_unw_mutex_lock(pthread_mutex_t *m);
+int osh_unw_mutex_unlock(pthread_mutex_t *m);
+int osh_unw_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a);
+int osh_unw_mutex_lock(pthread_mutex_t *m) { return pthread_mutex_lock(m); }
+int osh_unw_mutex_unlock(pthread_mutex_t *m) { return pthread_mutex_unlock(m); }
+int osh_unw_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a) { return pthread_mutex_init(m, a); }
 
 /* Its stat and fstat (glibc 2.33 made them real functions with new symbol versions)
  * are the system calls, whose struct stat is glibc's on x86-64; and its pipe2, the
  * pipe it probes memory with, comes out above fd 2 and close-on-exec: a program that
  * closed its standard descriptors must not find libunwind's pipe in their place. */
-int os_unw_stat(const char *path, struct stat *st);
-int os_unw_fstat(int fd, struct stat *st);
-int os_unw_pipe2(int fds[2], int flags);
-int os_unw_sigprocmask(int how, const sigset_t *set, sigset_t *old);
+int osh_unw_stat(const char *path, struct stat *st);
+int osh_unw_fstat(int fd, struct stat *st);
+int osh_unw_pipe2(int fds[2], int flags);
+int osh_unw_sigprocmask(int how, const sigset_t *set, sigset_t *old);
 /* libunwind masks signals around its caches with sigprocmask; glibc's would take
  * SIGCANCEL and SIGSETXID out of the mask the report stack set (rstack.c), so that a
  * pthread_cancel could end a thread holding the report lock. The kernel's, 64 bits. */
-int os_unw_sigprocmask(int how, const sigset_t *set, sigset_t *old)
+int osh_unw_sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
     return (int)syscall(SYS_rt_sigprocmask, how, set, old, 8);
 }
-int os_unw_stat(const char *path, struct stat *st) { return (int)syscall(SYS_stat, path, st); }
-int os_unw_fstat(int fd, struct stat *st) { return (int)syscall(SYS_fstat, fd, st); }
-int os_unw_pipe2(int fds[2], int flags)
+int osh_unw_stat(const char *path, struct stat *st) { return (int)syscall(SYS_stat, path, st); }
+int osh_unw_fstat(int fd, struct stat *st) { return (int)syscall(SYS_fstat, fd, st); }
+int osh_unw_pipe2(int fds[2], int flags)
 {
     int r = (int)syscall(SYS_pipe2, fds, flags | O_CLOEXEC);
     if (r != 0) return r;

@@ -3,15 +3,15 @@
 #ifndef OVERSHIM_COMPILER_H
 #define OVERSHIM_COMPILER_H
 
-#define OS_LIKELY(x) __builtin_expect(!!(x), 1)
-#define OS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define OSH_LIKELY(x) __builtin_expect(!!(x), 1)
+#define OSH_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 /* Data that process start writes (the constructor's path, the exit check): together
  * in .data, whose page the loader's relocations have copied already, so that a start
  * faults in no other page of the shim's data (its bss is touched by calls only). */
-#define OS_HOT __attribute__((section(".data.overshim_hot")))
+#define OSH_HOT __attribute__((section(".data.overshim_hot")))
 /* Code only process start runs (the constructor's path): next to the constructor in
  * .text.startup, so that start faults in one window of the shim's text. */
-#define OS_START_TEXT __attribute__((section(".text.startup")))
+#define OSH_START_TEXT __attribute__((section(".text.startup")))
 
 #endif

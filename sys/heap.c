@@ -20,7 +20,7 @@
  * child; this one until then. */
 static pthread_mutex_t own_mu = PTHREAD_MUTEX_INITIALIZER;
 /* written by heap_use_lock in the constructor: with the rest start writes (sections.h) */
-OS_HOT static pthread_mutex_t *heap_mu = &own_mu;
+OSH_HOT static pthread_mutex_t *heap_mu = &own_mu;
 static inline pthread_mutex_t *lock(void) { return __atomic_load_n(&heap_mu, __ATOMIC_ACQUIRE); }
 void heap_use_lock(pthread_mutex_t *mu) { __atomic_store_n(&heap_mu, mu, __ATOMIC_RELEASE); }
 
@@ -28,7 +28,7 @@ void heap_use_lock(pthread_mutex_t *mu) { __atomic_store_n(&heap_mu, mu, __ATOMI
 #define HEAP_MIN_SHIFT 5  /* 32 bytes */
 #define HEAP_NCLASS 8     /* 32 .. 4096 */
 #define HEAP_HDR 16       /* keeps every block 16-byte aligned */
-_Static_assert(OS_HEAP_SMALL_MAX + HEAP_HDR == (1 << (HEAP_MIN_SHIFT + HEAP_NCLASS - 1)), "the largest class");
+_Static_assert(OSH_HEAP_SMALL_MAX + HEAP_HDR == (1 << (HEAP_MIN_SHIFT + HEAP_NCLASS - 1)), "the largest class");
 
 struct block_hdr {
     uint64_t size; /* the class's size, or the whole mapping's for a large block */
@@ -78,7 +78,7 @@ int heap_extents(uintptr_t *out, int max)
     return n;
 }
 static char *bump, *bump_end;
-int64_t os_heap_mapped;
+int64_t osh_heap_mapped;
 
 static int class_of(size_t total)
 {
@@ -91,7 +91,7 @@ static void *map(size_t len)
 {
     void *p = raw_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return NULL;
-    __atomic_add_fetch(&os_heap_mapped, (int64_t)len, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&osh_heap_mapped, (int64_t)len, __ATOMIC_RELAXED);
     extent_add((uintptr_t)p, (uintptr_t)p + len);
     return p;
 }
@@ -155,7 +155,7 @@ static void free_locked(void *p)
     if (h->large) {
         size_t len = (size_t)h->size;
         if (raw_munmap(h, len) == 0) {
-            __atomic_sub_fetch(&os_heap_mapped, (int64_t)len, __ATOMIC_RELAXED);
+            __atomic_sub_fetch(&osh_heap_mapped, (int64_t)len, __ATOMIC_RELAXED);
             extent_remove((uintptr_t)h, (uintptr_t)h + len);
         }
         return;
@@ -166,7 +166,7 @@ static void free_locked(void *p)
     free_list[c] = f;
 }
 
-void *os_heap_alloc(size_t size)
+void *osh_heap_alloc(size_t size)
 {
     pthread_mutex_lock(lock());
     void *p = alloc_locked(size);
@@ -174,9 +174,9 @@ void *os_heap_alloc(size_t size)
     return p;
 }
 
-void *os_heap_realloc(void *p, size_t size)
+void *osh_heap_realloc(void *p, size_t size)
 {
-    if (!p) return os_heap_alloc(size);
+    if (!p) return osh_heap_alloc(size);
     pthread_mutex_lock(lock());
     struct block_hdr *h = (struct block_hdr *)((char *)p - HEAP_HDR);
     size_t have = (size_t)h->size - HEAP_HDR;
@@ -192,7 +192,7 @@ void *os_heap_realloc(void *p, size_t size)
     return n;
 }
 
-void os_heap_free(void *p)
+void osh_heap_free(void *p)
 {
     pthread_mutex_lock(lock());
     free_locked(p);

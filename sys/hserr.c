@@ -75,7 +75,7 @@ static int try_path(struct hserr *h, const char *path)
     char *buf = raw_mmap(NULL, HEAD, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     ssize_t n = buf == MAP_FAILED ? -1 : raw_pread(fd, buf, HEAD, 0);
     raw_close(fd);
-    os_snprintf(h->path, sizeof h->path, "%s", path);
+    osh_snprintf(h->path, sizeof h->path, "%s", path);
     if (n > 0) hserr_parse(buf, (size_t)n, h);
     if (buf != MAP_FAILED) raw_munmap(buf, HEAD);
     return 1; /* the file is there, read or not */
@@ -94,7 +94,7 @@ int hserr_find(struct hserr *h, const char *cmdline, size_t n)
         /* %p is the pid, %% a percent sign */
         size_t k = 0;
         for (const char *p = a + 14; *p && k + 12 < sizeof path; p++) {
-            if (p[0] == '%' && p[1] == 'p') k += (size_t)os_snprintf(path + k, sizeof path - k, "%d", pid), p++;
+            if (p[0] == '%' && p[1] == 'p') k += (size_t)osh_snprintf(path + k, sizeof path - k, "%d", pid), p++;
             else if (p[0] == '%' && p[1] == '%') path[k++] = '%', p++;
             else path[k++] = *p;
         }
@@ -104,10 +104,10 @@ int hserr_find(struct hserr *h, const char *cmdline, size_t n)
     char cwd[400];
     long r = syscall(SYS_getcwd, cwd, sizeof cwd);
     if (r > 0) {
-        os_snprintf(path, sizeof path, "%s/hs_err_pid%d.log", cwd, pid);
+        osh_snprintf(path, sizeof path, "%s/hs_err_pid%d.log", cwd, pid);
         if (try_path(h, path)) return 1;
     }
-    os_snprintf(path, sizeof path, "/tmp/hs_err_pid%d.log", pid);
+    osh_snprintf(path, sizeof path, "/tmp/hs_err_pid%d.log", pid);
     return try_path(h, path);
 }
 

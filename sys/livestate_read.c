@@ -40,7 +40,7 @@ static void count_tasks(struct live_state *s)
             } *d = (void *)(dbuf + off);
             off += d->reclen;
             if (d->name[0] < '1' || d->name[0] > '9') continue;
-            os_snprintf(path, sizeof path, "/proc/%s/status", d->name);
+            osh_snprintf(path, sizeof path, "/proc/%s/status", d->name);
             static char st[4096];
             if (raw_read_file(path, st, sizeof st) <= 0) continue;
             const char *u = strstr(st, "\nUid:");
@@ -69,11 +69,11 @@ static void pids_cgroup(struct live_state *s)
     p += 3;
     char *nl = strchr(p, '\n');
     if (nl) *nl = 0;
-    os_snprintf(path, sizeof path, "/sys/fs/cgroup%s/pids.max", p);
+    osh_snprintf(path, sizeof path, "/sys/fs/cgroup%s/pids.max", p);
     char v[32];
     if (raw_read_file(path, v, sizeof v) <= 0) return;
     s->pids_max = !strncmp(v, "max", 3) ? LS_UNLIMITED : sys_read_long(path);
-    os_snprintf(path, sizeof path, "/sys/fs/cgroup%s/pids.current", p);
+    osh_snprintf(path, sizeof path, "/sys/fs/cgroup%s/pids.current", p);
     s->pids_current = sys_read_long(path);
 }
 

@@ -95,7 +95,7 @@ static int create_excl(char *path, size_t cap)
 {
     size_t base = strlen(path);
     for (int i = 0; i < 100; i++) {
-        if (i > 0) os_snprintf(path + base, cap - base, ".%d", i);
+        if (i > 0) osh_snprintf(path + base, cap - base, ".%d", i);
         int fd = raw_open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_APPEND, 0600);
         if (fd >= 0) return fd;
         if (errno != EEXIST) break;
@@ -197,14 +197,14 @@ int out_fd(struct out_stream *s)
     s->pid = pid;
     int named = out_named_fd(s->spec);
     if (named >= 0) {
-        os_snprintf(s->path, sizeof s->path, "%s", s->spec);
+        osh_snprintf(s->path, sizeof s->path, "%s", s->spec);
         return s->fd = named;
     }
     char want[600], spec[1100];
-    if (basedir[0] && s->spec[0] != '/') os_snprintf(spec, sizeof spec, "%s/%s", basedir, s->spec);
-    else os_snprintf(spec, sizeof spec, "%s", s->spec);
+    if (basedir[0] && s->spec[0] != '/') osh_snprintf(spec, sizeof spec, "%s/%s", basedir, s->spec);
+    else osh_snprintf(spec, sizeof spec, "%s", s->spec);
     out_expand(spec, pid, want, sizeof want);
-    os_snprintf(s->path, sizeof s->path, "%s", want);
+    osh_snprintf(s->path, sizeof s->path, "%s", want);
     if ((named = out_named_fd(want)) >= 0) return s->fd = named;
     int null = 0, owned = 0;
     int fd = is_null(want) ? (null = 1, UNUSABLE) : open_special(want, &null, &owned);
@@ -223,12 +223,12 @@ int out_fd(struct out_stream *s)
         const char *dirs[2] = {tmpdir[0] ? tmpdir : NULL, "/tmp"};
         for (int i = 0; i < 2 && fd < 0; i++) {
             if (!dirs[i]) continue;
-            os_snprintf(s->path, sizeof s->path, "%s/%s", dirs[i], name);
+            osh_snprintf(s->path, sizeof s->path, "%s/%s", dirs[i], name);
             fd = create_excl(s->path, sizeof s->path);
         }
     }
     if (fd < 0) {
-        os_snprintf(s->path, sizeof s->path, "stderr");
+        osh_snprintf(s->path, sizeof s->path, "stderr");
         return s->fd = 2;
     }
     s->owned = 1;

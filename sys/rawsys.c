@@ -113,10 +113,10 @@ static ssize_t write_all(int fd, const void *buf, size_t len, int sock, int *see
 static struct {
     int known;
     uint64_t dev, ino;
-} std_at_start[3] OS_HOT;
-static int std_checked OS_HOT; /* only the shim checks: the command writes where it is told */
+} std_at_start[3] OSH_HOT;
+static int std_checked OSH_HOT; /* only the shim checks: the command writes where it is told */
 
-OS_START_TEXT void raw_std_init(void)
+OSH_START_TEXT void raw_std_init(void)
 {
     std_checked = 1;
     for (int fd = 1; fd <= 2; fd++) {

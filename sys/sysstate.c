@@ -28,8 +28,8 @@ int64_t status_get_kb(const char *key)
 void sys_kernel_release(char *buf, size_t cap)
 {
     struct utsname u;
-    if (syscall(SYS_uname, &u) == 0) os_snprintf(buf, cap, "%s", u.release);
-    else os_snprintf(buf, cap, "unknown");
+    if (syscall(SYS_uname, &u) == 0) osh_snprintf(buf, cap, "%s", u.release);
+    else osh_snprintf(buf, cap, "unknown");
 }
 
 int sys_cap_sys_admin(void)

@@ -32,10 +32,10 @@ static long tid_find(void)
     return found;
 }
 
-pid_t os_gettid(void)
+pid_t osh_gettid(void)
 {
     long off = __atomic_load_n(&tid_off, __ATOMIC_ACQUIRE);
-    if (OS_UNLIKELY(off == -2)) {
+    if (OSH_UNLIKELY(off == -2)) {
         off = tid_find(); /* compared with the system call once already */
         if (off >= 0) return *(const pid_t *)((const char *)pthread_self() + off);
     }

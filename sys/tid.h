@@ -7,7 +7,7 @@
 
 /* The first call finds where glibc keeps the tid in its thread descriptor (the
  * CLONE_SETTID word); two threads that race there find the same place. */
-pid_t os_gettid(void);
+pid_t osh_gettid(void);
 /* The tid glibc's descriptor holds, unchecked (-1 when its place is unknown): in a
  * task that shares another's thread pointer (clone(CLONE_VM) without CLONE_SETTLS,
  * a vfork child) it is that other thread's, not the caller's. */

@@ -20,8 +20,8 @@ void replay_base(const struct snapshot *s, struct live_state *base)
 }
 
 
-long replay_first_refusal(const struct live_state *base, const struct os_trace_header *h,
-                          const struct os_trace_rec *recs, size_t n, struct diagnosis *d, size_t *nreq)
+long replay_first_refusal(const struct live_state *base, const struct overshim_trace_header *h,
+                          const struct overshim_trace_rec *recs, size_t n, struct diagnosis *d, size_t *nreq)
 {
     int64_t pk = base->in.page_kb ? base->in.page_kb : 4;
     int64_t start_rss_pages = h->start_rss_anon_kb > 0 ? h->start_rss_anon_kb / pk : 0;
@@ -29,14 +29,14 @@ long replay_first_refusal(const struct live_state *base, const struct os_trace_h
     static struct live_state s;
     *nreq = 0;
     for (size_t i = 0; i < n; i++) {
-        const struct os_trace_rec *r = &recs[i];
-        if (r->type == OS_TR_SAMPLE) {
+        const struct overshim_trace_rec *r = &recs[i];
+        if (r->type == OVERSHIM_TR_SAMPLE) {
             rss_kb = r->v[0];
             vm_kb = r->v[1] - (int64_t)(h->own_vm_bytes / 1024); /* without the trace's own mapping */
             vm_at_sample = (int64_t)r->a[4];
             continue;
         }
-        if (r->type != OS_TR_REQUEST) continue;
+        if (r->type != OVERSHIM_TR_REQUEST) continue;
         (*nreq)++;
         /* policy_state(): the box, plus what the program holds */
         s = *base;

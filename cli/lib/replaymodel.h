@@ -16,8 +16,8 @@ void replay_base(const struct snapshot *sn, struct live_state *base);
 
 /* The first REQUEST record BOX refuses: its index in recs (d filled), or -1 when every one
  * passes. *nreq counts the REQUEST records looked at. */
-long replay_first_refusal(const struct live_state *base, const struct os_trace_header *h,
-                          const struct os_trace_rec *recs, size_t n, struct diagnosis *d, size_t *nreq);
+long replay_first_refusal(const struct live_state *base, const struct overshim_trace_header *h,
+                          const struct overshim_trace_rec *recs, size_t n, struct diagnosis *d, size_t *nreq);
 
 /* --sweep: which input, and setting it on a base (value in its unit: percent or kB). */
 enum sweep_key { SW_NONE = 0, SW_RATIO, SW_FREE, SW_SWAP };

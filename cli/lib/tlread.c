@@ -39,8 +39,8 @@ int tl_kind(const char *path, char *err, size_t errcap)
     }
     size_t n = fread(m, 1, 8, f);
     fclose(f);
-    if (n == 8 && !memcmp(m, OS_FLIGHT_MAGIC, 8)) return 1;
-    if (n == 8 && !memcmp(m, OS_TRACE_MAGIC, 8)) return 2;
+    if (n == 8 && !memcmp(m, OVERSHIM_FLIGHT_MAGIC, 8)) return 1;
+    if (n == 8 && !memcmp(m, OVERSHIM_TRACE_MAGIC, 8)) return 2;
     snprintf(err, errcap, "'%s' is neither a flight recorder (flight=) nor a trace (trace=) file", path);
     return 0;
 }
@@ -53,14 +53,14 @@ int flight_parse(const void *buf, size_t len, struct flight_file *f, char *err, 
     memset(f, 0, sizeof *f);
     if (len < sizeof f->h) return snprintf(err, errcap, "shorter than a flight header (%zu bytes)", len), -1;
     memcpy(&f->h, buf, sizeof f->h);
-    const struct os_flight_header *h = &f->h;
-    if (memcmp(h->magic, OS_FLIGHT_MAGIC, 8)) return snprintf(err, errcap, "not a flight recorder file"), -1;
-    if (h->version != OS_FLIGHT_VERSION)
+    const struct overshim_flight_header *h = &f->h;
+    if (memcmp(h->magic, OVERSHIM_FLIGHT_MAGIC, 8)) return snprintf(err, errcap, "not a flight recorder file"), -1;
+    if (h->version != OVERSHIM_FLIGHT_VERSION)
         return snprintf(err, errcap, "flight file version %u; this overshim reads version %u", h->version,
-                        OS_FLIGHT_VERSION),
+                        OVERSHIM_FLIGHT_VERSION),
                -1;
-    if (h->slot_size != sizeof(struct os_flight_slot) || h->event_size != sizeof(struct os_flight_event) ||
-        h->sample_size != sizeof(struct os_flight_sample) || h->nslots > 1u << 20 || h->nevents > 1u << 20 ||
+    if (h->slot_size != sizeof(struct overshim_flight_slot) || h->event_size != sizeof(struct overshim_flight_event) ||
+        h->sample_size != sizeof(struct overshim_flight_sample) || h->nslots > 1u << 20 || h->nevents > 1u << 20 ||
         h->nsamples > 1u << 20 || h->slots_off + (uint64_t)h->nslots * h->slot_size > len ||
         h->events_off + (uint64_t)h->nevents * h->event_size > len ||
         h->samples_off + (uint64_t)h->nsamples * h->sample_size > len)
@@ -69,7 +69,7 @@ int flight_parse(const void *buf, size_t len, struct flight_file *f, char *err, 
     uint32_t used = h->slots_used < h->nslots ? h->slots_used : h->nslots;
     f->slots = calloc(used + 1, sizeof *f->slots);
     for (uint32_t i = 0; i < used; i++) {
-        struct os_flight_slot s;
+        struct overshim_flight_slot s;
         memcpy(&s, b + h->slots_off + (uint64_t)i * h->slot_size, sizeof s);
         if (!whole(s.seq)) f->torn++; /* kept: its numbers are from before or after one store */
         f->slots[f->nslots++] = s;
@@ -77,7 +77,7 @@ int flight_parse(const void *buf, size_t len, struct flight_file *f, char *err, 
     uint64_t ne = h->event_count < h->nevents ? h->event_count : h->nevents;
     f->events = calloc(ne + 1, sizeof *f->events);
     for (uint64_t k = h->event_count - ne; k < h->event_count; k++) {
-        struct os_flight_event e;
+        struct overshim_flight_event e;
         memcpy(&e, b + h->events_off + (k % h->nevents) * h->event_size, sizeof e);
         if (e.seq != (uint32_t)(2 * k + 2)) {
             f->torn++;
@@ -88,7 +88,7 @@ int flight_parse(const void *buf, size_t len, struct flight_file *f, char *err, 
     uint64_t ns = h->sample_count < h->nsamples ? h->sample_count : h->nsamples;
     f->samples = calloc(ns + 1, sizeof *f->samples);
     for (uint64_t k = h->sample_count - ns; k < h->sample_count; k++) {
-        struct os_flight_sample s;
+        struct overshim_flight_sample s;
         memcpy(&s, b + h->samples_off + (k % h->nsamples) * h->sample_size, sizeof s);
         if (s.seq != (uint32_t)(2 * k + 2)) {
             f->torn++;
@@ -104,19 +104,19 @@ int trace_parse(const void *buf, size_t len, struct trace_file *t, char *err, si
     memset(t, 0, sizeof *t);
     if (len < sizeof t->h) return snprintf(err, errcap, "shorter than a trace header (%zu bytes)", len), -1;
     memcpy(&t->h, buf, sizeof t->h);
-    if (memcmp(t->h.magic, OS_TRACE_MAGIC, 8)) return snprintf(err, errcap, "not a trace file"), -1;
-    if (t->h.version != OS_TRACE_VERSION || t->h.rec_size != sizeof(struct os_trace_rec))
+    if (memcmp(t->h.magic, OVERSHIM_TRACE_MAGIC, 8)) return snprintf(err, errcap, "not a trace file"), -1;
+    if (t->h.version != OVERSHIM_TRACE_VERSION || t->h.rec_size != sizeof(struct overshim_trace_rec))
         return snprintf(err, errcap, "trace file version %u (record %u bytes); this overshim reads version %u",
-                        t->h.version, t->h.rec_size, OS_TRACE_VERSION),
+                        t->h.version, t->h.rec_size, OVERSHIM_TRACE_VERSION),
                -1;
-    uint64_t fit = (len - sizeof t->h) / sizeof(struct os_trace_rec);
+    uint64_t fit = (len - sizeof t->h) / sizeof(struct overshim_trace_rec);
     uint64_t n = t->h.rec_count < fit ? t->h.rec_count : fit;
     t->recs = calloc(n + 1, sizeof *t->recs);
     const char *b = (const char *)buf + sizeof t->h;
     for (uint64_t i = 0; i < n; i++) {
-        struct os_trace_rec r;
+        struct overshim_trace_rec r;
         memcpy(&r, b + i * sizeof r, sizeof r);
-        if (r.type == 0 || r.type > OS_TR_THREAD) {
+        if (r.type == 0 || r.type > OVERSHIM_TR_THREAD) {
             t->unfinished++;
             continue;
         }

@@ -9,19 +9,19 @@
 #include "overshim_flight.h"
 
 struct flight_file {
-    struct os_flight_header h;
-    struct os_flight_slot *slots; /* nslots consistent slots (used ones) */
+    struct overshim_flight_header h;
+    struct overshim_flight_slot *slots; /* nslots consistent slots (used ones) */
     size_t nslots;
-    struct os_flight_event *events; /* oldest first, consistent ones */
+    struct overshim_flight_event *events; /* oldest first, consistent ones */
     size_t nevents;
-    struct os_flight_sample *samples; /* oldest first */
+    struct overshim_flight_sample *samples; /* oldest first */
     size_t nsamples;
     size_t torn;                  /* records skipped: being written when the process stopped */
 };
 
 struct trace_file {
-    struct os_trace_header h;
-    struct os_trace_rec *recs;    /* finished records, in claim order */
+    struct overshim_trace_header h;
+    struct overshim_trace_rec *recs;    /* finished records, in claim order */
     size_t n;
     size_t unfinished;
 };

@@ -11,7 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size >= sizeof text) size = sizeof text - 1;
     memcpy(text, data, size);
     text[size] = 0;
-    struct os_options o;
+    struct osh_options o;
     char err[400];
     options_defaults(&o);
     if (options_parse(&o, text, err, sizeof err) != 0 && (strlen(err) == 0 || strchr(err, '\n'))) __builtin_trap();

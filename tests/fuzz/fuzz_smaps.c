@@ -6,7 +6,7 @@
 
 #include "smaps.h"
 
-int64_t os_heap_mapped;
+int64_t osh_heap_mapped;
 void ledger_settle(uintptr_t lo, uintptr_t hi, int ac);
 uint64_t ledger_charged_in(uintptr_t lo, uintptr_t hi);
 void ledger_settle(uintptr_t lo, uintptr_t hi, int ac) { (void)lo, (void)hi, (void)ac; }

@@ -95,18 +95,18 @@ static void check_row(const char *name, int required)
 
 #define REQUIRED 1
 #define OPTIONAL 0
-#define OS_SYM(req, name) \
+#define OSH_SYM(req, name) \
     Test(calls, name, .timeout = 60) { check_row(#name, req); }
 #include "symbols.def"
-#undef OS_SYM
+#undef OSH_SYM
 
 /* The two tables agree: every call that can be refused is an interposed symbol. */
 Test(calls, every_refusable_call_is_interposed)
 {
     static const char *const syms[] = {
-#define OS_SYM(req, name) #name,
+#define OSH_SYM(req, name) #name,
 #include "symbols.def"
-#undef OS_SYM
+#undef OSH_SYM
     };
 #define CALL(id, nm, args, req, task, e)                                                             \
     {                                                                                               \

@@ -236,9 +236,9 @@ Test(core, exported_symbols)
     char line[256];
     int n = 0;
     static const char *const table[] = {
-#define OS_SYM(req, name) #name,
+#define OSH_SYM(req, name) #name,
 #include "../../shim/symbols.def"
-#undef OS_SYM
+#undef OSH_SYM
     };
     int seen[sizeof table / sizeof table[0]] = {0};
     while (fgets(line, sizeof line, p)) {
@@ -267,9 +267,9 @@ Test(core, private_jemalloc_is_invisible)
     cr_expect(strstr(r.err, "<jemalloc>") == NULL, "the private jemalloc read MALLOC_CONF");
     /* every binding to the shim is one of its interposed names */
     static const char *const table[] = {
-#define OS_SYM(req, name) #name,
+#define OSH_SYM(req, name) #name,
 #include "../../shim/symbols.def"
-#undef OS_SYM
+#undef OSH_SYM
     };
     int bindings = 0;
     /* lines "binding file A [0] to B [0]: normal symbol `name'": keep those whose B is the shim */

@@ -471,7 +471,7 @@ Test(timeline, trace_never_grows_a_file_of_the_program)
     char path[700];
     snprintf(path, sizeof path, "%s", tf);
     FILE *f = fopen(path, "rb");
-    struct os_trace_header_view {
+    struct osh_trace_header_view {
         char magic[8];
         uint32_t version, header_size, rec_size, pad0;
         int32_t pid, ppid;

@@ -14,13 +14,13 @@
 #include "reconcile.h"
 #include "state.h"
 
-OS_TLS struct os_tls os_t;
-int os_active = 1;
-struct os_state os_st;
-static struct os_forkstate fs = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, 1};
-struct os_forkstate *os_fs = &fs;
+OSH_TLS struct osh_tls osh_t;
+int osh_active = 1;
+struct osh_state osh_st;
+static struct osh_forkstate fs = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, 1};
+struct osh_forkstate *osh_fs = &fs;
 
-void os_fork_fixup(void) {}
+void osh_fork_fixup(void) {}
 /* lazyfacts.h: mode 0, a 6.7+ kernel */
 int facts_ledger_mode(void) { return 0; }
 int facts_mprotect_uncharges(void) { return 1; }
@@ -73,7 +73,7 @@ static void *reader(void *arg)
     while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
         struct ledger_totals t;
         struct reconcile rc;
-        pthread_mutex_lock(&os_fs->report_mu);
+        pthread_mutex_lock(&osh_fs->report_mu);
         ledger_lock();
         ledger_totals(&t);
         reconcile_scan(&rc);
@@ -85,7 +85,7 @@ static void *reader(void *arg)
         }
         if (seen != t.nranges) misordered = 1;
         ledger_unlock();
-        pthread_mutex_unlock(&os_fs->report_mu);
+        pthread_mutex_unlock(&osh_fs->report_mu);
         usleep(20000); /* a report now and then, as in a real program */
     }
     return NULL;

@@ -2,7 +2,7 @@
  * ledger without the flight recorder and trace. */
 #include "timeline.h"
 
-int os_timeline;
+int osh_timeline;
 void timeline_charge(struct thread_rec *t, int64_t bytes, int op, uintptr_t lo, size_t len, int64_t proc, int64_t peak)
 {
     (void)t, (void)bytes, (void)op, (void)lo, (void)len, (void)proc, (void)peak;

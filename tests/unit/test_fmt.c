@@ -66,6 +66,6 @@ Test(fmt, truncation_is_safe)
     cr_expect(fb.truncated);
     cr_expect_str_eq(fb_cstr(&fb), "0123456");
     char small[16];
-    cr_expect_eq(os_snprintf(small, sizeof small, "%s-%d", "abcdefghijkl", 12345), 15);
+    cr_expect_eq(osh_snprintf(small, sizeof small, "%s-%d", "abcdefghijkl", 12345), 15);
     cr_expect_str_eq(small, "abcdefghijkl-12");
 }

@@ -6,7 +6,7 @@
 
 Test(options, defaults)
 {
-    struct os_options o;
+    struct osh_options o;
     options_defaults(&o);
     cr_expect_str_eq(o.log, "overshim_pid%p.log");
     cr_expect_str_eq(o.json, "overshim_pid%p.jsonl");
@@ -21,7 +21,7 @@ Test(options, defaults)
 
 Test(options, java_report_keys)
 {
-    struct os_options o;
+    struct osh_options o;
     char err[256];
     options_defaults(&o);
     cr_assert_eq(options_parse(&o, "symbols=0:regions=no:hs_err=false", err, sizeof err), 0, "%s", err);
@@ -34,7 +34,7 @@ Test(options, java_report_keys)
 
 Test(options, every_key)
 {
-    struct os_options o;
+    struct osh_options o;
     char err[256];
     options_defaults(&o);
     cr_assert_eq(options_parse(&o, "log=/tmp/x%p.log:json=stderr:report_at_exit=true:max_reports=2k:"
@@ -65,7 +65,7 @@ Test(options, malformed_name_the_bad_text)
         "_lm\nx" /* found by fuzz_options: the echoed text must not break the line */, "log=a:\x01=\x7f",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        struct os_options o;
+        struct osh_options o;
         char err[256] = "";
         options_defaults(&o);
         cr_expect_eq(options_parse(&o, bad[i], err, sizeof err), -1, "accepted '%s'", bad[i]);
@@ -73,7 +73,7 @@ Test(options, malformed_name_the_bad_text)
         cr_expect(strchr(err, '\n') == NULL, "one line for '%s'", bad[i]);
     }
     char err[256];
-    struct os_options o;
+    struct osh_options o;
     options_defaults(&o);
     options_parse(&o, "report_at_exit=1:bogus=2", err, sizeof err);
     cr_expect(strstr(err, "bogus") != NULL, "the message names the bad key: %s", err);

@@ -57,27 +57,27 @@ Test(parsers, systemd_unit_from_the_cgroup)
 Test(demangle, names_into_the_callers_buffer)
 {
     char out[256];
-    cr_expect_eq(os_demangle("_ZN2v88internal21Builtin_HandleApiCallEiPmPNS0_7IsolateE", out, sizeof out), 1);
+    cr_expect_eq(osh_demangle("_ZN2v88internal21Builtin_HandleApiCallEiPmPNS0_7IsolateE", out, sizeof out), 1);
     cr_expect_str_eq(out, "v8::internal::Builtin_HandleApiCall(int, unsigned long*, v8::internal::Isolate*)");
-    cr_expect_eq(os_demangle("_ZN2os13commit_memoryEPcmb", out, sizeof out), 1);
+    cr_expect_eq(osh_demangle("_ZN2os13commit_memoryEPcmb", out, sizeof out), 1);
     cr_expect_str_eq(out, "os::commit_memory(char*, unsigned long, bool)");
-    cr_expect_eq(os_demangle("JNI_CreateJavaVM", out, sizeof out), 0, "a C name stays as it is");
+    cr_expect_eq(osh_demangle("JNI_CreateJavaVM", out, sizeof out), 0, "a C name stays as it is");
     cr_expect_str_eq(out, "");
-    cr_expect_eq(os_demangle("_Znot a name", out, sizeof out), 0);
+    cr_expect_eq(osh_demangle("_Znot a name", out, sizeof out), 0);
     char small[24];
-    cr_expect_eq(os_demangle("_ZN2v88internal21Builtin_HandleApiCallEiPmPNS0_7IsolateE", small, sizeof small), 1);
+    cr_expect_eq(osh_demangle("_ZN2v88internal21Builtin_HandleApiCallEiPmPNS0_7IsolateE", small, sizeof small), 1);
     cr_expect_eq(strlen(small), sizeof small - 1);
     cr_expect(!strcmp(small + strlen(small) - 3, "..."), "cut to fit: %s", small);
     char longname[DEMANGLE_MAX_IN + 8];
     memset(longname, 'a', sizeof longname);
     memcpy(longname, "_ZN", 3);
     longname[sizeof longname - 1] = 0;
-    cr_expect_eq(os_demangle(longname, out, sizeof out), 0, "too long for the report stack");
+    cr_expect_eq(osh_demangle(longname, out, sizeof out), 0, "too long for the report stack");
 }
 
 Test(options, journal_socket_is_an_absolute_path)
 {
-    struct os_options o;
+    struct osh_options o;
     char err[256];
     options_defaults(&o);
     cr_expect_str_eq(o.journal, "/run/systemd/journal/socket");

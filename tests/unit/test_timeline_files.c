@@ -96,35 +96,35 @@ Test(oomkill, memory_events)
 /* A flight file as the shim lays it out, made by hand. */
 static char *make_flight(size_t *len)
 {
-    *len = OS_FLIGHT_SIZE;
+    *len = OVERSHIM_FLIGHT_SIZE;
     char *b = calloc(1, *len);
-    struct os_flight_header *h = (void *)b;
-    memcpy(h->magic, OS_FLIGHT_MAGIC, 8);
-    h->version = OS_FLIGHT_VERSION;
+    struct overshim_flight_header *h = (void *)b;
+    memcpy(h->magic, OVERSHIM_FLIGHT_MAGIC, 8);
+    h->version = OVERSHIM_FLIGHT_VERSION;
     h->header_size = 4096;
-    h->slot_size = sizeof(struct os_flight_slot);
-    h->nslots = OS_FLIGHT_NSLOTS;
-    h->event_size = sizeof(struct os_flight_event);
-    h->nevents = OS_FLIGHT_NEVENTS;
-    h->sample_size = sizeof(struct os_flight_sample);
-    h->nsamples = OS_FLIGHT_NSAMPLES;
+    h->slot_size = sizeof(struct overshim_flight_slot);
+    h->nslots = OVERSHIM_FLIGHT_NSLOTS;
+    h->event_size = sizeof(struct overshim_flight_event);
+    h->nevents = OVERSHIM_FLIGHT_NEVENTS;
+    h->sample_size = sizeof(struct overshim_flight_sample);
+    h->nsamples = OVERSHIM_FLIGHT_NSAMPLES;
     h->slots_off = 4096;
-    h->events_off = h->slots_off + OS_FLIGHT_NSLOTS * sizeof(struct os_flight_slot);
-    h->samples_off = h->events_off + OS_FLIGHT_NEVENTS * sizeof(struct os_flight_event);
+    h->events_off = h->slots_off + OVERSHIM_FLIGHT_NSLOTS * sizeof(struct overshim_flight_slot);
+    h->samples_off = h->events_off + OVERSHIM_FLIGHT_NEVENTS * sizeof(struct overshim_flight_event);
     h->pid = 123;
     h->slots_used = 2;
-    struct os_flight_slot *s = (void *)(b + h->slots_off);
+    struct overshim_flight_slot *s = (void *)(b + h->slots_off);
     s[0].seq = 4, s[0].tid = 123, s[0].committed = 1 << 20;
     s[1].seq = 7, s[1].tid = 124; /* torn: kept, counted */
     /* events: 600 written into a ring of 512; number 599 torn */
     h->event_count = 600;
-    struct os_flight_event *e = (void *)(b + h->events_off);
+    struct overshim_flight_event *e = (void *)(b + h->events_off);
     for (uint64_t n = 88; n < 600; n++) {
-        e[n % OS_FLIGHT_NEVENTS].seq = (uint32_t)(n == 599 ? 2 * n + 1 : 2 * n + 2);
-        e[n % OS_FLIGHT_NEVENTS].a = (int64_t)n;
+        e[n % OVERSHIM_FLIGHT_NEVENTS].seq = (uint32_t)(n == 599 ? 2 * n + 1 : 2 * n + 2);
+        e[n % OVERSHIM_FLIGHT_NEVENTS].a = (int64_t)n;
     }
     h->sample_count = 2;
-    struct os_flight_sample *sm = (void *)(b + h->samples_off);
+    struct overshim_flight_sample *sm = (void *)(b + h->samples_off);
     sm[0].seq = 2, sm[0].rss_kb = 10;
     sm[1].seq = 4, sm[1].rss_kb = 20;
     return b;
@@ -147,10 +147,10 @@ Test(tlread, flight_ring_in_order_without_torn_records)
     cr_assert_eq(f.torn, 2);
     flight_free(&f);
     /* another version, or a layout that does not fit, is refused with a reason */
-    ((struct os_flight_header *)b)->version = 2;
+    ((struct overshim_flight_header *)b)->version = 2;
     cr_assert_neq(flight_parse(b, len, &f, err, sizeof err), 0);
     cr_assert(strstr(err, "version 2"), "%s", err);
-    ((struct os_flight_header *)b)->version = 1;
+    ((struct overshim_flight_header *)b)->version = 1;
     cr_assert_neq(flight_parse(b, len / 2, &f, err, sizeof err), 0);
     cr_assert_neq(flight_parse("OVSFLIT1", 8, &f, err, sizeof err), 0);
     free(b);
@@ -158,23 +158,23 @@ Test(tlread, flight_ring_in_order_without_torn_records)
 
 Test(tlread, trace_skips_unfinished_records)
 {
-    size_t len = 4096 + 3 * sizeof(struct os_trace_rec);
+    size_t len = 4096 + 3 * sizeof(struct overshim_trace_rec);
     char *b = calloc(1, len);
-    struct os_trace_header *h = (void *)b;
-    memcpy(h->magic, OS_TRACE_MAGIC, 8);
-    h->version = OS_TRACE_VERSION;
-    h->rec_size = sizeof(struct os_trace_rec);
+    struct overshim_trace_header *h = (void *)b;
+    memcpy(h->magic, OVERSHIM_TRACE_MAGIC, 8);
+    h->version = OVERSHIM_TRACE_VERSION;
+    h->rec_size = sizeof(struct overshim_trace_rec);
     h->rec_count = 5; /* claimed; only 3 fit in the file */
-    struct os_trace_rec *r = (void *)(b + 4096);
-    r[0].type = OS_TR_COMMIT, r[0].v[0] = 4096;
+    struct overshim_trace_rec *r = (void *)(b + 4096);
+    r[0].type = OVERSHIM_TR_COMMIT, r[0].v[0] = 4096;
     r[1].type = 0; /* claimed, never finished */
-    r[2].type = OS_TR_REQUEST, r[2].call = 1;
+    r[2].type = OVERSHIM_TR_REQUEST, r[2].call = 1;
     struct trace_file t;
     char err[256];
     cr_assert_eq(trace_parse(b, len, &t, err, sizeof err), 0, "%s", err);
     cr_assert_eq(t.n, 2);
     cr_assert_eq(t.unfinished, 1);
-    cr_assert_eq(t.recs[1].type, OS_TR_REQUEST);
+    cr_assert_eq(t.recs[1].type, OVERSHIM_TR_REQUEST);
     trace_free(&t);
     h->rec_size = 64;
     cr_assert_neq(trace_parse(b, len, &t, err, sizeof err), 0);
