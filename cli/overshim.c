@@ -10,6 +10,7 @@
 
 #include "diagnose.h"
 #include "fmt_fd.h"
+#include "snapfile.h"
 #include "inject.h"
 #include "kmodel.h"
 #include "livestate.h"
@@ -77,7 +78,6 @@ static int find_shim(char *out, size_t cap)
     return -1;
 }
 
-static char snap_text[1 << 20];
 
 /* The checks the shim makes at start (options, injection rules, the snapshot, the kernel
  * model), made by the command: one line and non-zero instead of a program that runs
@@ -97,19 +97,9 @@ static int validate_options(const char *text)
         return -1;
     }
     if (o.simulate[0]) {
-        FILE *f = fopen(o.simulate, "r");
-        if (!f) {
-            fprintf(stderr, "overshim: run: --simulate %s: %s; nothing was run\n", o.simulate, strerror(errno));
-            return -1;
-        }
-        size_t n = fread(snap_text, 1, sizeof snap_text - 1, f);
-        int big = n == sizeof snap_text - 1 && fgetc(f) != EOF;
-        fclose(f);
-        snap_text[n] = 0;
-        struct snapshot sn;
-        if (big) snprintf(err, sizeof err, "larger than 1 MiB");
-        if (big || snapshot_parse(snap_text, &sn, err, sizeof err) != 0) {
-            fprintf(stderr, "overshim: run: --simulate %s: %s; nothing was run\n", o.simulate, err);
+        static struct snapshot sn;
+        if (snapshot_file_read(o.simulate, &sn, err, sizeof err) != 0) {
+            fprintf(stderr, "overshim: run: --simulate: %s; nothing was run\n", err);
             return -1;
         }
     }
@@ -306,18 +296,10 @@ static int64_t self_ac_pages(int64_t page_kb)
 
 static int load_snapshot(const char *path, struct live_state *s)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "overshim: cannot read '%s': %s\n", path, strerror(errno));
-        return -1;
-    }
-    size_t n = fread(snap_text, 1, sizeof snap_text - 1, f);
-    fclose(f);
-    snap_text[n] = 0;
-    struct snapshot sn;
-    char err[256];
-    if (snapshot_parse(snap_text, &sn, err, sizeof err) != 0) {
-        fprintf(stderr, "overshim: %s: %s\n", path, err);
+    static struct snapshot sn;
+    char err[512];
+    if (snapshot_file_read(path, &sn, err, sizeof err) != 0) {
+        fprintf(stderr, "overshim: %s\n", err);
         return -1;
     }
     memset(s, 0, sizeof *s);

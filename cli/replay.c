@@ -12,26 +12,17 @@
 #include "jout.h"
 #include "replaymodel.h"
 #include "report_call.h"
+#include "snapfile.h"
 #include "tlread.h"
 
 int cmd_replay(int argc, char **argv);
 
-static char snap_buf[1 << 20];
-
 static int load_box(const char *path, struct live_state *base)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "overshim: replay: cannot read '%s': %s\n", path, strerror(errno));
-        return -1;
-    }
-    size_t n = fread(snap_buf, 1, sizeof snap_buf - 1, f);
-    fclose(f);
-    snap_buf[n] = 0;
     static struct snapshot sn;
-    char err[256];
-    if (snapshot_parse(snap_buf, &sn, err, sizeof err) != 0) {
-        fprintf(stderr, "overshim: replay: %s: %s\n", path, err);
+    char err[512];
+    if (snapshot_file_read(path, &sn, err, sizeof err) != 0) {
+        fprintf(stderr, "overshim: replay: %s\n", err);
         return -1;
     }
     replay_base(&sn, base);

@@ -1,6 +1,8 @@
 /* The timeline files as series (timeseries.h). */
 #include "timeseries.h"
 
+#include "snapfile.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,15 +47,8 @@ static void add_instant(struct series *s, double t, int tid, const char *name)
 
 static int load_box(const char *path, struct live_state *base, char *err, size_t errcap)
 {
-    static char text[1 << 20];
-    FILE *f = fopen(path, "r");
-    if (!f) return snprintf(err, errcap, "cannot read the snapshot '%s'", path), -1;
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[n] = 0;
     static struct snapshot sn;
-    char why[256];
-    if (snapshot_parse(text, &sn, why, sizeof why) != 0) return snprintf(err, errcap, "%s: %s", path, why), -1;
+    if (snapshot_file_read(path, &sn, err, errcap) != 0) return -1;
     replay_base(&sn, base);
     return 0;
 }

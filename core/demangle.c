@@ -58,12 +58,9 @@ __attribute__((visibility("hidden"))) int osh_demangle_sprintf_chk(char *s, int 
 int osh_demangle_sprintf_chk(char *s, int flag, size_t slen, const char *fmt, ...)
 {
     (void)flag;
-    struct fmtbuf fb;
-    fb_init_str(&fb, s, slen);
     va_list ap;
     va_start(ap, fmt);
-    fb_vprintf(&fb, fmt, ap);
+    int n = osh_vsnprintf(s, slen, fmt, ap);
     va_end(ap);
-    fb_cstr(&fb);
-    return (int)fb.len;
+    return n;
 }

@@ -237,16 +237,22 @@ void fb_ssize(struct fmtbuf *fb, int64_t b)
     }
 }
 
-int osh_snprintf(char *dst, size_t cap, const char *fmt, ...)
+int osh_vsnprintf(char *dst, size_t cap, const char *fmt, va_list ap)
 {
     struct fmtbuf fb;
     fb_init_str(&fb, dst, cap);
-    va_list ap;
-    va_start(ap, fmt);
     fb_vprintf(&fb, fmt, ap);
-    va_end(ap);
     fb_cstr(&fb);
     return (int)fb.len;
+}
+
+int osh_snprintf(char *dst, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = osh_vsnprintf(dst, cap, fmt, ap);
+    va_end(ap);
+    return n;
 }
 
 void osh_one_line(char *s)

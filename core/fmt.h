@@ -47,5 +47,6 @@ void osh_one_line(char *s);
 
 /* snprintf replacement for the shim's own use (no locale, no malloc). */
 int osh_snprintf(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int osh_vsnprintf(char *dst, size_t cap, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 
 #endif
