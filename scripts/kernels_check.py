@@ -175,7 +175,7 @@ class Checker:
                     okr, fig = self.report(f"{t}.{c}", u, "overcommit_never", names, env, True)
                     if c == "fixed":
                         # what a failed MAP_FIXED leaves: <= 6.11 unmaps the old range first (a hole),
-                        # 6.12+ checks before unmapping (the reservation stays); KERNEL.md §2, §11
+                        # 6.12+ checks before unmapping (the reservation stays); docs/kernel.md §2, §11
                         left = (self.get(f"{t}.{c}", u, "bare") or {}).get("left", "?")
                         want = "reservation" if self.version() >= (6, 12) else "hole"
                         if left != want:
