@@ -165,12 +165,15 @@ static void write_full(const struct failed_call *fc, const struct frame *fr, int
     fb_puts(&j, "}\n");
 
     const struct kmodel_meminfo *m = &ls.mi;
+    /* simulated: the modelled box's CommitLimit (its overrides of ratio or kbytes applied), not
+     * the snapshot's meminfo line */
+    int64_t commit_limit_kb = fc->simulated ? kmodel_commit_limit(&ls.k, &ls.in) * ls.in.page_kb : m->CommitLimit;
     fb_printf(&t, "SYSTEM   MemTotal %lld MiB, MemFree %lld MiB, Cached+Buffers %lld MiB, Shmem %lld MiB, "
                   "SReclaimable %lld MiB, Swap %lld/%lld MiB free,\n         CommitLimit %lld MiB, Committed_AS %lld MiB; "
                   "max_map_count %lld; RLIMIT_AS ",
               (long long)m->MemTotal / 1024, (long long)m->MemFree / 1024, (long long)(m->Cached + m->Buffers) / 1024,
               (long long)m->Shmem / 1024, (long long)m->SReclaimable / 1024, (long long)m->SwapFree / 1024,
-              (long long)m->SwapTotal / 1024, (long long)m->CommitLimit / 1024, (long long)m->Committed_AS / 1024,
+              (long long)m->SwapTotal / 1024, (long long)commit_limit_kb / 1024, (long long)m->Committed_AS / 1024,
               (long long)ls.max_map_count);
     if (ls.rlim_as == LS_UNLIMITED) fb_puts(&t, "unlimited");
     else fb_size(&t, (uint64_t)ls.rlim_as);

@@ -2,6 +2,7 @@
  * process totals, the smaps reconciliation), the summary at exit and the exit
  * event. */
 #include <pthread.h>
+#include <string.h>
 
 #include "common.h"
 #include "fmt_fd.h"
@@ -267,7 +268,10 @@ static void exit_body(void *p)
         int tfd = out_fd(&osh_st.log);
         fb_init(&j, b, sizeof b, tfd);
         report_prefix(&j);
-        fb_printf(&j, "overshim: process leaves through %s", via);
+        if (!strcmp(via, "destructor")) /* main returned: libc's own exit, which no wrapper sees */
+            fb_puts(&j, "overshim: process leaves by returning from main");
+        else
+            fb_printf(&j, "overshim: process leaves through %s", via);
         if (have_status) fb_printf(&j, "(%d)", status);
         if (osh_st.last_enomem_ns)
             fb_printf(&j, ", %llu ms after the last refusal",
