@@ -276,8 +276,14 @@ int dg_check_tasks(struct diagnosis *d, const struct live_state *s)
                    "CAP_SYS_RESOURCE/CAP_SYS_ADMIN, so no exemption",
                 (long long)s->ruid, (long long)s->user_tasks, (long long)s->rlim_nproc);
         int64_t want = s->user_tasks * 2 > 64 ? s->user_tasks * 2 : 64;
+        char why[96];
+        if (want == s->user_tasks * 2)
+            osh_snprintf(why, sizeof why, "; %lld is twice the %lld tasks the uid runs now, for room to grow",
+                         (long long)want, (long long)s->user_tasks);
+        else
+            osh_snprintf(why, sizeof why, "; 64 at the least: the uid runs %lld tasks now", (long long)s->user_tasks);
         dg_limit_remedy(d, s, "-u", "RLIMIT_NPROC counts every process and thread of the uid", "LimitNPROC", want, 0,
-                     "");
+                        why);
         dg_task_pool_remedy(d, s);
         return 1;
     }
