@@ -113,9 +113,9 @@ for suite in $suites; do
     say "this chroot's apt does not check Valid-Until ($conf: the mirror's Release file had expired)"
   fi
 
-  say "scripts/deps.sh (build, daemons)"
+  say "scripts/deps.sh (build, daemons, plot)"
   t0=$(now)
-  in_chroot "$root" 1 'cd /overshim && bash scripts/deps.sh && bash scripts/deps.sh daemons' >> "$log" 2>&1
+  in_chroot "$root" 1 'cd /overshim && bash scripts/deps.sh && bash scripts/deps.sh daemons && bash scripts/deps.sh plot' >> "$log" 2>&1
   rc_deps=$?
   t_deps=$(( $(now) - t0 ))
   facts=$(in_chroot "$root" 1 'echo "$(getconf GNU_LIBC_VERSION | cut -d" " -f2)|$(gcc -dumpfullversion 2>/dev/null || echo -)|$(java -version 2>&1 | sed -n "1s/.*version \"\([^\"]*\)\".*/\1/p")"' 2>/dev/null)
