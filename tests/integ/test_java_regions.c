@@ -57,6 +57,13 @@ static const struct jval *first_enomem(const struct rep *o, const char *call)
     return NULL;
 }
 
+/* The heap commit: HotSpot's mmap (libjvm imports mmap64 in 17, mmap in 11). */
+static const struct jval *first_map_enomem(const struct rep *o)
+{
+    const struct jval *e = first_enomem(o, "mmap64");
+    return e ? e : first_enomem(o, "mmap");
+}
+
 static int frames_from(const struct jval *e, const char *from, const char *demangled_has)
 {
     const struct jval *st = json_at(e, "stack");
@@ -125,7 +132,7 @@ Test(java_regions, heap_commit_named_and_its_region, .timeout = 300)
         char *argv[] = {jdk[j], xms, xmx, "-XX:+UseG1GC", "-version", NULL};
         struct rep o;
         rep_run(&o, "jr-heap", argv, NULL, 120);
-        const struct jval *e = first_enomem(&o, "mmap64");
+        const struct jval *e = first_map_enomem(&o);
         cr_assert(e, "%s: an enomem event for the heap commit: %s", jdk[j], o.r.err);
         cr_expect_str_eq(json_str(e, "region.kind"), "java_heap", "%s", jdk[j]);
         cr_expect_str_eq(json_str(e, "region.gc"), "G1");
@@ -151,7 +158,7 @@ Test(java_regions, heap_commit_named_and_its_region, .timeout = 300)
     char opt[] = "OVERSHIM_OPTIONS=symbols=0";
     char *env[] = {opt, NULL};
     rep_run(&o, "jr-heap-nosym", argv, env, 120);
-    const struct jval *e = first_enomem(&o, "mmap64");
+    const struct jval *e = first_map_enomem(&o);
     cr_assert(e);
     cr_expect_eq(frames_from(e, "symtab", NULL), 0);
     cr_expect(o.log && !strstr(o.log, "G1CollectedHeap::expand("));
@@ -187,7 +194,7 @@ Test(java_regions, direct_buffer_under_ulimit_v, .timeout = 180)
 {
     char cmd[4200];
     snprintf(cmd, sizeof cmd,
-             "ulimit -v 2500000 && exec java -Xms64m -Xmx256m -XX:MaxDirectMemorySize=4g -cp '%s' Advice direct 2000",
+             "ulimit -v 3600000 && exec java -Xms64m -Xmx256m -XX:MaxDirectMemorySize=4g -cp '%s' Advice direct 2000",
              classes());
     char *argv[] = {"bash", "-c", cmd, NULL};
     struct rep o;
@@ -212,7 +219,7 @@ Test(java_regions, mapped_files_until_max_map_count, .timeout = 180)
     char opt[] = "OVERSHIM_OPTIONS=max_map_count=2000:max_reports=2";
     char *env[] = {opt, NULL};
     rep_run(&o, "jr-maps", argv, env, 120);
-    const struct jval *e = first_enomem(&o, "mmap64");
+    const struct jval *e = first_map_enomem(&o);
     if (!e) e = first_enomem(&o, "mmap");
     cr_assert(e, "%s %s", o.r.out, o.r.err);
     cr_expect_str_eq(json_str(e, "verdict.cause"), "max_map_count");
@@ -380,7 +387,7 @@ Test(java_regions, hs_err_java_frames_at_exit, .timeout = 180)
     cr_expect(f0 && strstr(f0, "Advice.main("), "%s", f0);
     cr_expect(o.log && strstr(o.log, "JAVA     from HotSpot's error file "), "%s", o.log);
     cr_expect(o.log && strstr(o.log, "  j  Advice.main([Ljava/lang/String;)V+"), "%s", o.log);
-    const struct jval *e = first_enomem(&o, "mmap64");
+    const struct jval *e = first_map_enomem(&o);
     cr_expect(e && !strcmp(json_str(e, "region.kind"), "java_heap"));
     cr_expect(e && !strcmp(json_str(e, "verdict.cause"), "overcommit_never"));
     rep_free(&o);

@@ -83,9 +83,25 @@ Test(shmem, strict_box_refuses_fallocate_with_enospc)
     }
 }
 
+/* The default JDK's feature release (java -version's "version \"N"), 0 if unknown. */
+static int java_major(void)
+{
+    char *argv[] = {"java", "-version", NULL};
+    struct run r;
+    run_cmd(&r, argv, NULL, NULL, 0, 60);
+    const char *v = strstr(r.err, "version \"");
+    int m = v ? atoi(v + 9) : 0;
+    if (m == 1 && v && v[10] == '.') m = atoi(v + 11); /* "1.8.0" */
+    run_free(&r);
+    return m;
+}
+
 /* On such a box ZGC's 256 MiB heap does not fit, the rest of the JVM does. */
 Test(shmem, zgc_refused_under_a_strict_snapshot, .timeout = 120)
 {
+    /* JDK 11's ZGC (experimental there) sizes its memfd with ftruncate and commits by faulting
+     * it in, which no wrapper sees (README, limits); fallocate came with JDK 14 */
+    if (java_major() < 14) cr_skip_test("this JDK's ZGC commits its heap by page faults, not fallocate");
     char *dir = test_dir("shm-zgc");
     char box[4200];
     /* about 150 MiB of room for a JVM after its user reserve (VmSize/32, its address space is large) */
@@ -93,7 +109,7 @@ Test(shmem, zgc_refused_under_a_strict_snapshot, .timeout = 120)
     char opt[4300];
     snprintf(opt, sizeof opt, "OVERSHIM_OPTIONS=simulate=%s", box);
     char *env[] = {opt, NULL};
-    char *argv[] = {"java", "-XX:+UseZGC", "-Xms256m", "-Xmx256m", "-version", NULL};
+    char *argv[] = {"java", "-XX:+UnlockExperimentalVMOptions", "-XX:+UseZGC", "-Xms256m", "-Xmx256m", "-version", NULL};
     struct run r;
     run_cmd(&r, argv, env, dir, 1, 100);
     cr_expect_eq(r.status, 1, "%s %s", r.out, r.err);
