@@ -141,7 +141,7 @@ $(BUILD)/vmprobe: tests/vm/vmprobe.c | $(BUILD)
 	$(CC) $(CFLAGS_BASE) -O1 $< -o $@ -lpthread
 vm-deps:
 	@bash scripts/deps.sh vm
-kernels: all vm-deps $(BUILD)/vmprobe
+kernels: all vm-deps $(BUILD)/vmprobe $(BUILD)/tests/timeline
 	@BUILD=$(BUILD) bash scripts/kernels.sh $(KERNELS)
 
 demo: all $(EXAMPLES)

@@ -37,8 +37,8 @@ die() { echo "kernels: $*" >&2; exit 1; }
 for t in qemu-system-x86_64 busybox cpio dpkg-deb depmod xz zstd curl gpgv python3; do
   command -v "$t" >/dev/null || die "missing $t (scripts/deps.sh vm installs it)"
 done
-[ -x "$BUILD/vmprobe" ] && [ -f "$BUILD/libovershim.so" ] && [ -x "$BUILD/overshim" ] ||
-  die "build first: make all $BUILD/vmprobe"
+[ -x "$BUILD/vmprobe" ] && [ -f "$BUILD/libovershim.so" ] && [ -x "$BUILD/overshim" ] && [ -x "$BUILD/tests/timeline" ] ||
+  die "build first: make all $BUILD/vmprobe $BUILD/tests/timeline"
 
 # --- fetching -------------------------------------------------------------------------------
 # The suite's Packages index, checked against its signed InRelease; cached for a day.
@@ -115,13 +115,13 @@ common_tree() {
   local t=$KDIR/initramfs-common
   rm -rf "$t"; mkdir -p "$t"/{bin,sbin,lib64,lib/x86_64-linux-gnu,ovs,out,jdk,proc,sys,dev,tmp,etc,root}
   cp "$(command -v busybox)" "$t/bin/busybox"
-  cp "$BUILD/libovershim.so" "$BUILD/overshim" "$BUILD/vmprobe" "$t/ovs/"
-  cp "$SRC/tests/vm/suite.sh" "$SRC/tests/vm/init.sh" "$t/ovs/"
+  cp "$BUILD/libovershim.so" "$BUILD/overshim" "$BUILD/vmprobe" "$BUILD/tests/timeline" "$t/ovs/"
+  cp "$SRC/tests/vm/suite.sh" "$SRC/tests/vm/oomkill.sh" "$SRC/tests/vm/init.sh" "$t/ovs/"
   mv "$t/ovs/init.sh" "$t/init"; chmod +x "$t/init" "$t/ovs/suite.sh"
   printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/tmp:/bin/sh\n' > "$t/etc/passwd"
   printf 'root:x:0:\nnogroup:x:65534:\n' > "$t/etc/group"
   # the glibc the binaries need (the JDK's own libraries come with the share; its system ones here)
-  local bins="$BUILD/libovershim.so $BUILD/vmprobe"
+  local bins="$BUILD/libovershim.so $BUILD/vmprobe $BUILD/tests/timeline"
   if [ "$JAVA_ON" = 1 ] && [ -n "${JAVA_HOME_DIR:-}" ]; then
     bins="$bins $(find "$JAVA_HOME_DIR" -name '*.so' -o -path '*/bin/java' | tr '\n' ' ')"
   fi

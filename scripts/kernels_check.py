@@ -280,6 +280,7 @@ class Checker:
             w = int(r.get("written_pages", "-1"))
             self.add("memfd mode 2 sparse, written past the limit", "root", r.get("sigbus") == "1" and abs(w - want) <= band(env) + 512,
                      f"SIGBUS after {w} pages written; room {room} less the user reserve of the mapping = {want} ({w - want:+d}); charged {r.get('charged_kb')} kB")
+        self.oomkill()
         # the JVM
         j = self.get("jvm.heap", "root", "shim")
         if j is not None:
@@ -299,6 +300,61 @@ class Checker:
             self.add("JVM out of threads (RLIMIT_NPROC)", "nobody", t is not None and okr and okm,
                      f"{fig}; remedy ulimit -u {rem and rem.get('nproc')} {'starts' if okm else 'FAILS'}")
         return self
+
+    def oomkill(self):
+        """A real OOM kill in the VM's memory cgroup (tests/vm/oomkill.sh): postmortem matched the
+        kernel's Killed process line, whose total-vm and anon-rss are within 5% of the flight
+        recorder's last sample; the VM and the suite went on."""
+        row = "OOM kill: postmortem vs the kernel's Killed process line"
+        r = self.get("oomkill", "root", "")
+        if r is None:
+            self.add(row, "root", False, "not run")
+            return
+        why = []
+        if r.get("rc_exit") != "137":
+            why.append(f"exit status {r.get('rc_exit')}, not 137 (SIGKILL)")
+        # the kernel's line, read here from the VM's dmesg, independently of the shim's parser
+        kl = None
+        try:
+            for l in open(os.path.join(self.out, "oom.dmesg"), errors="replace"):
+                m = re.search(r"Killed process (\d+) \((.*?)\) total-vm:(\d+)kB, anon-rss:(\d+)kB", l)
+                if m and m.group(1) == r.get("pid"):
+                    kl = (int(m.group(3)), int(m.group(4)), l.strip())
+        except OSError:
+            pass
+        if kl is None:
+            why.append(f"no 'Killed process {r.get('pid')}' line in oom.dmesg")
+        pm = {}
+        try:
+            pm = json.load(open(os.path.join(self.out, "oom.pm.json")))
+        except (OSError, ValueError) as e:
+            why.append(f"oom.pm.json: {e}")
+        ok_ = (pm.get("kernel") or {}).get("oom_kill")
+        ls = (ok_ or {}).get("last_sample") or {}
+        if not ok_:
+            why.append("postmortem matched no Killed process line")
+        elif kl is not None:
+            if (ok_["total_vm_kb"], ok_["anon_rss_kb"]) != kl[:2] or ok_["pid"] != pm.get("pid"):
+                why.append(f"postmortem's line {ok_['total_vm_kb']}/{ok_['anon_rss_kb']} kB pid {ok_['pid']} != dmesg's {kl[0]}/{kl[1]} kB")
+        if self.envs.get("oomkill", {}).get("mode") != "1":
+            why.append("not in mode 1")
+        if r.get("bound") == "cgroup" and r.get("memcg_oom_kill") != "1":
+            why.append(f"memory.events oom_kill {r.get('memcg_oom_kill')}, not 1")
+        if "after_oom" not in self.envs:
+            why.append("the suite did not go on after the kill")
+        fig = f"bound {r.get('bound')} {r.get('limit_mib')} MiB, chunks {r.get('chunk_mib')} MiB, {r.get('secs')} s"
+        if ls and kl is not None:
+            tv, ar = ls["vm_size_kb"], ls["rss_anon_kb"]
+            dtv, dar = 100.0 * (kl[0] - tv) / tv, 100.0 * (kl[1] - ar) / ar
+            if abs(dtv - ls["total_vm_diff_pct"]) > 0.01 or abs(dar - ls["anon_rss_diff_pct"]) > 0.01:
+                why.append(f"postmortem's diff {ls['total_vm_diff_pct']}/{ls['anon_rss_diff_pct']} % != {dtv:.2f}/{dar:.2f} %")
+            if abs(dtv) > 5 or abs(dar) > 5:
+                why.append("more than 5% off")
+            fig += (f"; total-vm: postmortem {tv} kB, kernel {kl[0]} kB ({dtv:+.2f}%); "
+                    f"anon-rss: postmortem {ar} kB, kernel {kl[1]} kB ({dar:+.2f}%)")
+        elif ok_:
+            why.append("no last sample")
+        self.add(row, "root", not why, fig + ("" if not why else " FAIL: " + "; ".join(why)))
 
     def version(self):
         m = re.match(r"(\d+)\.(\d+)", (self.envs.get("boot") or {}).get("kernel", "0.0"))
@@ -364,6 +420,10 @@ def summary(runs):
          lambda r: f"{num(r, 'memfd mode 2 past the limit', 'root', word)}; "
                    f"{num(r, 'm2.r50 memfd grown by fallocate vs largest mmap', 'root', d)}; "
                    f"{num(r, 'memfd mode 2 sparse, written past the limit', 'root', d)}"),
+        ("OOM kill in a 448 MiB memory cgroup (mode 1, 16 MiB chunks): the flight recorder's last sample vs the kernel's Killed process line, total-vm; anon-rss (kB, diff)",
+         lambda r: (lambda m: f"{m.group(1)} vs {m.group(2)} ({m.group(3)}%); {m.group(4)} vs {m.group(5)} ({m.group(6)}%)" if m else "**FAIL**")(
+             re.search(r"total-vm: postmortem (\d+) kB, kernel (\d+) kB \(([-+][\d.]+)%\); anon-rss: postmortem (\d+) kB, kernel (\d+) kB \(([-+][\d.]+)%\)$",
+                       fig(r, "OOM kill: postmortem vs the kernel's Killed process line", "root")))),
         ("JVM -Xms above CommitLimit: HotSpot's failed commit = the report's request; the remedy's -Xms starts",
          lambda r: f"{num(r, 'JVM -Xms > CommitLimit', 'root', pages)} pages; "
                    f"{num(r, 'JVM -Xms > CommitLimit', 'root', xms)}"),

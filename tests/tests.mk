@@ -72,7 +72,7 @@ test: daemon-deps plot-deps all $(BUILD)/tests/unit $(BUILD)/tests/unit-asan $(B
 
 # The VM suite on the oldest and newest kernel (tests/kernels; make kernels runs all four).
 # qemu that cannot be installed makes those tests skip, saying so.
-kernel-test-deps: $(BUILD)/tests/kernels $(BUILD)/vmprobe
+kernel-test-deps: $(BUILD)/tests/kernels $(BUILD)/vmprobe $(BUILD)/tests/timeline
 	@bash scripts/deps.sh vm || echo "overshim: qemu cannot be installed: the VM tests will skip" >&2
 $(BUILD)/tests/kernels: tests/kernels/test_kernels.c | $(BUILD)/tests
 	$(CC) $(CFLAGS_BASE) $< -o $@ -lcriterion

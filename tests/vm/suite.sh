@@ -170,6 +170,11 @@ for m in 0 1 2; do
 done
 mode 0
 
+# --- a real OOM kill in a memory cgroup of the VM: the flight recorder's postmortem against the
+# kernel's "Killed process" line (tests/vm/oomkill.sh) -------------------------------------
+. /ovs/oomkill.sh
+oomkill_case
+
 # --- the JVM -------------------------------------------------------------------------------
 if [ "${OVS_JAVA:-0}" = 1 ] && [ -x /jdk/bin/java ]; then
   J=/jdk/bin/java
