@@ -54,9 +54,10 @@ void *bootstrap_alloc(size_t size, size_t align)
         }
         if (__atomic_compare_exchange_n(&boot_used, &old, end, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
             ((struct boot_hdr *)p)[-1].size = size;
-            /* Where glibc keeps a chunk's size: a mapped chunk's header (IS_MMAPPED),
-             * so free's fast path hands the block to free_slow without a range test. */
-            ((struct boot_hdr *)p)[-1].pad[0] = ((size + sizeof(struct boot_hdr) + 15) & ~(size_t)15) | 2;
+            /* Where glibc keeps a chunk's size: a mapped chunk's header (whole pages,
+             * IS_MMAPPED), above the last tcache bin, so free's fast path hands the
+             * block to free_slow. */
+            ((struct boot_hdr *)p)[-1].pad[0] = ((size + sizeof(struct boot_hdr) + 4095) & ~(size_t)4095) | 2;
             return (void *)p;
         }
     }
