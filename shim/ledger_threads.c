@@ -100,7 +100,7 @@ void ledger_watch_exit(struct thread_rec *t)
 static void read_own_name(char name[16])
 {
     char buf[17] = {0};
-    if (syscall(SYS_prctl, PR_GET_NAME, buf, 0, 0, 0) == 0) memcpy(name, buf, 16); /* no libc page touched for it */
+    if (raw_sc(SYS_prctl, PR_GET_NAME, (long)buf, 0, 0, 0, 0) == 0) memcpy(name, buf, 16); /* no libc page touched for it */
     name[15] = 0;
 }
 
