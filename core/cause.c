@@ -1,7 +1,7 @@
 /* Verdict causes' names (cause.h). */
 #include "cause.h"
 
-static const char *const names[CAUSE__COUNT] = {
+static const char names[CAUSE__COUNT][32] = { /* arrays, not pointers: no relocation at load */
 #define CAUSE(id, name) [CAUSE_##id] = #name,
 #include "causes.def"
 #undef CAUSE

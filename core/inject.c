@@ -11,7 +11,7 @@
 int inject_active(const struct inject_set *s) { return s->n > 0; }
 
 static const struct {
-    const char *name;
+    char name[20]; /* in the entry, not a pointer: no relocation at load */
     int is_prot;
     int bit;
 } flag_names[] = {

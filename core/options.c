@@ -50,7 +50,7 @@ static int parse_int(const char *v, size_t n, long *out)
 
 static int parse_bool(const char *v, size_t n, int *out)
 {
-    static const char *const yes[] = {"1", "true", "yes", "on"}, *const no[] = {"0", "false", "no", "off"};
+    static const char yes[][8] = {"1", "true", "yes", "on"}, no[][8] = {"0", "false", "no", "off"};
     for (size_t i = 0; i < 4; i++) {
         if (strlen(yes[i]) == n && !strncmp(v, yes[i], n)) return *out = 1, 0;
         if (strlen(no[i]) == n && !strncmp(v, no[i], n)) return *out = 0, 0;

@@ -4,17 +4,17 @@
 #include <string.h>
 #include <sys/mman.h>
 
-static const char *const json_names[] = {
+static const char json_names[][24] = { /* arrays, not pointers: no relocation at load */
 #define REGION(id, json, nmt, words) json,
 #include "region.def"
 #undef REGION
 };
-static const char *const nmt_names[] = {
+static const char nmt_names[][24] = {
 #define REGION(id, json, nmt, words) nmt,
 #include "region.def"
 #undef REGION
 };
-static const char *const word_names[] = {
+static const char word_names[][48] = {
 #define REGION(id, json, nmt, words) words,
 #include "region.def"
 #undef REGION
@@ -36,7 +36,7 @@ int region_from_json(const char *name)
  * Inner rules first: G1's card table and bitmaps are reserved under
  * G1CollectedHeap::initialize, whose own heap reservation is Universe::reserve_heap. */
 static const struct rule {
-    const char *s;
+    char s[28]; /* in the entry, not a pointer: no relocation at load */
     int kind;
 } rules[] = {
     {"Unsafe_AllocateMemory", REGION_DIRECT_BUFFER},
@@ -84,7 +84,7 @@ static const struct rule {
 };
 
 static const struct gc_mark {
-    const char *s, *gc;
+    char s[20], gc[12];
 } gcs[] = {
     {"G1", "G1"},
     {"ParallelScavenge", "Parallel"},

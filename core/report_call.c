@@ -7,7 +7,7 @@
 #include "fmt.h"
 #include "report_call.h"
 
-static const char *const names[CALL__COUNT] = {
+static const char names[CALL__COUNT][24] = { /* arrays, not pointers: no relocation at load */
 #define CALL(id, name, args, req, task, err) [CALL_##id] = #name,
 #include "calls.def"
 #undef CALL
@@ -25,35 +25,35 @@ static const int errnos[CALL__COUNT] = {
 #undef CALL
 };
 
-const char *call_name(enum call_id id) { return id < CALL__COUNT && names[id] ? names[id] : "?"; }
+const char *call_name(enum call_id id) { return id < CALL__COUNT && names[id][0] ? names[id] : "?"; }
 int call_is_task(enum call_id id) { return id < CALL__COUNT && tasks[id]; }
 int call_default_errno(enum call_id id) { return id < CALL__COUNT ? errnos[id] : ENOMEM; }
 
 
 struct flagname {
     int bit;
-    const char *name;
+    char name[24]; /* in the entry, not a pointer: no relocation at load */
 };
 
 static const struct flagname prot_names[] = {
     {PROT_READ, "PROT_READ"}, {PROT_WRITE, "PROT_WRITE"}, {PROT_EXEC, "PROT_EXEC"},
-    {PROT_GROWSDOWN, "PROT_GROWSDOWN"}, {PROT_GROWSUP, "PROT_GROWSUP"}, {0, NULL}};
+    {PROT_GROWSDOWN, "PROT_GROWSDOWN"}, {PROT_GROWSUP, "PROT_GROWSUP"}, {0, ""}};
 
 static const struct flagname map_names[] = {
     {MAP_FIXED, "MAP_FIXED"}, {MAP_ANONYMOUS, "MAP_ANONYMOUS"}, {MAP_NORESERVE, "MAP_NORESERVE"},
     {MAP_GROWSDOWN, "MAP_GROWSDOWN"}, {MAP_DENYWRITE, "MAP_DENYWRITE"}, {MAP_EXECUTABLE, "MAP_EXECUTABLE"},
     {MAP_LOCKED, "MAP_LOCKED"}, {MAP_POPULATE, "MAP_POPULATE"}, {MAP_NONBLOCK, "MAP_NONBLOCK"},
     {MAP_STACK, "MAP_STACK"}, {MAP_HUGETLB, "MAP_HUGETLB"}, {MAP_SYNC, "MAP_SYNC"},
-    {MAP_FIXED_NOREPLACE, "MAP_FIXED_NOREPLACE"}, {MAP_32BIT, "MAP_32BIT"}, {0, NULL}};
+    {MAP_FIXED_NOREPLACE, "MAP_FIXED_NOREPLACE"}, {MAP_32BIT, "MAP_32BIT"}, {0, ""}};
 
 static const struct flagname mremap_names[] = {
     {MREMAP_MAYMOVE, "MREMAP_MAYMOVE"}, {MREMAP_FIXED, "MREMAP_FIXED"}, {MREMAP_DONTUNMAP, "MREMAP_DONTUNMAP"},
-    {0, NULL}};
+    {0, ""}};
 
 static void flags(struct fmtbuf *fb, int v, const struct flagname *t, const char *none)
 {
     int first = 1;
-    for (; t->name; t++) {
+    for (; t->name[0]; t++) {
         if (!(v & t->bit)) continue;
         fb_printf(fb, "%s%s", first ? "" : "|", t->name);
         v &= ~t->bit;
@@ -67,7 +67,7 @@ void call_prot(struct fmtbuf *fb, int prot) { flags(fb, prot, prot_names, "PROT_
 
 void call_map_flags(struct fmtbuf *fb, int f)
 {
-    static const char *type[] = {"0", "MAP_SHARED", "MAP_PRIVATE", "MAP_SHARED_VALIDATE"};
+    static const char type[][24] = {"0", "MAP_SHARED", "MAP_PRIVATE", "MAP_SHARED_VALIDATE"};
     int t = f & MAP_TYPE;
     fb_puts(fb, t < 4 ? type[t] : "MAP_TYPE?");
     if (f & ~MAP_TYPE) {

@@ -40,7 +40,7 @@ static int fail(char *err, size_t cap, int line, const char *l, const char *end,
 static int64_t *sysctl_slot(struct snapshot *s, const char *key, size_t n)
 {
     static const struct {
-        const char *k;
+        char k[32]; /* in the entry, not a pointer: no relocation at load */
         size_t off;
     } t[] = {
         {"vm.overcommit_memory", offsetof(struct snapshot, overcommit_memory)},
@@ -62,7 +62,7 @@ static int64_t *meminfo_slot(struct snapshot *s, const char *key, size_t n)
 {
 #define MI(name) {#name, offsetof(struct kmodel_meminfo, name)},
     static const struct {
-        const char *k;
+        char k[24];
         size_t off;
     } t[] = {MI(MemTotal) MI(MemFree) MI(Buffers) MI(Cached) MI(SwapCached) MI(Shmem) MI(SwapTotal) MI(SwapFree)
                  MI(SReclaimable) MI(KReclaimable) MI(Hugetlb) MI(HugePages_Total) MI(Hugepagesize) MI(Committed_AS)

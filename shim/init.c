@@ -41,9 +41,10 @@ void *__dso_handle __attribute__((visibility("hidden"))) = &__dso_handle;
 OSH_START_TEXT static void fork_page_init(void)
 {
     _Static_assert(sizeof(struct osh_forkstate) <= 4096, "one page");
-    /* libc's syscall(), whose page raw_std_init has touched already, not rawsys.c's */
-    void *p = (void *)syscall(SYS_mmap, NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p != MAP_FAILED && syscall(SYS_madvise, p, 4096, MADV_WIPEONFORK) != 0) { /* before 4.14: keep the static copy */
+    /* system calls inline (raw_sc): no lazy binding of libc's syscall() at start */
+    long r = raw_sc(SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *p = (unsigned long)r > -4096ul ? MAP_FAILED : (void *)r;
+    if (p != MAP_FAILED && raw_sc(SYS_madvise, (long)p, 4096, MADV_WIPEONFORK, 0, 0, 0) != 0) { /* before 4.14: keep the static copy */
         raw_munmap(p, 4096);
         p = MAP_FAILED;
     }
@@ -213,10 +214,10 @@ OSH_START_TEXT static int start(void)
     if (!osh_st.secure) out_set_dir(osh_st.opt.dir);
     if (!osh_st.opt.follow_exec) forget_preload();
     fork_page_init();
-    struct timespec now; /* raw_now_ns, with the system call libc's syscall() makes (its page is in) */
-    syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &now);
+    struct timespec now; /* raw_now_ns, inline */
+    raw_sc(SYS_clock_gettime, CLOCK_MONOTONIC, (long)&now, 0, 0, 0, 0);
     osh_st.start_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
-    osh_st.pid = (pid_t)syscall(SYS_getpid);
+    osh_st.pid = (pid_t)raw_sc(SYS_getpid, 0, 0, 0, 0, 0, 0);
     out_setup(&osh_st.log, osh_st.opt.log);
     out_setup(&osh_st.json, osh_st.opt.json);
     if (policy_init(err, sizeof err) != 0) return step_aside("OVERSHIM_OPTIONS: ", err), -1;

@@ -242,8 +242,8 @@ OSH_EXPORT void *malloc(size_t n)
 }
 
 /* Bootstrap blocks, glibc's mmapped chunks, and every free before the fast path is
- * published or under a policy. Bootstrap blocks carry a header with glibc's
- * IS_MMAPPED bit, so the fast path sends them here without a range test. */
+ * published or under a policy. Bootstrap blocks carry the header of a mapped chunk
+ * (whole pages), so the fast path's range test sends them here. */
 static __attribute__((noinline)) void free_slow(void *p)
 {
     if (!p || bootstrap_owns(p)) return;
@@ -254,15 +254,15 @@ static __attribute__((noinline)) void free_slow(void *p)
 
 /* free's bookkeeping for a heap chunk glibc may keep in its tcache: 1 when done
  * (the caller then jumps to the real function), 0 for everything free_slow handles.
- * In instructions: compare with osh_free_floor, the header, its entry (and, ror: an
- * mmapped chunk, a larger one or a corrupt size word is above the last entry), a
- * compare, the TLS offset, then one add to the entry's word: a freed block (256) and
+ * In instructions: compare with osh_free_floor, the header, its entry (shr: an mmapped
+ * chunk, whole pages, is above the last entry as a larger one is), a compare, the TLS offset, then one add to the entry's word: a freed block (256) and
  * the carry of "shadow below TC_FILL" (glibc's free puts the chunk in its tcache when
  * its count is below 7; at 7 the shadow, <= 7, cannot pass it). */
 static inline __attribute__((always_inline)) int free_fast_counts(void *p)
 {
     if (OSH_LIKELY((uintptr_t)p > osh_free_floor)) { /* not NULL, and the fast path is on */
         uint64_t e = tc_entry_of_header(tc_header_of(p));
+        __asm__("" : "+r"(e)); /* compare the entry, not the header: no copy before the shift */
         if (OSH_LIKELY(e < TC_ENTRIES)) { /* a heap chunk of a tcache bin */
             __asm__("cmpb %[fill], " TLS_WORD(out) "\n\tadcq %[one], " TLS_WORD(out)
                     :

@@ -100,7 +100,7 @@ void ledger_watch_exit(struct thread_rec *t)
 static void read_own_name(char name[16])
 {
     char buf[17] = {0};
-    if (syscall(SYS_prctl, PR_GET_NAME, buf, 0, 0, 0) == 0) memcpy(name, buf, 16); /* no libc page touched for it */
+    if (raw_sc(SYS_prctl, PR_GET_NAME, (long)buf, 0, 0, 0, 0) == 0) memcpy(name, buf, 16); /* no libc page touched for it */
     name[15] = 0;
 }
 
@@ -126,7 +126,7 @@ static struct thread_rec *new_rec(pid_t tid, pid_t parent)
     t->parent_tid = parent;
     t->alive = 1;
     read_own_name(t->name);
-    t->pt = pthread_self();
+    t->pt = osh_pthread_self();
     t->tls = &osh_t;
     t->next = threads;
     threads = t;
@@ -138,12 +138,16 @@ OSH_START_TEXT static struct thread_rec *self_as(pid_t known_tid)
 {
     if (OSH_LIKELY(osh_self != NULL)) return osh_self;
     if (osh_t.exiting) return NULL; /* its record is gone (maybe reused): charges go to the process only */
-    ledger_lock();
+    /* The constructor's call (known_tid) comes before the shim goes live: every wrapper
+     * passes through until then (READY), so no other thread is in the ledger and the
+     * lock (two lazy bindings at start) is not needed. */
+    int lock = !known_tid || __atomic_load_n(&osh_active, __ATOMIC_ACQUIRE);
+    if (lock) ledger_lock();
     pid_t tid = known_tid ? known_tid : osh_gettid();
     /* the main thread's parent is the process's parent (osh_st.pid is this process's:
      * ledger_lock checked it) */
     osh_self = new_rec(tid, tid == osh_st.pid ? raw_getppid() : 0);
-    ledger_unlock();
+    if (lock) ledger_unlock();
     if (!known_tid) ledger_watch_exit(osh_self); /* not the main thread's at start: its end is the process's */
     return osh_self;
 }
@@ -198,7 +202,7 @@ void ledger_thread_attach(struct thread_rec *t, uintptr_t stack_lo, uintptr_t st
     t->tid = osh_gettid();
     t->alive = 1;
     if (!t->name[0]) read_own_name(t->name);
-    t->pt = pthread_self();
+    t->pt = osh_pthread_self();
     t->tls = &osh_t;
     ledger_lock();
     t->next = threads;

@@ -19,7 +19,7 @@ OSH_HOT int osh_usable_size_ok;
 OSH_HOT int osh_glibc_chunks;
 OSH_HOT static const char *missing;
 
-const char *const osh_symbol_names[] = {
+const char osh_symbol_names[][OSH_SYM_NAME] = { /* arrays, not pointers: no relocation at load */
 #define OSH_SYM(req, name) #name,
 #include "symbols.def"
 #undef OSH_SYM
@@ -54,9 +54,10 @@ void *bootstrap_alloc(size_t size, size_t align)
         }
         if (__atomic_compare_exchange_n(&boot_used, &old, end, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
             ((struct boot_hdr *)p)[-1].size = size;
-            /* Where glibc keeps a chunk's size: a mapped chunk's header (IS_MMAPPED),
-             * so free's fast path hands the block to free_slow without a range test. */
-            ((struct boot_hdr *)p)[-1].pad[0] = ((size + sizeof(struct boot_hdr) + 15) & ~(size_t)15) | 2;
+            /* Where glibc keeps a chunk's size: a mapped chunk's header (whole pages,
+             * IS_MMAPPED), above the last tcache bin, so free's fast path hands the
+             * block to free_slow. */
+            ((struct boot_hdr *)p)[-1].pad[0] = ((size + sizeof(struct boot_hdr) + 4095) & ~(size_t)4095) | 2;
             return (void *)p;
         }
     }
@@ -95,7 +96,9 @@ int resolve_all(void)
     static void *found[OSH_MAX_SYMBOLS] OSH_HOT;
     static int ifunc[OSH_MAX_SYMBOLS] OSH_HOT;
     _Static_assert(sizeof(struct osh_real) / sizeof(void *) <= OSH_MAX_SYMBOLS, "room for every symbol");
-    elf_next_symbols(osh_symbol_names, osh_symbol_count, (uintptr_t)&__ehdr_start, found, ifunc);
+    const char *names[OSH_MAX_SYMBOLS];
+    for (size_t i = 0; i < osh_symbol_count; i++) names[i] = osh_symbol_names[i];
+    elf_next_symbols(names, osh_symbol_count, (uintptr_t)&__ehdr_start, found, ifunc);
     for (size_t i = 0; i < osh_symbol_count; i++) {
         /* dlsym only where the lookup could not answer (an IFUNC, or a required name it
          * did not find): a failing dlsym mallocs (twice), and inside another allocator's

@@ -61,7 +61,8 @@ static inline int bootstrap_owns(const void *p)
 size_t bootstrap_size(const void *p);
 
 /* Names from the table, for tests and the help text. */
-extern const char *const osh_symbol_names[];
+#define OSH_SYM_NAME 32 /* the longest name in symbols.def, with its NUL, fits */
+extern const char osh_symbol_names[][OSH_SYM_NAME];
 extern const int osh_symbol_required[];
 extern const size_t osh_symbol_count;
 

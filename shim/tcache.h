@@ -50,14 +50,15 @@ static inline size_t tc_entry_of_request(size_t n) { return ((n + 7) >> 4) + 1; 
 static inline size_t tc_entry_taken(size_t n) { return n <= 8 ? 2 : tc_entry_of_request(n); }
 
 /* From a chunk's size word: its entry (<= TC_ENTRIES - 1) for a heap chunk of a tcache
- * bin; above that for a larger chunk, an mmapped one (IS_MMAPPED, bit 1, rotated to bit
- * 61) or a size that is not a multiple of 16 (bit 3 rotated to bit 63). PREV_INUSE and
- * NON_MAIN_ARENA (bits 0, 2) are dropped. One and, one rotate. */
-static inline uint64_t tc_entry_of_header(uint64_t h)
-{
-    h &= ~(uint64_t)5;
-    return (h >> 4) | (h << 60);
-}
+ * bin; above that for a larger chunk or an mmapped one. One shift: the flag bits
+ * (PREV_INUSE, IS_MMAPPED, NON_MAIN_ARENA, bit 3) drop out. An mmapped chunk needs no
+ * test of its own: glibc maps whole pages (sysmalloc: ALIGN_UP(nb + SIZE_SZ, pagesize)),
+ * and what memalign trims off a mapped chunk's front leaves more than half a page, so
+ * its size is above the last bin (1040) and its entry above TC_ENTRIES - 1. The shim's
+ * bootstrap blocks carry such a header too (resolve.c). A size that is not a multiple
+ * of 16, or below 32, is a corrupt header: glibc's free aborts on it ("free(): invalid
+ * size") before its tcache; its entry stays inside the array. */
+static inline uint64_t tc_entry_of_header(uint64_t h) { return h >> 4; }
 
 /* A glibc chunk's size word: the word before the block (read in asm: the bounds
  * checker must not see it, and the pointer stays in its register for a final jump). */

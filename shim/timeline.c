@@ -127,7 +127,7 @@ static void start_sampler(void)
 
 void timeline_init(void)
 {
-    start_mono = mono_ns();
+    start_mono = osh_st.start_ns; /* CLOCK_MONOTONIC, read by start() just before: no clock_gettime binding at start */
     const struct osh_options *o = &osh_st.opt;
     char path[600], err[700], key[700];
     if (o->flight[0]) {

@@ -121,7 +121,7 @@ OSH_START_TEXT void raw_std_init(void)
     std_checked = 1;
     for (int fd = 1; fd <= 2; fd++) {
         struct stat st;
-        if (syscall(SYS_fstat, fd, &st) == 0) {
+        if (raw_sc(SYS_fstat, fd, (long)&st, 0, 0, 0, 0) == 0) {
             std_at_start[fd].known = 1;
             std_at_start[fd].dev = (uint64_t)st.st_dev;
             std_at_start[fd].ino = (uint64_t)st.st_ino;
@@ -200,8 +200,8 @@ int raw_socket(int domain, int type, int protocol)
     return raw_fd_high((int)syscall(SYS_socket, domain, type | SOCK_CLOEXEC, protocol));
 }
 int raw_close(int fd) { return (int)syscall(SYS_close, fd); }
-pid_t raw_getpid(void) { return (pid_t)syscall(SYS_getpid); }
-pid_t raw_getppid(void) { return (pid_t)syscall(SYS_getppid); }
+pid_t raw_getpid(void) { return (pid_t)raw_sc(SYS_getpid, 0, 0, 0, 0, 0, 0); }
+pid_t raw_getppid(void) { return (pid_t)raw_sc(SYS_getppid, 0, 0, 0, 0, 0, 0); }
 pid_t raw_gettid(void) { return (pid_t)syscall(SYS_gettid); }
 
 uint64_t raw_now_ns(void)

@@ -8,6 +8,19 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* A system call without libc: the kernel's result as it is (-errno on failure), errno
+ * untouched. For process start, where libc's syscall() would cost a lazy binding. */
+static inline long raw_sc(long n, long a, long b, long c, long d, long e, long f)
+{
+    register long r10 __asm__("r10") = d, r8 __asm__("r8") = e, r9 __asm__("r9") = f;
+    long ret;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+
 void *raw_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
 int raw_munmap(void *addr, size_t len);
 int raw_mprotect(void *addr, size_t len, int prot);

@@ -1,4 +1,4 @@
-/* glibc's thread descriptor (what pthread_self() points to) holds the thread's tid:
+/* glibc's thread descriptor (what osh_pthread_self() points to) holds the thread's tid:
  * the kernel writes it there at clone (CLONE_PARENT_SETTID / CLONE_CHILD_SETTID),
  * and a fork child's copy is rewritten the same way. Its offset is not part of any
  * interface, so it is found, not assumed: the first call looks for the one word in
@@ -18,7 +18,7 @@ static int checks_left = 8; /* threads still compared against the system call */
 static long tid_find(void)
 {
     pid_t tid = raw_gettid();
-    const pid_t *d = (const pid_t *)pthread_self();
+    const pid_t *d = (const pid_t *)osh_pthread_self();
     long found = -1;
     for (long i = 0; i < 2048 / (long)sizeof(pid_t); i++) {
         if (d[i] != tid) continue;
@@ -37,10 +37,10 @@ pid_t osh_gettid(void)
     long off = __atomic_load_n(&tid_off, __ATOMIC_ACQUIRE);
     if (OSH_UNLIKELY(off == -2)) {
         off = tid_find(); /* compared with the system call once already */
-        if (off >= 0) return *(const pid_t *)((const char *)pthread_self() + off);
+        if (off >= 0) return *(const pid_t *)((const char *)osh_pthread_self() + off);
     }
     if (off < 0) return raw_gettid();
-    pid_t t = *(const pid_t *)((const char *)pthread_self() + off);
+    pid_t t = *(const pid_t *)((const char *)osh_pthread_self() + off);
     if (__atomic_load_n(&checks_left, __ATOMIC_RELAXED) > 0) {
         pid_t real = raw_gettid();
         if (real != t) {
@@ -55,5 +55,5 @@ pid_t osh_gettid(void)
 pid_t tid_descriptor(void)
 {
     long off = __atomic_load_n(&tid_off, __ATOMIC_ACQUIRE);
-    return off < 0 ? -1 : *(const pid_t *)((const char *)pthread_self() + off);
+    return off < 0 ? -1 : *(const pid_t *)((const char *)osh_pthread_self() + off);
 }

