@@ -168,8 +168,9 @@ int flight_open(const char *path, char *err, size_t errcap)
     h->rlimit_nproc = lim(RLIMIT_NPROC);
     h->overcommit_memory = (int32_t)sys_read_long("/proc/sys/vm/overcommit_memory");
     h->overcommit_ratio = (int32_t)sys_read_long("/proc/sys/vm/overcommit_ratio");
-    static char mi[8192];
-    if (raw_read_file("/proc/meminfo", mi, sizeof mi) > 0) {
+    size_t cap;
+    char *mi = raw_scratch(&cap); /* the constructor, before any report can run */
+    if (raw_read_file("/proc/meminfo", mi, cap < 65536 ? cap : 65536) > 0) {
         h->mem_total_kb = meminfo_get(mi, "MemTotal");
         h->swap_total_kb = meminfo_get(mi, "SwapTotal");
         h->commit_limit_kb = meminfo_get(mi, "CommitLimit");

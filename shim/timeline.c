@@ -260,7 +260,8 @@ void timeline_exit(const char *via, int status, int have_status)
 /* One sample: /proc/self/status, /proc/meminfo and the ledger's touched pages. */
 static void take_sample(uint64_t now)
 {
-    static char st[8192], mi[8192];
+    static char st[8192]; /* status, then meminfo: one buffer (the shim's footprint) */
+    char *mi = st;
     static struct overshim_flight_sample s;
     memset(&s, 0, sizeof s);
     s.rss_kb = s.vm_size_kb = s.rss_anon_kb = -1;
@@ -270,7 +271,7 @@ static void take_sample(uint64_t now)
         s.vm_size_kb = meminfo_get(st, "VmSize");
         s.rss_anon_kb = meminfo_get(st, "RssAnon");
     }
-    if (raw_read_file("/proc/meminfo", mi, sizeof mi) > 0) {
+    if (raw_read_file("/proc/meminfo", mi, sizeof st) > 0) {
         s.box_committed_as_kb = meminfo_get(mi, "Committed_AS");
         s.box_commit_limit_kb = meminfo_get(mi, "CommitLimit");
         s.box_mem_available_kb = meminfo_get(mi, "MemAvailable");
