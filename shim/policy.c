@@ -135,26 +135,31 @@ struct inject_job {
     unsigned long nth;
 };
 
+/* The diagnosis and the state the report stack's bodies below work in: one of each, for
+ * they run one at a time, under the report lock (the shim's footprint). */
+static struct diagnosis body_diag;
+static struct live_state body_state;
+
 static void injected_body(void *p)
 {
     struct inject_job *j = p;
     struct failed_call *fc = j->fc;
-    static struct diagnosis d;
-    static struct live_state s;
-    memset(&d, 0, sizeof d);
-    d.cause = CAUSE_INJECTED;
-    d.headline = "an injected fault (inject=)";
-    d.units = "pages";
-    d.committed_pages = -1;
-    d.request_pages = (int64_t)((call_request_bytes(fc) + 4095) / 4096);
-    osh_snprintf(d.explanation, sizeof d.explanation,
+    struct diagnosis *const d = &body_diag;
+    struct live_state *const st = &body_state;
+    memset(d, 0, sizeof *d);
+    d->cause = CAUSE_INJECTED;
+    d->headline = "an injected fault (inject=)";
+    d->units = "pages";
+    d->committed_pages = -1;
+    d->request_pages = (int64_t)((call_request_bytes(fc) + 4095) / 4096);
+    osh_snprintf(d->explanation, sizeof d->explanation,
                 "the injection rule '%s' matched this call (match number %lu); the kernel was not asked", j->rule,
                 j->nth);
-    osh_snprintf(d.remedies[0], sizeof d.remedies[0], "remove the rule from OVERSHIM_OPTIONS inject=");
-    d.nremedies = 1;
-    if (sim_on) policy_state(&s);
-    else livestate_read(&s, 0);
-    failure_report_claimed(fc, &s, &d);
+    osh_snprintf(d->remedies[0], sizeof d->remedies[0], "remove the rule from OVERSHIM_OPTIONS inject=");
+    d->nremedies = 1;
+    if (sim_on) policy_state(st);
+    else livestate_read(st, 0);
+    failure_report_claimed(fc, st, d);
 }
 
 /* The modelled kernel's checks, in its order, on the modelled state (on the
@@ -169,20 +174,20 @@ static void sim_body(void *p)
 {
     struct sim_job *j = p;
     struct failed_call *fc = j->fc;
-    static struct live_state s;
-    static struct diagnosis d;
+    struct live_state *const st = &body_state;
+    struct diagnosis *const d = &body_diag;
     static struct smaps_facts f;
     uintptr_t lo, hi;
     osh_process_check();
     diagnose_call_range(fc, &lo, &hi);
-    policy_state(&s);
+    policy_state(st);
     if (hi > lo || fc->id == CALL_FORK) smaps_facts(lo, hi, &f);
     else memset(&f, 0, sizeof f);
     if (fc->id == CALL_FORK) { /* the child's charge: the program's accountable mappings, modelled */
-        f.ac_total_pages = (uint64_t)(s.in.committed - base.in.committed);
+        f.ac_total_pages = (uint64_t)(st->in.committed - base.in.committed);
     }
-    diagnose(fc, &s, &f, &d);
-    if (!cause_simulated(d.cause)) return;
+    diagnose(fc, st, &f, d);
+    if (!cause_simulated(d->cause)) return;
     fc->err = fc->id == CALL_FALLOCATE ? ENOSPC /* shmem_acct_blocks' error (mm/shmem.c) */
               : fc->id == CALL_PTHREAD_CREATE || fc->id == CALL_CLONE || fc->id == CALL_POSIX_SPAWN ||
                       fc->id == CALL_POSIX_SPAWNP
@@ -190,7 +195,7 @@ static void sim_body(void *p)
                   : ENOMEM;
     fc->simulated = 1;
     j->err = fc->err;
-    failure_report_decided(fc, &s, &f, &d);
+    failure_report_decided(fc, st, &f, d);
 }
 
 int policy_gate_model(struct failed_call *fc, int model)
