@@ -192,10 +192,20 @@ Test(java_regions, native_thread_as_nobody_under_ulimit_u, .timeout = 180)
 
 Test(java_regions, direct_buffer_under_ulimit_v, .timeout = 180)
 {
-    char cmd[4200];
+    /* the limit: this JDK's address space once started (11 reserves far more than 17) and 1 GiB of
+     * room, so that the JVM starts and the 2000 MiB buffer does not fit */
+    char *va[] = {"java", "-Xms64m", "-Xmx256m", "-XX:MaxDirectMemorySize=4g", "-cp", (char *)classes(), "Advice",
+                  "vmsize", NULL};
+    struct run vr;
+    run_cmd(&vr, va, NULL, NULL, 0, 120);
+    const char *vs = strstr(vr.out, "vmsize ");
+    cr_assert(vs, "the JVM's VmSize: %s %s", vr.out, vr.err);
+    long long limit_kb = atoll(vs + 7) + (1 << 20);
+    run_free(&vr);
+    char cmd[4400];
     snprintf(cmd, sizeof cmd,
-             "ulimit -v 3600000 && exec java -Xms64m -Xmx256m -XX:MaxDirectMemorySize=4g -cp '%s' Advice direct 2000",
-             classes());
+             "ulimit -v %lld && exec java -Xms64m -Xmx256m -XX:MaxDirectMemorySize=4g -cp '%s' Advice direct 2000",
+             limit_kb, classes());
     char *argv[] = {"bash", "-c", cmd, NULL};
     struct rep o;
     rep_run(&o, "jr-direct", argv, NULL, 120);

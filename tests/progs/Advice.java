@@ -7,6 +7,11 @@ public class Advice {
     static native int writeSummary(); // tests/progs/summary_jni.c, loaded by "hold LIB"
     public static void main(String[] a) throws Exception {
         switch (a[0]) {
+        case "vmsize": { // this JVM's address space once started, in kB (VmSize of /proc/self/status)
+            for (String l : java.nio.file.Files.readAllLines(java.nio.file.Paths.get("/proc/self/status")))
+                if (l.startsWith("VmSize:")) System.out.println("vmsize " + l.replaceAll("[^0-9]", ""));
+            break;
+        }
         case "threads": {
             int n = 0;
             try {
