@@ -7,9 +7,13 @@ public class Advice {
     static native int writeSummary(); // tests/progs/summary_jni.c, loaded by "hold LIB"
     public static void main(String[] a) throws Exception {
         switch (a[0]) {
-        case "vmsize": { // this JVM's address space once started, in kB (VmSize of /proc/self/status)
-            for (String l : java.nio.file.Files.readAllLines(java.nio.file.Paths.get("/proc/self/status")))
-                if (l.startsWith("VmSize:")) System.out.println("vmsize " + l.replaceAll("[^0-9]", ""));
+        case "vmsize": { // "vmsize SIZE PEAK": this JVM's VmSize now and its VmPeak, kB (/proc/self/status)
+            String size = "", peak = "";
+            for (String l : java.nio.file.Files.readAllLines(java.nio.file.Paths.get("/proc/self/status"))) {
+                if (l.startsWith("VmSize:")) size = l.replaceAll("[^0-9]", "");
+                if (l.startsWith("VmPeak:")) peak = l.replaceAll("[^0-9]", "");
+            }
+            System.out.println("vmsize " + size + " " + peak);
             break;
         }
         case "threads": {
