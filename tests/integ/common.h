@@ -45,4 +45,17 @@ static inline long long meminfo_kb(const char *key)
     return v;
 }
 
+/* The default JDK's feature release (java -version's "version \"N"), 0 if unknown. */
+static inline int java_major(void)
+{
+    char *argv[] = {"java", "-version", NULL};
+    struct run r;
+    run_cmd(&r, argv, NULL, NULL, 0, 60);
+    const char *v = strstr(r.err, "version \"");
+    int m = v ? atoi(v + 9) : 0;
+    if (m == 1 && v && v[10] == '.') m = atoi(v + 11); /* "1.8.0" */
+    run_free(&r);
+    return m;
+}
+
 #endif

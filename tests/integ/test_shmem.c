@@ -83,19 +83,6 @@ Test(shmem, strict_box_refuses_fallocate_with_enospc)
     }
 }
 
-/* The default JDK's feature release (java -version's "version \"N"), 0 if unknown. */
-static int java_major(void)
-{
-    char *argv[] = {"java", "-version", NULL};
-    struct run r;
-    run_cmd(&r, argv, NULL, NULL, 0, 60);
-    const char *v = strstr(r.err, "version \"");
-    int m = v ? atoi(v + 9) : 0;
-    if (m == 1 && v && v[10] == '.') m = atoi(v + 11); /* "1.8.0" */
-    run_free(&r);
-    return m;
-}
-
 /* On such a box ZGC's 256 MiB heap does not fit, the rest of the JVM does. */
 Test(shmem, zgc_refused_under_a_strict_snapshot, .timeout = 120)
 {
