@@ -13,13 +13,6 @@
 
 #include "common.h"
 
-static inline const char *cli(void)
-{
-    static char p[4096];
-    snprintf(p, sizeof p, "%s/overshim", build_dir());
-    return p;
-}
-
 static inline const char *src(const char *rel)
 {
     static char p[4][4096];

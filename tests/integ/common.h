@@ -22,6 +22,14 @@ static inline const char *prog(const char *name)
     return b;
 }
 
+/* The command, build/overshim. */
+static inline const char *cli(void)
+{
+    static char p[4096];
+    snprintf(p, sizeof p, "%s/overshim", build_dir());
+    return p;
+}
+
 /* Parse the JSON Lines file the shim wrote in dir (the first overshim_pid*.jsonl). */
 static inline int events_in(const char *dir, struct jval **ev)
 {

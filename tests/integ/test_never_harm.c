@@ -6,13 +6,6 @@
 
 #include "common.h"
 
-static const char *cli(void)
-{
-    static char p[4096];
-    snprintf(p, sizeof p, "%s/overshim", build_dir());
-    return p;
-}
-
 static int count_lines(const char *s, const char *needle)
 {
     int n = 0;

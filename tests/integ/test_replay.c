@@ -6,13 +6,6 @@
 
 #include "common.h"
 
-static const char *cli(void)
-{
-    static char p[4096];
-    snprintf(p, sizeof p, "%s/overshim", build_dir());
-    return p;
-}
-
 static const char *snap(const char *name)
 {
     static char p[4][4096];

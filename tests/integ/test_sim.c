@@ -17,13 +17,6 @@ static const char *snap(const char *name)
     return b;
 }
 
-static const char *cli(void)
-{
-    static char p[4096];
-    snprintf(p, sizeof p, "%s/overshim", build_dir());
-    return p;
-}
-
 static const char *example(const char *name)
 {
     static char p[4][4096];

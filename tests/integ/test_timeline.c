@@ -13,13 +13,6 @@
 #include "common.h"
 #include "png.h"
 
-static const char *cli(void)
-{
-    static char p[4096];
-    snprintf(p, sizeof p, "%s/overshim", build_dir());
-    return p;
-}
-
 /* Start argv with env (K=V..., NULL), stdout on a pipe; wait for a line "READY". */
 static pid_t start_until_ready(char *const argv[], char *const env[], const char *cwd, int timeout_s)
 {
