@@ -56,7 +56,8 @@ $(BUILD)/shim/unwind.o $(BUILD)/shim/rstack.o: $(BUILD)/shim/%.o: shim/%.c $(HDR
 	$(CC) -I$(UNW)/include $(SHIM_CFLAGS) -c $< -o $@
 
 # The demangler (core/demangle.h): libiberty's cp-demangle.o (libiberty-dev; PIC), with its
-# malloc, realloc and free renamed to stubs that fail and its sprintf to the formatter, joined with core/demangle.c into one
+# malloc, realloc and free renamed to stubs that fail, its sprintf to the formatter and its __stack_chk_fail to a trap,
+# joined with core/demangle.c into one
 # object; the version script keeps all of it local.
 # (expanded when used, after deps has installed libiberty-dev)
 LIBIBERTY = $(shell $(CC) -print-file-name=libiberty.a)
@@ -64,7 +65,8 @@ $(BUILD)/core/demangle.o: core/demangle.c core/demangle.h | $(BUILD)/core
 	$(CC) $(SHIM_CFLAGS) -c $< -o $@.own.o
 	ar p $(LIBIBERTY) cp-demangle.o > $@.cpd.o
 	objcopy --redefine-sym malloc=osh_demangle_no_malloc --redefine-sym realloc=osh_demangle_no_realloc \
-	  --redefine-sym free=osh_demangle_no_free --redefine-sym __sprintf_chk=osh_demangle_sprintf_chk $@.cpd.o
+	  --redefine-sym free=osh_demangle_no_free --redefine-sym __sprintf_chk=osh_demangle_sprintf_chk \
+	  --redefine-sym __stack_chk_fail=osh_demangle_stack_chk_fail $@.cpd.o
 	ld -r $@.own.o $@.cpd.o -o $@
 
 # The fork path keeps source order, so that its code shares one page (interpose_fork.c).

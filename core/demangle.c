@@ -52,6 +52,12 @@ void *osh_demangle_no_malloc(size_t n) { (void)n; return NULL; }
 void *osh_demangle_no_realloc(void *p, size_t n) { (void)p, (void)n; return NULL; }
 void osh_demangle_no_free(void *p) { (void)p; }
 
+/* ... this instead of __stack_chk_fail (Debian builds libiberty with the stack protector):
+ * a smashed frame stops the process at once, as glibc's would, without the import (its
+ * GLIBC_2.4 version costs every process start a version check) ... */
+__attribute__((visibility("hidden"), noreturn)) void osh_demangle_stack_chk_fail(void);
+void osh_demangle_stack_chk_fail(void) { __builtin_trap(); }
+
 /* ... and this instead of sprintf (the fortified __sprintf_chk: a number into its
  * small buffer, d_append_num's "%d"): the formatter, bounded by the buffer's size. */
 __attribute__((visibility("hidden"))) int osh_demangle_sprintf_chk(char *s, int flag, size_t slen, const char *fmt, ...);

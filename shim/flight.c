@@ -154,9 +154,9 @@ int flight_open(const char *path, char *err, size_t errcap)
     h->page_size = 4096;
     read_line("/proc/sys/kernel/random/boot_id", h->boot_id, sizeof h->boot_id);
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    raw_clock_gettime(CLOCK_REALTIME, &ts);
     h->start_realtime_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    raw_clock_gettime(CLOCK_MONOTONIC, &ts);
     h->start_mono_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
     read_line("/proc/self/comm", h->comm, sizeof h->comm);
     ssize_t n = syscall(SYS_readlink, "/proc/self/exe", h->exe, sizeof h->exe - 1);

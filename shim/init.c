@@ -5,7 +5,6 @@
 #include <link.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -21,6 +20,7 @@
 #include "rawsys.h"
 #include "report.h"
 #include "resolve.h"
+#include "startvec.h"
 #include "state.h"
 #include "sysstate.h"
 #include "tid.h"
@@ -56,7 +56,7 @@ OSH_START_TEXT static void fork_page_init(void)
     heap_use_lock(&osh_fs->heap_mu);
 }
 
-void fork_init(void);
+int fork_init(void);
 void malloc_fast_enable(int live);
 
 static void say(const char *msg)
@@ -78,44 +78,61 @@ extern const char __ehdr_start __attribute__((visibility("hidden")));
 /* The strings start reads are in .data with what it writes (OSH_HOT: a page of .rodata
  * fewer at start); no libc string function either (each was a page and a binding). */
 static char shadow_names[][16] OSH_HOT = {"mmap", "mmap64", "munmap", "malloc", "pthread_create"};
-static char s_libc[] OSH_HOT = "/libc.so", s_vdso[] OSH_HOT = "linux-vdso", s_options[] OSH_HOT = "OVERSHIM_OPTIONS",
+static const uint32_t shadow_hashes[] = {ELF_GNU_HASH_LIT("mmap"), ELF_GNU_HASH_LIT("mmap64"), ELF_GNU_HASH_LIT("munmap"),
+                                         ELF_GNU_HASH_LIT("malloc"), ELF_GNU_HASH_LIT("pthread_create")};
+_Static_assert(sizeof shadow_hashes / sizeof shadow_hashes[0] == sizeof shadow_names / sizeof shadow_names[0], "a hash per name");
+static char s_libc[] OSH_HOT = "libc.so", s_vdso[] OSH_HOT = "linux-vdso", s_options[] OSH_HOT = "OVERSHIM_OPTIONS",
             s_tmpdir[] OSH_HOT = "TMPDIR";
 
-OSH_START_TEXT static int has_sub(const char *s, const char *sub)
+OSH_START_TEXT static int starts(const char *s, const char *prefix)
 {
-    for (; *s; s++) {
-        const char *a = s, *b = sub;
-        while (*b && *a == *b) a++, b++;
-        if (!*b) return 1;
-    }
-    return 0;
+    while (*prefix && *s == *prefix) s++, prefix++;
+    return !*prefix;
 }
 struct shadow_scan {
     uintptr_t self;
     const char *by[sizeof shadow_names / sizeof shadow_names[0]];
 };
 
-OSH_START_TEXT static int scan_ahead(struct dl_phdr_info *info, size_t size, void *p)
+/* One object ahead of the shim: which of the names its own table defines. */
+OSH_START_TEXT static void scan_one(struct shadow_scan *s, const char *name, uintptr_t base, const void *dynamic)
 {
-    (void)size;
-    struct shadow_scan *s = p;
-    if (info->dlpi_addr == s->self) return 1; /* the objects after the shim come second */
-    const char *name = info->dlpi_name ? info->dlpi_name : "";
-    if (has_sub(name, s_libc) || has_sub(name, s_vdso)) return 0;
+    const char *file = name;
+    for (const char *p = name; *p; p++)
+        if (*p == '/') file = p + 1;
+    if (starts(file, s_vdso) || starts(file, s_libc)) return;
     const size_t n = sizeof shadow_names / sizeof shadow_names[0];
     const char *names[sizeof shadow_names / sizeof shadow_names[0]];
     for (size_t i = 0; i < n; i++) names[i] = shadow_names[i];
     int def[sizeof shadow_names / sizeof shadow_names[0]];
-    if (elf_object_defines_all(info, names, n, def) != 0) return 0;
-    for (size_t i = 0; i < sizeof shadow_names / sizeof shadow_names[0]; i++)
+    if (elf_dynamic_defines_all(base, dynamic, names, shadow_hashes, n, def) != 0) return;
+    for (size_t i = 0; i < n; i++)
         if (!s->by[i] && def[i]) s->by[i] = name;
+}
+
+static int scan_ahead(struct dl_phdr_info *info, size_t size, void *p)
+{
+    (void)size;
+    struct shadow_scan *s = p;
+    if (info->dlpi_addr == s->self) return 1; /* the objects after the shim come second */
+    const void *dynamic = NULL;
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_DYNAMIC) dynamic = (const void *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+    scan_one(s, info->dlpi_name ? info->dlpi_name : "", info->dlpi_addr, dynamic);
     return 0;
 }
 
+/* The loader's list where the program leads to it (startvec.h): no dl_iterate_phdr, whose
+ * binding and lock cost more at start than the lookups themselves. */
 OSH_START_TEXT static void warn_shadowed(void)
 {
     struct shadow_scan s = {(uintptr_t)&__ehdr_start, {NULL}};
-    dl_iterate_phdr(scan_ahead, &s);
+    const struct link_map *m = startvec_objects();
+    if (m) {
+        for (; m && m->l_addr != s.self; m = m->l_next) scan_one(&s, m->l_name ? m->l_name : "", m->l_addr, m->l_ld);
+    } else {
+        dl_iterate_phdr(scan_ahead, &s);
+    }
     for (size_t i = 0; i < sizeof shadow_names / sizeof shadow_names[0]; i++) {
         if (!s.by[i]) continue;
         char m[600];
@@ -163,16 +180,23 @@ OSH_START_TEXT static void step_aside(const char *what, const char *detail)
     say(m);
 }
 
-/* getenv without libc's (start only: one text page and a lazy binding fewer) */
-OSH_START_TEXT static const char *env_get(const char *name)
+/* OVERSHIM_OPTIONS and TMPDIR in one pass over the environment, without libc's getenv
+ * (start only: one text page and a lazy binding fewer). */
+OSH_START_TEXT static const char *env_value(const char *entry, const char *name)
+{
+    while (*name && *entry == *name) entry++, name++;
+    return !*name && *entry == '=' ? entry + 1 : NULL;
+}
+
+OSH_START_TEXT static void env_read(const char **options, const char **tmpdir)
 {
     extern char **environ;
+    *options = *tmpdir = NULL;
     for (char **e = environ; e && *e; e++) {
-        const char *a = *e, *b = name;
-        while (*b && *a == *b) a++, b++;
-        if (!*b && *a == '=') return a + 1;
+        const char *v;
+        if (**e == 'O' && !*options && (v = env_value(*e, s_options))) *options = v;
+        else if (**e == 'T' && !*tmpdir && (v = env_value(*e, s_tmpdir))) *tmpdir = v;
     }
-    return NULL;
 }
 
 /* A required function that no object after the shim defines (resolve_all, on the first
@@ -192,8 +216,10 @@ OSH_START_TEXT static int start(void)
     char err[400];
     raw_std_init();
     if (osh_resolved && resolve_missing()) return -1; /* resolved before the constructor, and said so */
-    osh_st.secure = getauxval(AT_SECURE) != 0;
-    const char *env = osh_st.secure ? NULL : env_get(s_options);
+    osh_st.secure = startvec_secure();
+    const char *env, *tmpdir;
+    env_read(&env, &tmpdir);
+    if (osh_st.secure) env = tmpdir = NULL;
     if (env) {
         struct osh_options o;
         options_defaults(&o);
@@ -210,7 +236,7 @@ OSH_START_TEXT static int start(void)
         options_help(help, cap);
         raw_write_all(2, help, strlen(help));
     }
-    if (!osh_st.secure) out_set_tmpdir(env_get(s_tmpdir));
+    if (!osh_st.secure) out_set_tmpdir(tmpdir);
     if (!osh_st.secure) out_set_dir(osh_st.opt.dir);
     if (!osh_st.opt.follow_exec) forget_preload();
     fork_page_init();
@@ -224,8 +250,12 @@ OSH_START_TEXT static int start(void)
     return 0;
 }
 
-__attribute__((constructor(101))) static void overshim_init(void)
+/* glibc passes a constructor the program's argc, argv and envp (the auxiliary vector
+ * lies after envp). */
+__attribute__((constructor(101))) static void overshim_init(int argc, char **argv, char **envp)
 {
+    (void)argc, (void)argv;
+    startvec_init(envp);
     osh_enter();
     if (start() == 0) {
         /* what the ledger charges by (the overcommit mode, the kernel's rules) and the
@@ -233,10 +263,13 @@ __attribute__((constructor(101))) static void overshim_init(void)
          * malloc counts live in its TLS, which only this thread can name) */
         ledger_init();
         timeline_init();
-        fork_init();
-        ledger_self_main(osh_st.pid); /* the constructor runs on the main thread */
-        if (osh_st.opt.verbosity >= 1) warn_shadowed();
-        __atomic_store_n(&osh_active, 1, __ATOMIC_RELEASE);
+        if (fork_init() == 0) {
+            ledger_self_main(osh_st.pid); /* the constructor runs on the main thread */
+            if (osh_st.opt.verbosity >= 1) warn_shadowed();
+            __atomic_store_n(&osh_active, 1, __ATOMIC_RELEASE);
+        } else {
+            resolve_failed("__register_atfork"); /* no fork hand-over of the locks: not safe to go live */
+        }
     }
     __atomic_store_n(&osh_started, 1, __ATOMIC_RELEASE);
     if (!osh_policy) malloc_fast_enable(osh_active); /* when resolved already; else resolve_all does */

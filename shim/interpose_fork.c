@@ -4,10 +4,12 @@
  * each page of text it runs (the kernel does not copy page tables of file
  * mappings at fork): README, Overhead, has the cost. */
 #include <errno.h>
+#include <link.h>
 #include <pthread.h>
 #include <unistd.h>
 
 #include "common.h"
+#include "elfsym.h"
 #include "failure.h"
 #include "heap.h"
 #include "ledger.h"
@@ -17,6 +19,7 @@
 #include "report.h"
 #include "interpose.h"
 #include "resolve.h"
+#include "startvec.h"
 #include "state.h"
 #include "touched.h"
 #include "timeline.h"
@@ -125,9 +128,26 @@ EXIT_WRAPPER(exit)
 EXIT_WRAPPER(_exit)
 EXIT_WRAPPER(_Exit)
 
-void fork_init(void);
+int fork_init(void);
 /* __register_atfork is what pthread_atfork (a stub in libc_nonshared.a) calls: one page
- * of text fewer at start. GLIBC_2.3.2, in every glibc. */
+ * of text fewer at start. GLIBC_2.3.2, in every glibc; looked up in the objects after
+ * the shim's (the loader's list, startvec.h), not imported: a lazy binding and a glibc
+ * symbol version fewer at every start. */
+typedef int (*register_atfork_fn)(void (*prepare)(void), void (*parent)(void), void (*child)(void), void *dso);
 extern void *__dso_handle __attribute__((visibility("hidden")));
-int __register_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void), void *dso);
-__attribute__((section(".text.startup"))) void fork_init(void) { __register_atfork(prefork, postfork_parent, postfork_child, __dso_handle); }
+extern const char __ehdr_start __attribute__((visibility("hidden")));
+static char s_register_atfork[] OSH_HOT = "__register_atfork";
+__attribute__((section(".text.startup"))) int fork_init(void)
+{
+    uintptr_t self = (uintptr_t)&__ehdr_start;
+    register_atfork_fn f = NULL;
+    int after = 0;
+    for (const struct link_map *m = startvec_objects(); m && !f; m = m->l_next) {
+        if (after) f = (register_atfork_fn)elf_dynamic_function(m->l_addr, m->l_ld, s_register_atfork, ELF_GNU_HASH_LIT("__register_atfork"));
+        if (m->l_addr == self) after = 1;
+    }
+    if (!f) f = (register_atfork_fn)elf_next_symbol(s_register_atfork, self, NULL);
+    if (!f) return -1;
+    f(prefork, postfork_parent, postfork_child, __dso_handle);
+    return 0;
+}

@@ -29,7 +29,7 @@ int report_lock_for(int seconds)
     __typeof__(&pthread_mutex_timedlock) timedlock = LATE(pthread_mutex_timedlock);
     if (!timedlock) return pthread_mutex_lock(&osh_fs->report_mu); /* glibc < 2.34 without libpthread */
     struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
+    raw_clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += seconds;
     return timedlock(&osh_fs->report_mu, &until);
 }

@@ -87,9 +87,9 @@ int trace_open(const char *path, int64_t max_bytes, int64_t start_ac_pages, int6
     h->pid = raw_getpid();
     h->ppid = raw_getppid();
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    raw_clock_gettime(CLOCK_REALTIME, &ts);
     h->start_realtime_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    raw_clock_gettime(CLOCK_MONOTONIC, &ts);
     h->start_mono_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
     h->page_size = 4096;
     h->overcommit_memory = (uint32_t)sys_read_long("/proc/sys/vm/overcommit_memory");

@@ -21,7 +21,7 @@ struct query {
     int any;   /* any definition the loader would bind to, whatever its type and version */
 };
 
-static uint32_t gnu_hash(const char *s)
+uint32_t elf_gnu_hash(const char *s)
 {
     uint32_t h = 5381;
     for (; *s; s++) h = h * 33 + (uint8_t)*s;
@@ -52,13 +52,21 @@ struct dyn {
  * a value below the load base is still an offset. */
 static uintptr_t dyn_ptr(uintptr_t base, ElfW(Addr) v) { return v < base ? base + v : v; }
 
-__attribute__((section(".text.startup"))) static int read_dynamic(const struct dl_phdr_info *info, struct dyn *d)
+/* An object's dynamic section, from its program headers (NULL when it has none). */
+static const ElfW(Dyn) *phdr_dynamic(const struct dl_phdr_info *info)
+{
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_DYNAMIC) return (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+    return NULL;
+}
+
+/* What a lookup reads of an object's dynamic section. any: a lookup of any definition
+ * (usable()), which needs no versions: the walk stops once it has the GNU hash table, the
+ * symbols and their names (the version table, when there is one, comes after them). */
+__attribute__((section(".text.startup"))) static int read_dynamic(uintptr_t base, const ElfW(Dyn) *dyn, struct dyn *d, int any)
 {
     memset(d, 0, sizeof *d);
-    d->base = info->dlpi_addr;
-    const ElfW(Dyn) *dyn = NULL;
-    for (int i = 0; i < info->dlpi_phnum; i++)
-        if (info->dlpi_phdr[i].p_type == PT_DYNAMIC) dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+    d->base = base;
     if (!dyn) return -1;
     for (; dyn->d_tag != DT_NULL; dyn++) {
         switch (dyn->d_tag) {
@@ -67,10 +75,18 @@ __attribute__((section(".text.startup"))) static int read_dynamic(const struct d
         case DT_GNU_HASH: d->gnu = (const uint32_t *)dyn_ptr(d->base, dyn->d_un.d_ptr); break;
         case DT_HASH: d->sysv = (const uint32_t *)dyn_ptr(d->base, dyn->d_un.d_ptr); break;
         case DT_VERSYM: d->versym = (const ElfW(Half) *)dyn_ptr(d->base, dyn->d_un.d_ptr); break;
-        default: break;
+        default: continue;
         }
+        if (any && d->gnu && d->symtab && d->strtab) break;
     }
     return d->symtab && d->strtab && (d->gnu || d->sysv) ? 0 : -1;
+}
+
+/* strcmp == 0 without libc's (a lazy binding at process start) */
+static int same(const char *a, const char *b)
+{
+    while (*a && *a == *b) a++, b++;
+    return *a == *b;
 }
 
 /* A definition dlsym would return: defined, a function, global or weak, and its
@@ -82,7 +98,7 @@ __attribute__((section(".text.startup"))) static int usable(const struct dyn *d,
     if (q->any) { /* not SHN_UNDEF: a non-PIE program's canonical PLT entry is an undefined symbol with a value */
         if (s->st_shndx == SHN_UNDEF || (bind != STB_GLOBAL && bind != STB_WEAK)) return 0;
         if (type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_OBJECT && type != STT_NOTYPE) return 0;
-        if (strcmp(d->strtab + s->st_name, name) != 0) return 0;
+        if (!same(d->strtab + s->st_name, name)) return 0;
         q->found = (void *)(d->base + s->st_value);
         return 1;
     }
@@ -90,7 +106,7 @@ __attribute__((section(".text.startup"))) static int usable(const struct dyn *d,
     if (type != STT_FUNC && type != STT_GNU_IFUNC) return 0;
     if (bind != STB_GLOBAL && bind != STB_WEAK && bind != STB_GNU_UNIQUE) return 0;
     if (d->versym && ((d->versym[ix] & 0x8000) || d->versym[ix] == 0)) return 0;
-    if (strcmp(d->strtab + s->st_name, name) != 0) return 0;
+    if (!same(d->strtab + s->st_name, name)) return 0;
     q->found = (void *)(d->base + s->st_value);
     q->ifunc = type == STT_GNU_IFUNC;
     return 1;
@@ -129,15 +145,30 @@ static int find_sysv(const struct dyn *d, struct query *q)
     return 0;
 }
 
-__attribute__((section(".text.startup"))) int elf_object_defines_all(const struct dl_phdr_info *info, const char *const *names, size_t n, int *out)
+__attribute__((section(".text.startup"))) int elf_dynamic_defines_all(uintptr_t base, const void *dynamic, const char *const *names,
+                                                                        const uint32_t *hashes, size_t n, int *out)
 {
     struct dyn d;
-    if (read_dynamic(info, &d) != 0) return -1;
+    if (read_dynamic(base, dynamic, &d, 1) != 0) return -1;
     for (size_t i = 0; i < n; i++) {
-        struct query q = {names[i], gnu_hash(names[i]), 0, 1, NULL, 0, 1};
+        struct query q = {names[i], hashes ? hashes[i] : elf_gnu_hash(names[i]), 0, 1, NULL, 0, 1};
         out[i] = d.gnu ? find_gnu(&d, &q) : find_sysv(&d, &q);
     }
     return 0;
+}
+
+int elf_object_defines_all(const struct dl_phdr_info *info, const char *const *names, size_t n, int *out)
+{
+    return elf_dynamic_defines_all(info->dlpi_addr, phdr_dynamic(info), names, NULL, n, out);
+}
+
+__attribute__((section(".text.startup"))) void *elf_dynamic_function(uintptr_t base, const void *dynamic, const char *name, uint32_t hash)
+{
+    struct dyn d;
+    if (read_dynamic(base, dynamic, &d, 0) != 0) return NULL;
+    struct query q = {name, hash, 0, 1, NULL, 0, 0};
+    int hit = d.gnu ? find_gnu(&d, &q) : find_sysv(&d, &q);
+    return hit && !q.ifunc ? q.found : NULL;
 }
 
 int elf_object_defines(const struct dl_phdr_info *info, const char *name)
@@ -168,7 +199,7 @@ static int visit(struct dl_phdr_info *info, size_t size, void *p)
     }
     if (info->dlpi_name && strstr(info->dlpi_name, "linux-vdso")) return 0;
     struct dyn d;
-    if (read_dynamic(info, &d) != 0) return 0;
+    if (read_dynamic(info->dlpi_addr, phdr_dynamic(info), &d, 0) != 0) return 0;
     for (size_t i = 0; i < b->n; i++) {
         if (b->out[i]) continue;
         struct query q = {b->names[i], b->hashes[i], 0, 1, NULL, 0, 0};
@@ -188,7 +219,7 @@ void elf_next_symbols(const char *const *names, size_t n, uintptr_t after_base, 
         if (ifunc) ifunc[i] = 0;
     }
     uint32_t hashes[n ? n : 1];
-    for (size_t i = 0; i < n; i++) hashes[i] = gnu_hash(names[i]);
+    for (size_t i = 0; i < n; i++) hashes[i] = elf_gnu_hash(names[i]);
     struct batch b = {names, hashes, out, ifunc, n, n, after_base, after_base == ELFSYM_ANY};
     dl_iterate_phdr(visit, &b);
 }

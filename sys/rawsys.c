@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "compiler.h"
+#include "elfsym.h"
+#include "startvec.h"
 
 void *raw_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
@@ -204,17 +206,40 @@ pid_t raw_getpid(void) { return (pid_t)raw_sc(SYS_getpid, 0, 0, 0, 0, 0, 0); }
 pid_t raw_getppid(void) { return (pid_t)raw_sc(SYS_getppid, 0, 0, 0, 0, 0, 0); }
 pid_t raw_gettid(void) { return (pid_t)syscall(SYS_gettid); }
 
+/* The vDSO's clock_gettime, found on first use (what libc's calls; not imported: its
+ * GLIBC_2.17 version costs every process start a version check); 1 once looked up and
+ * absent: the system call. */
+typedef int (*vdso_clock_fn)(clockid_t, struct timespec *);
+static vdso_clock_fn vdso_clock;
+
+int raw_clock_gettime(clockid_t clk, struct timespec *ts)
+{
+    vdso_clock_fn f = __atomic_load_n(&vdso_clock, __ATOMIC_ACQUIRE);
+    if (OSH_UNLIKELY(!f)) {
+        f = (vdso_clock_fn)startvec_vdso_function("__vdso_clock_gettime", ELF_GNU_HASH_LIT("__vdso_clock_gettime"));
+        if (!f) f = (vdso_clock_fn)1;
+        __atomic_store_n(&vdso_clock, f, __ATOMIC_RELEASE);
+    }
+    if (f != (vdso_clock_fn)1 && f(clk, ts) == 0) return 0;
+    long r = raw_sc(SYS_clock_gettime, clk, (long)ts, 0, 0, 0, 0);
+    if (r < 0) {
+        errno = (int)-r;
+        return -1;
+    }
+    return 0;
+}
+
 uint64_t raw_now_ns(void)
 {
     struct timespec ts;
-    syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
+    raw_clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 uint64_t raw_realtime_s(void)
 {
     struct timespec ts;
-    syscall(SYS_clock_gettime, CLOCK_REALTIME, &ts);
+    raw_clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec;
 }
 

@@ -43,6 +43,9 @@ int raw_close(int fd);
 pid_t raw_getpid(void);
 pid_t raw_getppid(void);
 pid_t raw_gettid(void);
+/* clock_gettime through the vDSO (the system call where there is none); errno on failure */
+#include <time.h>
+int raw_clock_gettime(clockid_t clk, struct timespec *ts);
 uint64_t raw_now_ns(void);          /* CLOCK_MONOTONIC */
 uint64_t raw_realtime_s(void);      /* CLOCK_REALTIME seconds */
 /* One message to syslog through /dev/log (the journal listens there), as

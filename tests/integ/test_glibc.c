@@ -48,3 +48,32 @@ Test(glibc, command_binds_no_symbol_version_above_2_17)
     snprintf(cli, sizeof cli, "%s/overshim", build_dir());
     versioned_symbols(cli);
 }
+
+/* Every libc symbol the library imports is a GLIBC_2.2.5 one: each further version it
+ * needed would cost every process start a version check in the loader (issue 12's start
+ * budget), and memcpy@2.14, __stack_chk_fail@2.4, getauxval@2.16, clock_gettime@2.17 and
+ * __register_atfork@2.3.2 are reached another way (sys/memcpy.c, the demangler's trap,
+ * sys/startvec.c, the vDSO, a lookup in libc's own table). */
+Test(glibc, library_needs_one_glibc_version)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "readelf -V '%s' 2>&1", shim_path());
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    char line[512], names[512] = "";
+    int in_needs = 0, n = 0;
+    while (fgets(line, sizeof line, p)) {
+        if (strstr(line, ".gnu.version_r")) in_needs = 1;
+        char *v = in_needs ? strstr(line, "Name: GLIBC_") : NULL;
+        if (!v) continue;
+        char name[64];
+        if (sscanf(v + 6, "%63s", name) == 1 && strlen(names) + strlen(name) + 2 < sizeof names) {
+            strcat(names, " ");
+            strcat(names, name);
+            n++;
+        }
+    }
+    cr_assert_eq(pclose(p), 0);
+    cr_expect_eq(n, 1, "needs%s", names);
+    cr_expect(strstr(names, "GLIBC_2.2.5") != NULL, "needs%s", names);
+}
