@@ -115,10 +115,7 @@ static int scan_ahead(struct dl_phdr_info *info, size_t size, void *p)
     (void)size;
     struct shadow_scan *s = p;
     if (info->dlpi_addr == s->self) return 1; /* the objects after the shim come second */
-    const void *dynamic = NULL;
-    for (int i = 0; i < info->dlpi_phnum; i++)
-        if (info->dlpi_phdr[i].p_type == PT_DYNAMIC) dynamic = (const void *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
-    scan_one(s, info->dlpi_name ? info->dlpi_name : "", info->dlpi_addr, dynamic);
+    scan_one(s, info->dlpi_name ? info->dlpi_name : "", info->dlpi_addr, elf_phdr_dynamic(info));
     return 0;
 }
 

@@ -52,8 +52,7 @@ struct dyn {
  * a value below the load base is still an offset. */
 static uintptr_t dyn_ptr(uintptr_t base, ElfW(Addr) v) { return v < base ? base + v : v; }
 
-/* An object's dynamic section, from its program headers (NULL when it has none). */
-static const ElfW(Dyn) *phdr_dynamic(const struct dl_phdr_info *info)
+const void *elf_phdr_dynamic(const struct dl_phdr_info *info)
 {
     for (int i = 0; i < info->dlpi_phnum; i++)
         if (info->dlpi_phdr[i].p_type == PT_DYNAMIC) return (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
@@ -159,7 +158,7 @@ __attribute__((section(".text.startup"))) int elf_dynamic_defines_all(uintptr_t 
 
 int elf_object_defines_all(const struct dl_phdr_info *info, const char *const *names, size_t n, int *out)
 {
-    return elf_dynamic_defines_all(info->dlpi_addr, phdr_dynamic(info), names, NULL, n, out);
+    return elf_dynamic_defines_all(info->dlpi_addr, elf_phdr_dynamic(info), names, NULL, n, out);
 }
 
 __attribute__((section(".text.startup"))) void *elf_dynamic_function(uintptr_t base, const void *dynamic, const char *name, uint32_t hash)
@@ -199,7 +198,7 @@ static int visit(struct dl_phdr_info *info, size_t size, void *p)
     }
     if (info->dlpi_name && strstr(info->dlpi_name, "linux-vdso")) return 0;
     struct dyn d;
-    if (read_dynamic(info->dlpi_addr, phdr_dynamic(info), &d, 0) != 0) return 0;
+    if (read_dynamic(info->dlpi_addr, elf_phdr_dynamic(info), &d, 0) != 0) return 0;
     for (size_t i = 0; i < b->n; i++) {
         if (b->out[i]) continue;
         struct query q = {b->names[i], b->hashes[i], 0, 1, NULL, 0, 0};

@@ -21,6 +21,8 @@ int elf_object_defines(const struct dl_phdr_info *info, const char *name);
 /* The same for n names, one reading of the object's dynamic section: out[i] is 1 or 0;
  * returns 0, or -1 when the table cannot be read. */
 int elf_object_defines_all(const struct dl_phdr_info *info, const char *const *names, size_t n, int *out);
+/* An object's dynamic section, from its program headers (NULL when it has none). */
+const void *elf_phdr_dynamic(const struct dl_phdr_info *info);
 /* The same for an object given by its load bias and dynamic section (a link_map's
  * l_addr and l_ld). */
 int elf_dynamic_defines_all(uintptr_t base, const void *dynamic, const char *const *names, const uint32_t *hashes, size_t n,
