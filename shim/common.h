@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "compiler.h"
+#include "tcache.h"
 
 #define OSH_EXPORT __attribute__((visibility("default")))
 #define OSH_TLS __thread __attribute__((tls_model("initial-exec")))
@@ -15,9 +16,12 @@
 
 struct thread_rec;
 
-/* The shim's whole per-thread state: one initial-exec TLS block of 1.1 KiB (large
- * static TLS shrinks every thread's stack in a JVM). */
-struct osh_tls {
+/* The shim's whole per-thread state: one initial-exec TLS block of 2.1 KiB (large
+ * static TLS shrinks every thread's stack in a JVM), the library's only TLS variable
+ * (glibc/library_tls_is_one_block checks): where glibc puts it at a fixed offset
+ * from the thread pointer, -OSH_TLS_K, the malloc fast paths address it as
+ * %fs:constant (interpose_malloc.c). */
+struct __attribute__((aligned(16))) osh_tls {
     /* Depth of shim work on this thread. Non-zero: every wrapper goes straight to
      * the real function (calls made by the shim itself, by jemalloc, by libunwind,
      * and by a signal handler that interrupted the shim on this thread). */
@@ -30,7 +34,14 @@ struct osh_tls {
     /* Per tcache bin (tcache.h: indexed by entry = chunksize / 16): the blocks this
      * thread allocated, and (blocks it freed << 8) | the shadow count of glibc's tcache. */
     int64_t tc_in[66], tc_out[66];
+    int resolving; /* resolve_all is running on this thread (resolve.c) */
+    /* tc_entry_taken(n) for each request n <= TC_MAX_REQ (tcache.h), the same in every
+     * thread: the TLS image's initial data, copied by glibc into each new thread. */
+    uint8_t tc_req[TC_MAX_REQ + 1];
 };
+/* Where glibc places the block when the program has no TLS of its own and the shim
+ * is the first object with TLS: roundup(size, alignment) below the thread pointer. */
+#define OSH_TLS_K sizeof(struct osh_tls)
 extern OSH_TLS struct osh_tls osh_t;
 #define osh_guard (osh_t.guard)
 

@@ -12,6 +12,7 @@
 #include "inject.h"
 #include "ledger.h"
 #include "policy.h"
+#include "report.h"
 #include "interpose.h"
 #include "resolve.h"
 #include "tcache.h"
@@ -58,8 +59,13 @@ static inline void sim_track(const void *p, int sign)
     if (h & 2) policy_malloc_mapped(sign * (long long)(h & ~(size_t)7));
 }
 
-/* The fast paths address this thread's counts as %fs:offset(tls, entry, 8): one load
- * of the TLS block's offset from the GOT (initial-exec), no thread pointer read. */
+/* The fast paths address this thread's counts in one of two ways:
+ *   at the fixed offset: where glibc placed the block at -OSH_TLS_K (common.h), checked
+ *     once at start, as %fs:constant(, entry, 8), and the entry of a request n as the
+ *     byte %fs:constant(n) (the table tc_req);
+ *   elsewhere: %fs:offset(tls, entry, 8), with one load of the TLS block's offset from
+ *     the GOT (initial-exec), the entry read from the same table through it.
+ * Neither reads the thread pointer. */
 static inline uintptr_t tls_offset(void)
 {
     uintptr_t o;
@@ -67,6 +73,11 @@ static inline uintptr_t tls_offset(void)
     return o;
 }
 #define TLS_WORD(field) "%%fs:%c[" #field "](%[tls],%[e],8)"
+#define TLS_K_WORD(field) "%%fs:%c[" #field "](,%[e],8)"
+/* The displacement of a field from the thread pointer, at the fixed offset (negative). */
+#define K_DISP(field) ((long)offsetof(struct osh_tls, field) - (long)OSH_TLS_K)
+_Static_assert(OSH_TLS_K % 16 == 0, "the block's size is its offset: a multiple of its alignment");
+_Static_assert(sizeof(((struct osh_tls *)0)->tc_req) == TC_MAX_REQ + 1, "one entry per request the fast path takes");
 
 /* Live bytes are counted for every block once the shim is active, its own calls
  * included (they come and go in pairs), so that no path can count a block in and
@@ -109,26 +120,48 @@ static inline void tc_taken(size_t n)
 /* The fast paths' real functions, published by the constructor once no policy
  * (simulation, injection) applies; NULL before that, and under a policy:
  *   osh_malloc_entry  malloc, called and its result checked;
- *   osh_tc_limit      TC_MAX_REQ + 1: requests below it may be tail-called on a tcache
- *                    hit (tcache.h); 0 when the shadow rules do not hold, and after
- *                    the first failed malloc;
- *   osh_free_floor    0: free may read glibc's chunk header and keep the shadow for
- *                    any block above it (one compare also rules out NULL); until
- *                    then, and under a policy, UINTPTR_MAX;
+ *   osh_tc_limit_k,   TC_MAX_REQ + 1: requests below it may be tail-called on a tcache
+ *   osh_tc_limit      hit (tcache.h), with the TLS block at the fixed offset (_k) or
+ *                    found through the GOT (one of the two is set); 0 when the shadow
+ *                    rules do not hold, and after the first failed malloc;
+ *   osh_free_floor_k, 0: free may read glibc's chunk header and keep the shadow for
+ *   osh_free_floor    any block above it (one compare also rules out NULL), at the
+ *                    fixed offset or through the GOT (one of the two); until then, and
+ *                    under a policy, UINTPTR_MAX;
  *   osh_fast_free     free, for the fast path's final jump (osh_malloc_entry serves malloc's). */
 void *(*osh_malloc_entry)(size_t);
-size_t osh_tc_limit;
-uintptr_t osh_free_floor = UINTPTR_MAX;
+size_t osh_tc_limit_k, osh_tc_limit;
+uintptr_t osh_free_floor_k = UINTPTR_MAX, osh_free_floor = UINTPTR_MAX;
 static void (*osh_fast_free)(void *);
+static const char *fast_path = "checked"; /* what malloc_fast_enable chose (malloc_fast_path) */
+
+/* A block whose chunk header the counts may read: above either floor. */
+static inline uintptr_t chunk_floor(void)
+{
+    uintptr_t k = osh_free_floor_k, g = osh_free_floor;
+    return k < g ? k : g;
+}
+
 void malloc_fast_enable(int live);
 void malloc_fast_enable(int live)
 {
     if (!osh_resolved) return; /* resolve_all publishes them when it is done (malloc_resolved) */
+    /* the TLS block at the fixed offset: the program has no TLS of its own and the shim
+     * is the first object with TLS (the same for every thread: static TLS) */
+    int fixed = tls_offset() == (uintptr_t)-(intptr_t)OSH_TLS_K;
     osh_fast_free = REAL(free);
-    if (live && osh_glibc_chunks) __atomic_store_n(&osh_free_floor, 0, __ATOMIC_RELEASE);
-    if (live && tcache_predictable()) __atomic_store_n(&osh_tc_limit, TC_MAX_REQ + 1, __ATOMIC_RELEASE);
+    /* the functions before the limits: a thread that sees a limit finds the function */
     __atomic_store_n(&osh_malloc_entry, REAL(malloc), __ATOMIC_RELEASE);
+    if (live && osh_glibc_chunks) __atomic_store_n(fixed ? &osh_free_floor_k : &osh_free_floor, 0, __ATOMIC_RELEASE);
+    if (live && tcache_predictable()) {
+        __atomic_store_n(fixed ? &osh_tc_limit_k : &osh_tc_limit, TC_MAX_REQ + 1, __ATOMIC_RELEASE);
+        fast_path = fixed ? "tcache_fixed_tls" : "tcache";
+    }
 }
+
+/* The malloc path malloc_fast_enable chose: "tcache_fixed_tls", "tcache" (tail calls on a
+ * tcache hit, the TLS block at the fixed offset or not), "checked" (every result checked). */
+const char *malloc_fast_path(void) { return fast_path; }
 
 /* resolve_all is done (on a wrapper's first call, or before the constructor when an
  * allocator preloaded ahead maps memory): the fast paths go on once the constructor has
@@ -143,6 +176,7 @@ static void *failed(enum call_id id, size_t a0, size_t a1, size_t a2)
     int e = errno;
     /* Memory is short: from now on every malloc's result is checked, whatever the
      * shadow says (a tcache that failed to set up would not match it). */
+    __atomic_store_n(&osh_tc_limit_k, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&osh_tc_limit, 0, __ATOMIC_RELAXED);
     osh_enter();
     osh_refused(id, ENOMEM, a0, a1, a2, 0, 0, 0);
@@ -189,16 +223,16 @@ static __attribute__((noinline)) void *malloc_slow(size_t n)
     return malloc_after(REAL(malloc)(n), n);
 }
 
-/* Not a tcache hit: call, check, count. A request of 8 bytes or less never hits in
- * malloc (its entry 1 is never counted), but glibc serves it from bin 0, whose blocks
- * the shadow counts in entry 2: that count goes down here. */
+/* Not a tcache hit: call, check, count. glibc may serve a request of 8 bytes or less
+ * from bin 0, whose blocks the shadow counts in entry 2 (tc_entry_taken): that count
+ * goes down here (after an empty shadow it is 0 already). */
 static __attribute__((noinline)) void *malloc_checked(size_t n)
 {
     if (OSH_UNLIKELY(n <= 8)) tc_taken(n);
     void *(*real)(size_t) = osh_malloc_entry;
     if (OSH_UNLIKELY(!real)) return malloc_slow(n);
     void *p = real(n);
-    if (OSH_LIKELY((uintptr_t)p > osh_free_floor)) { /* active, glibc chunks, no policy */
+    if (OSH_LIKELY((uintptr_t)p > chunk_floor())) { /* active, glibc chunks, no policy */
         uint64_t e = tc_entry_of_header(tc_header_of(p));
         if (OSH_LIKELY(e < TC_ENTRIES)) __atomic_store_n(&osh_t.tc_in[e], osh_t.tc_in[e] + 1, __ATOMIC_RELAXED);
         else add_in(&osh_t, glibc_usable(p));
@@ -207,36 +241,55 @@ static __attribute__((noinline)) void *malloc_checked(size_t n)
     return malloc_after(p, n);
 }
 
-/* The fast path found the shadow of its bin empty: its decrement borrowed (the byte is
+/* The fast path found the shadow of entry e empty: its decrement borrowed (the byte is
  * 255). Back to 0, not + 1: a signal handler's malloc or free between the two saw a
  * byte above TC_FILL, took one from it or left it, and 0 is below glibc's count anyway. */
-static __attribute__((noinline)) void *malloc_shadow_empty(size_t n)
+static __attribute__((noinline)) void *malloc_shadow_empty(size_t n, size_t e)
 {
-    *(uint8_t *)&osh_t.tc_out[tc_entry_of_request(n)] = 0;
+    *(uint8_t *)&osh_t.tc_out[e] = 0;
     return malloc_checked(n);
 }
 
-/* The tcache hit, in instructions: compare with osh_tc_limit, the TLS offset, the entry
- * (lea, shr), a byte decrement of the shadow that borrows when it is empty, an
- * increment of the bin's allocated count, the jump. */
+/* The tcache hit, in instructions, at the fixed offset: compare with osh_tc_limit_k, the
+ * entry (one byte load from the table), a byte decrement of the shadow that borrows when
+ * it is empty, an increment of the bin's allocated count, the jump (7). Elsewhere: the
+ * first compare, one with osh_tc_limit, the TLS offset from the GOT, then the same with
+ * that offset in every address (10). */
 OSH_EXPORT void *malloc(size_t n)
 {
-    if (OSH_LIKELY(n < osh_tc_limit)) { /* a size the tcache holds, and the shadow rules hold */
-        size_t e = tc_entry_of_request(n) - 1; /* the + 1 is in the displacements */
+    if (OSH_LIKELY(n < osh_tc_limit_k)) { /* a size the tcache holds, the shadow rules hold, the fixed offset */
+        size_t e;
+        __asm__("movzbl %%fs:%c[req](%[n]), %k[e]" : [e] "=r"(e) : [n] "r"(n), [req] "i"(K_DISP(tc_req)) : "memory");
+        __asm__ goto("subb $1, " TLS_K_WORD(out) "\n\tjb %l[empty_k]"
+                     :
+                     : [e] "r"(e), [out] "i"(K_DISP(tc_out))
+                     : "cc", "memory"
+                     : empty_k);
+        /* glibc's tcache holds a block of this size: cannot fail */
+        __asm__("addq $1, " TLS_K_WORD(in) : : [e] "r"(e), [in] "i"(K_DISP(tc_in)) : "cc", "memory");
+        return osh_malloc_entry(n);
+    empty_k:
+        return malloc_shadow_empty(n, e);
+    }
+    if (OSH_LIKELY(n < osh_tc_limit)) { /* the same, the TLS block's offset from the GOT */
         uintptr_t tls = tls_offset();
+        size_t e;
+        __asm__("movzbl %%fs:%c[req](%[tls],%[n]), %k[e]"
+                : [e] "=r"(e)
+                : [tls] "r"(tls), [n] "r"(n), [req] "i"(offsetof(struct osh_tls, tc_req))
+                : "memory");
         __asm__ goto("subb $1, " TLS_WORD(out) "\n\tjb %l[empty]"
                      :
-                     : [tls] "r"(tls), [e] "r"(e), [out] "i"(offsetof(struct osh_tls, tc_out) + 8)
+                     : [tls] "r"(tls), [e] "r"(e), [out] "i"(offsetof(struct osh_tls, tc_out))
                      : "cc", "memory"
                      : empty);
-        /* glibc's tcache holds a block of this size: cannot fail */
         __asm__("addq $1, " TLS_WORD(in)
                 :
-                : [tls] "r"(tls), [e] "r"(e), [in] "i"(offsetof(struct osh_tls, tc_in) + 8)
+                : [tls] "r"(tls), [e] "r"(e), [in] "i"(offsetof(struct osh_tls, tc_in))
                 : "cc", "memory");
         return osh_malloc_entry(n);
     empty:
-        return malloc_shadow_empty(n);
+        return malloc_shadow_empty(n, e);
     }
     return malloc_checked(n);
 }
@@ -252,36 +305,65 @@ static __attribute__((noinline)) void free_slow(void *p)
     REAL(free)(p);
 }
 
-/* free's bookkeeping for a heap chunk glibc may keep in its tcache: 1 when done
- * (the caller then jumps to the real function), 0 for everything free_slow handles.
- * In instructions: compare with osh_free_floor, the header, its entry (shr: an mmapped
- * chunk, whole pages, is above the last entry as a larger one is), a compare, the TLS offset, then one add to the entry's word: a freed block (256) and
- * the carry of "shadow below TC_FILL" (glibc's free puts the chunk in its tcache when
- * its count is below 7; at 7 the shadow, <= 7, cannot pass it). */
+/* free's bookkeeping for a heap chunk glibc may keep in its tcache, once the fast path
+ * is on and p is not NULL: 1 when done (the caller then jumps to the real function), 0
+ * for everything free_slow handles. In instructions: the header, its entry (shr: an
+ * mmapped chunk, whole pages, is above the last entry as a larger one is), a compare,
+ * then one add to the entry's word: a freed block (256) and the carry of "shadow below
+ * TC_FILL" (glibc's free puts the chunk in its tcache when its count is below 7; at 7
+ * the shadow, <= 7, cannot pass it). At the fixed offset (osh_free_floor_k) the TLS
+ * block's offset is in the displacement; elsewhere (osh_free_floor) it is loaded from
+ * the GOT. */
+static inline __attribute__((always_inline)) int free_counts_k(void *p)
+{
+    uint64_t e = tc_entry_of_header(tc_header_of(p));
+    __asm__("" : "+r"(e)); /* compare the entry, not the header: no copy before the shift */
+    if (OSH_UNLIKELY(e >= TC_ENTRIES)) return 0; /* not a heap chunk of a tcache bin */
+    __asm__("cmpb %[fill], " TLS_K_WORD(out) "\n\tadcq %[one], " TLS_K_WORD(out)
+            :
+            : [e] "r"(e), [out] "i"(K_DISP(tc_out)), [fill] "i"(TC_FILL), [one] "i"(TC_OUT_ONE)
+            : "cc", "memory");
+    return 1;
+}
+
+static inline __attribute__((always_inline)) int free_counts_got(void *p)
+{
+    uint64_t e = tc_entry_of_header(tc_header_of(p));
+    __asm__("" : "+r"(e));
+    if (OSH_UNLIKELY(e >= TC_ENTRIES)) return 0;
+    __asm__("cmpb %[fill], " TLS_WORD(out) "\n\tadcq %[one], " TLS_WORD(out)
+            :
+            : [tls] "r"(tls_offset()), [e] "r"(e), [out] "i"(offsetof(struct osh_tls, tc_out)),
+              [fill] "i"(TC_FILL), [one] "i"(TC_OUT_ONE)
+            : "cc", "memory");
+    return 1;
+}
+
+/* The compare with a floor rules out NULL and a fast path that is off in one. */
 static inline __attribute__((always_inline)) int free_fast_counts(void *p)
 {
-    if (OSH_LIKELY((uintptr_t)p > osh_free_floor)) { /* not NULL, and the fast path is on */
-        uint64_t e = tc_entry_of_header(tc_header_of(p));
-        __asm__("" : "+r"(e)); /* compare the entry, not the header: no copy before the shift */
-        if (OSH_LIKELY(e < TC_ENTRIES)) { /* a heap chunk of a tcache bin */
-            __asm__("cmpb %[fill], " TLS_WORD(out) "\n\tadcq %[one], " TLS_WORD(out)
-                    :
-                    : [tls] "r"(tls_offset()), [e] "r"(e), [out] "i"(offsetof(struct osh_tls, tc_out)),
-                      [fill] "i"(TC_FILL), [one] "i"(TC_OUT_ONE)
-                    : "cc", "memory");
-            return 1;
-        }
-    }
+    if (OSH_LIKELY((uintptr_t)p > osh_free_floor_k)) return free_counts_k(p);
+    if (OSH_LIKELY((uintptr_t)p > osh_free_floor)) return free_counts_got(p);
     return 0;
 }
 
-OSH_EXPORT void free(void *p)
+/* At the fixed offset, 9 instructions: the compare, the bookkeeping, the jump. Elsewhere
+ * 12: two compares, the bookkeeping with the GOT load, its own jump (the two paths' jumps
+ * are kept apart: merged, the second path would take one jump more). */
+OSH_EXPORT __attribute__((optimize("no-crossjumping", "no-tree-tail-merge"))) void free(void *p)
 {
     /* One compare, then a jump through memory: measured faster here than loading the
      * pointer first and jumping through a register (7.0 against 7.3 ns a pair). */
-    if (OSH_LIKELY(free_fast_counts(p))) {
-        osh_fast_free(p);
-        return;
+    if (OSH_LIKELY((uintptr_t)p > osh_free_floor_k)) {
+        if (OSH_LIKELY(free_counts_k(p))) {
+            osh_fast_free(p);
+            return;
+        }
+    } else if (OSH_LIKELY((uintptr_t)p > osh_free_floor)) {
+        if (OSH_LIKELY(free_counts_got(p))) {
+            osh_fast_free(p);
+            return;
+        }
     }
     free_slow(p);
 }

@@ -30,6 +30,8 @@ void report_prefix(struct fmtbuf *fb);
 /* The process and threads JSON objects (ledger lock taken inside). Also fills a
  * text table when text != NULL. */
 void report_ledger(struct fmtbuf *json, struct fmtbuf *text);
+/* The malloc path chosen at start (interpose_malloc.c): "tcache_fixed_tls", "tcache", "checked". */
+const char *malloc_fast_path(void);
 
 /* The two buffers a report is formatted in (JSON, text), flushed to their files as they
  * fill: one pair for every report (full, summary), which all run under the report lock. */

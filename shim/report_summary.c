@@ -89,14 +89,15 @@ void report_ledger(struct fmtbuf *j, struct fmtbuf *t)
                   "\"malloc_bytes\":%lld,\"kernel_accountable_bytes\":%llu,\"tracked_accountable_bytes\":%llu,"
                   "\"untracked_bytes\":%llu,\"untracked\":{\"brk_heap\":%llu,\"main_stack\":%llu,"
                   "\"file_data\":%llu,\"anonymous\":%llu},\"shim_heap_bytes\":%llu,\"vm_size_bytes\":%llu,\"map_count\":%llu,"
-                  "\"ledger_ranges\":%llu,\"shmem_bytes\":%lld,\"shmem_files\":%d},\"threads\":[",
+                  "\"ledger_ranges\":%llu,\"shmem_bytes\":%lld,\"shmem_files\":%d,\"malloc_fast_path\":\"%s\"},"
+                  "\"threads\":[",
                   (long long)tot.committed, (long long)tot.peak_committed, (unsigned long long)tot.touched,
                   (long long)tot.malloc_live, (unsigned long long)rc.kernel_accountable,
                   (unsigned long long)rc.tracked, (unsigned long long)rc.untracked,
                   (unsigned long long)rc.untracked_heap, (unsigned long long)rc.untracked_stack,
                   (unsigned long long)rc.untracked_file, (unsigned long long)rc.untracked_anon,
                   (unsigned long long)rc.shim_heap, (unsigned long long)rc.vm_size, (unsigned long long)rc.map_count,
-                  (unsigned long long)tot.nranges, (long long)shmem_charged_bytes(), shmem_files());
+                  (unsigned long long)tot.nranges, (long long)shmem_charged_bytes(), shmem_files(), malloc_fast_path());
         int first = 1;
         for (const struct thread_rec *th = ledger_threads(); th; th = th->next) {
             int64_t in, out;

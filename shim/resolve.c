@@ -68,7 +68,6 @@ size_t bootstrap_size(const void *p) { return ((const struct boot_hdr *)p)[-1].s
 /* --- resolution ----------------------------------------------------------- */
 #define OSH_MAX_SYMBOLS 64
 extern const char __ehdr_start __attribute__((visibility("hidden"))); /* the shim's load base */
-static OSH_TLS int resolving_here;
 static volatile int resolve_state OSH_HOT; /* 0 none, 1 in progress, 2 done */
 
 LATE_SLOT(dlsym);
@@ -77,13 +76,13 @@ int resolve_all(void)
 {
     __typeof__(&dlsym) ds;
     if (OSH_LIKELY(osh_resolved)) return missing ? -1 : 0;
-    if (resolving_here) return -1; /* re-entered from dlsym: caller uses bootstrap */
+    if (osh_t.resolving) return -1; /* re-entered from dlsym: caller uses bootstrap */
     int expected = 0;
     if (!__atomic_compare_exchange_n(&resolve_state, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         while (__atomic_load_n(&resolve_state, __ATOMIC_ACQUIRE) != 2) syscall(SYS_sched_yield);
         return missing ? -1 : 0;
     }
-    resolving_here = 1;
+    osh_t.resolving = 1;
     osh_guard++;
     struct osh_real tmp;
     memset(&tmp, 0, sizeof tmp);
@@ -122,7 +121,7 @@ int resolve_all(void)
     void **dst = (void **)&osh_real;
     for (size_t i = 0; i < osh_symbol_count; i++) __atomic_store_n(&dst[i], slots[i], __ATOMIC_RELEASE);
     osh_guard--;
-    resolving_here = 0;
+    osh_t.resolving = 0;
     __atomic_store_n(&osh_resolved, 1, __ATOMIC_RELEASE);
     __atomic_store_n(&resolve_state, 2, __ATOMIC_RELEASE);
     if (missing) resolve_failed(missing);

@@ -6,7 +6,7 @@
 #include "common.h"
 #include "policy.h"
 
-OSH_TLS struct osh_tls osh_t;
+OSH_TLS struct osh_tls osh_t = {.tc_req = {TC_REQ_TABLE}};
 OSH_HOT int osh_active;
 OSH_HOT int osh_started;
 int osh_shared_tls;

@@ -41,13 +41,27 @@
 #define TC_ENTRIES (TC_BINS + 2)
 #define TC_OUT_ONE 256 /* one freed block in tc_out */
 
-/* The entry of a request of n <= TC_MAX_REQ bytes: csize2tidx(request2size(n)) + 2 for
- * n >= 9; 1 for n <= 8, an entry no free counts, so those requests take the checked path. */
+/* The entry of a request of 9 <= n <= TC_MAX_REQ bytes: csize2tidx(request2size(n)) + 2
+ * (for n <= 8 it gives 1, an entry no free counts: tc_entry_taken says where those go). */
 static inline size_t tc_entry_of_request(size_t n) { return ((n + 7) >> 4) + 1; }
 
 /* The entry whose block glibc takes for a request of n <= TC_MAX_REQ: requests of 8
  * bytes or less are bin 0 too (entry 2), not the uncounted entry 1. */
 static inline size_t tc_entry_taken(size_t n) { return n <= 8 ? 2 : tc_entry_of_request(n); }
+
+/* tc_entry_taken(n) for every n <= TC_MAX_REQ, as an initializer of a byte array of
+ * TC_MAX_REQ + 1 (struct osh_tls: tc_req, so that the fixed-offset fast path finds the
+ * entry in one load, %fs:table(n)). Entry e >= 3 is the requests 16e - 23 .. 16e - 8
+ * (chunk 16e); entry 2 also the requests of 8 bytes or less; the last, entry 65, ends at
+ * TC_MAX_REQ. tests/unit/test_tcache.c checks it against tc_entry_taken and glibc. */
+#define TC_REQ_E(e) [16 * (e) - 23 ... 16 * (e) - 8] = (e)
+#define TC_REQ_E8(e)                                                                                 \
+    TC_REQ_E(e), TC_REQ_E(e + 1), TC_REQ_E(e + 2), TC_REQ_E(e + 3), TC_REQ_E(e + 4), TC_REQ_E(e + 5), \
+        TC_REQ_E(e + 6), TC_REQ_E(e + 7)
+#define TC_REQ_TABLE                                                                                 \
+    [0 ... 24] = 2, TC_REQ_E8(3), TC_REQ_E8(11), TC_REQ_E8(19), TC_REQ_E8(27), TC_REQ_E8(35),         \
+        TC_REQ_E8(43), TC_REQ_E8(51), TC_REQ_E(59), TC_REQ_E(60), TC_REQ_E(61), TC_REQ_E(62),         \
+        TC_REQ_E(63), TC_REQ_E(64), [16 * 65 - 23 ... TC_MAX_REQ] = 65
 
 /* From a chunk's size word: its entry (<= TC_ENTRIES - 1) for a heap chunk of a tcache
  * bin; above that for a larger chunk or an mmapped one. One shift: the flag bits

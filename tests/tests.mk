@@ -6,7 +6,7 @@ CLI_LIB_SRC := $(wildcard cli/lib/*.c)
 UNIT_CORE   := $(CORE_SRC) $(SYS_SRC) $(CLI_LIB_SRC)
 UNIT_SRC    := $(wildcard tests/unit/*.c)
 INTEG_SRC   := $(wildcard tests/integ/*.c) $(CLI_LIB_SRC) $(CORE_SRC) tests/lib/run.c
-PROGS       := $(BUILD)/tests/refuse $(BUILD)/tests/threads4 $(BUILD)/tests/forkstorm $(BUILD)/tests/stress \
+PROGS       := $(BUILD)/tests/refuse $(BUILD)/tests/refuse_tls $(BUILD)/tests/threads4 $(BUILD)/tests/forkstorm $(BUILD)/tests/stress \
                $(BUILD)/tests/spawny $(BUILD)/tests/nowipe $(BUILD)/tests/sigstorm $(BUILD)/tests/static_hello $(BUILD)/tests/churn \
                $(BUILD)/tests/ledger_tsan $(BUILD)/tests/hostile $(BUILD)/tests/guards \
                $(BUILD)/tests/jemalloc_user $(BUILD)/tests/Workload.class $(BUILD)/tests/advice \
@@ -33,6 +33,10 @@ $(BUILD)/tests/ledger_tsan: $(TSAN_SRC) $(HDRS) | $(BUILD)/tests
 
 $(BUILD)/tests/%: tests/progs/%.c | $(BUILD)/tests
 	$(CC) $(CFLAGS_BASE) -O1 $< -o $@ -lpthread -ldl
+
+# refuse with a TLS variable of its own (the shim's other malloc fast path)
+$(BUILD)/tests/refuse_tls: tests/progs/refuse.c | $(BUILD)/tests
+	$(CC) $(CFLAGS_BASE) -O1 -DOWN_TLS $< -o $@ -lpthread -ldl
 
 # shm_open is in librt before glibc 2.34
 $(BUILD)/tests/calls: tests/progs/calls.c | $(BUILD)/tests

@@ -77,3 +77,46 @@ Test(glibc, library_needs_one_glibc_version)
     cr_expect_eq(n, 1, "needs%s", names);
     cr_expect(strstr(names, "GLIBC_2.2.5") != NULL, "needs%s", names);
 }
+
+/* The library's TLS is one variable, osh_t, and its segment is exactly that block: the
+ * fixed-offset malloc path (shim/interpose_malloc.c) assumes that glibc puts the block
+ * OSH_TLS_K = its size below the thread pointer. Another TLS variable (the shim's, or
+ * one linked in with libunwind or jemalloc) would move it: the path would fall back
+ * (host/tcache_fast_path_by_tls_layout sees that) and cost 6 instructions a pair. */
+Test(glibc, library_tls_is_one_block)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "readelf -lsW '%s' 2>&1", shim_path());
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    char line[512], names[512] = "";
+    int segments = 0, vars = 0;
+    unsigned long long memsz = 0, align = 0, osh_size = 0;
+    while (fgets(line, sizeof line, p)) {
+        unsigned long long off, va, pa, fs, ms, al;
+        char flags[8], ty[16], bind[16], vis[16], ndx[16], name[256];
+        unsigned num;
+        unsigned long long value, size;
+        if (sscanf(line, " TLS %llx %llx %llx %llx %llx %7s %llx", &off, &va, &pa, &fs, &ms, flags, &al) == 7) {
+            segments++;
+            memsz = ms;
+            align = al;
+        } else if (sscanf(line, " %u: %llx %llu %15s %15s %15s %15s %255s", &num, &value, &size, ty, bind, vis, ndx,
+                          name) == 8 &&
+                   !strcmp(ty, "TLS")) {
+            vars++;
+            if (!strcmp(name, "osh_t")) osh_size = size;
+            if (strlen(names) + strlen(name) + 2 < sizeof names) {
+                strcat(names, " ");
+                strcat(names, name);
+            }
+        }
+    }
+    cr_assert_eq(pclose(p), 0);
+    cr_expect_eq(segments, 1, "PT_TLS segments: %d", segments);
+    cr_expect_eq(vars, 1, "TLS symbols:%s", names);
+    cr_expect_neq(osh_size, 0, "no osh_t among the TLS symbols:%s", names);
+    cr_expect_eq(memsz, osh_size, "PT_TLS is %llu bytes, osh_t %llu", memsz, osh_size);
+    cr_expect(align && memsz % align == 0, "PT_TLS of %llu bytes, aligned %llu: its offset is not its size", memsz,
+              align);
+}

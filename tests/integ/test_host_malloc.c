@@ -8,15 +8,25 @@
 
 /* ---- 8. every entry point that can take from glibc's tcache ------------------- */
 
-/* refuse small-heap 20 TAKER [FREER] (tests/progs/refuse.c): the malloc NULLs the
- * shim reported, of the 20 the program saw. */
-static int small_heap_reported(const char *taker, const char *freer)
+/* The malloc fast path has two forms (shim/interpose_malloc.c): the TLS block at a
+ * fixed offset from the thread pointer, where the program has no TLS of its own (refuse),
+ * and the offset from the GOT elsewhere (refuse_tls: the same source with a TLS variable
+ * of its own). Every tcache test runs both programs. */
+static const char *const heap_progs[] = {"refuse", "refuse_tls"};
+#define EACH_HEAP_PROG(p) for (const char *const *p = heap_progs; p < heap_progs + 2; p++)
+
+/* PROGRAM small-heap 20 TAKER [FREER] (tests/progs/refuse.c): the malloc NULLs the
+ * shim reported, of the 20 the program saw; with PATH, the summary's malloc path. */
+static int small_heap_in(const char *program, const char *taker, const char *freer, char *path, size_t cap)
 {
     char *dir = test_dir("tcache");
-    char *argv[] = {(char *)prog("refuse"), "small-heap", "20", (char *)taker, (char *)freer, NULL};
+    char *argv[] = {(char *)prog(program), "small-heap", "20", (char *)taker, (char *)freer, NULL};
+    char opt[] = "OVERSHIM_OPTIONS=report_at_exit=1";
+    char *env[] = {opt, NULL};
     struct run r;
-    run_cmd(&r, argv, NULL, dir, 1, 120);
-    cr_assert_eq(r.status, 0, "small-heap %s %s: exit %d: %s %s", taker, freer ? freer : "", r.status, r.out, r.err);
+    run_cmd(&r, argv, env, dir, 1, 120);
+    cr_assert_eq(r.status, 0, "%s small-heap %s %s: exit %d: %s %s", program, taker, freer ? freer : "", r.status,
+                 r.out, r.err);
     cr_expect(strstr(r.out, ", 20 refused") != NULL, "%s", r.out);
     struct jval *ev[MAX_EVENTS];
     int n = events_in(dir, ev), mallocs = 0;
@@ -24,10 +34,20 @@ static int small_heap_reported(const char *taker, const char *freer)
         const char *k = json_str(ev[i], "event"), *name = json_str(ev[i], "call.name");
         if ((!strcmp(k, "enomem") || !strcmp(k, "enomem_brief")) && name && !strcmp(name, "malloc")) mallocs++;
     }
+    if (path) {
+        const struct jval *sum = json_event(ev, n, "summary");
+        const char *fp = sum ? json_str(sum, "process.malloc_fast_path") : NULL;
+        snprintf(path, cap, "%s", fp ? fp : "(none)");
+    }
     for (int i = 0; i < n; i++) json_free(ev[i]);
     run_free(&r);
     free(dir);
     return mallocs;
+}
+
+static int small_heap_reported(const char *program, const char *taker, const char *freer)
+{
+    return small_heap_in(program, taker, freer, NULL, 0);
 }
 
 /* The taking call, once with 64-byte blocks and once with bin 0 (8-byte requests). */
@@ -35,8 +55,11 @@ static void taker(const char *name, int tiny_only)
 {
     char tiny[64];
     snprintf(tiny, sizeof tiny, "%s-tiny", name);
-    if (!tiny_only) cr_expect_eq(small_heap_reported(name, NULL), 20, "%s took from the tcache unseen", name);
-    cr_expect_eq(small_heap_reported(tiny, NULL), 20, "%s took from bin 0 unseen", tiny);
+    EACH_HEAP_PROG(p) {
+        if (!tiny_only)
+            cr_expect_eq(small_heap_reported(*p, name, NULL), 20, "%s: %s took from the tcache unseen", *p, name);
+        cr_expect_eq(small_heap_reported(*p, tiny, NULL), 20, "%s: %s took from bin 0 unseen", *p, tiny);
+    }
 }
 
 Test(host, tcache_taken_by_malloc, .timeout = 120) { taker("malloc", 0); }
@@ -66,12 +89,28 @@ static int shim_trusts_tcache(void)
 Test(host, tcache_taken_unseen_is_missed, .timeout = 120)
 {
     int trusted = shim_trusts_tcache();
-    int n = small_heap_reported("libc", NULL);
-    if (trusted) cr_expect(n < 20 && n >= 13, "%d of 20 reported", n);
-    else cr_expect_eq(n, 20, "%d of 20 reported (glibc %s: every result checked)", n, gnu_get_libc_version());
-    n = small_heap_reported("libc-tiny", NULL);
-    if (trusted) cr_expect(n < 20 && n >= 13, "%d of 20 reported", n);
-    else cr_expect_eq(n, 20, "%d of 20 reported (glibc %s: every result checked)", n, gnu_get_libc_version());
+    EACH_HEAP_PROG(p) {
+        int n = small_heap_reported(*p, "libc", NULL);
+        if (trusted) cr_expect(n < 20 && n >= 13, "%s: %d of 20 reported", *p, n);
+        else cr_expect_eq(n, 20, "%d of 20 reported (glibc %s: every result checked)", n, gnu_get_libc_version());
+        n = small_heap_reported(*p, "libc-tiny", NULL);
+        if (trusted) cr_expect(n < 20 && n >= 13, "%s: %d of 20 reported", *p, n);
+        else cr_expect_eq(n, 20, "%d of 20 reported (glibc %s: every result checked)", n, gnu_get_libc_version());
+    }
+}
+
+/* Which path the shim took, from the summary: the fixed offset for a program without
+ * TLS of its own, the GOT's for one with it (its block comes first); no tail calls where
+ * the tcache is not trusted. A second TLS variable in the shim, or a glibc that placed the block
+ * elsewhere, would show as "tcache" for refuse. */
+Test(host, tcache_fast_path_by_tls_layout, .timeout = 120)
+{
+    int trusted = shim_trusts_tcache();
+    char path[64];
+    small_heap_in("refuse", "malloc", NULL, path, sizeof path);
+    cr_expect_str_eq(path, trusted ? "tcache_fixed_tls" : "checked", "refuse (no TLS of its own)");
+    small_heap_in("refuse_tls", "malloc", NULL, path, sizeof path);
+    cr_expect_str_eq(path, trusted ? "tcache" : "checked", "refuse_tls (TLS of its own)");
 }
 
 /* free_sized and free_aligned_sized raise the shadow exactly as free does: with the
@@ -79,15 +118,17 @@ Test(host, tcache_taken_unseen_is_missed, .timeout = 120)
  * not count would miss none, one that counted past glibc's 7 would miss more). */
 Test(host, sized_frees_keep_the_tcache_shadow_as_free, .timeout = 120)
 {
-    int ref = small_heap_reported("libc", "free");
-    if (shim_trusts_tcache()) cr_expect_lt(ref, 20);
-    else cr_expect_eq(ref, 20, "glibc %s: every result checked", gnu_get_libc_version());
-    cr_expect_eq(small_heap_reported("libc", "free_sized"), ref, "free_sized");
-    cr_expect_eq(small_heap_reported("libc", "free_aligned_sized"), ref, "free_aligned_sized");
-    int tiny = small_heap_reported("libc-tiny", "free");
-    cr_expect_eq(small_heap_reported("libc-tiny", "free_sized"), tiny);
-    cr_expect_eq(small_heap_reported("malloc", "free_sized"), 20);
-    cr_expect_eq(small_heap_reported("malloc", "free_aligned_sized"), 20);
+    EACH_HEAP_PROG(p) {
+        int ref = small_heap_reported(*p, "libc", "free");
+        if (shim_trusts_tcache()) cr_expect_lt(ref, 20, "%s", *p);
+        else cr_expect_eq(ref, 20, "glibc %s: every result checked", gnu_get_libc_version());
+        cr_expect_eq(small_heap_reported(*p, "libc", "free_sized"), ref, "%s: free_sized", *p);
+        cr_expect_eq(small_heap_reported(*p, "libc", "free_aligned_sized"), ref, "%s: free_aligned_sized", *p);
+        int tiny = small_heap_reported(*p, "libc-tiny", "free");
+        cr_expect_eq(small_heap_reported(*p, "libc-tiny", "free_sized"), tiny, "%s", *p);
+        cr_expect_eq(small_heap_reported(*p, "malloc", "free_sized"), 20, "%s", *p);
+        cr_expect_eq(small_heap_reported(*p, "malloc", "free_aligned_sized"), 20, "%s", *p);
+    }
 }
 
 /* ... and the malloc-live counts: every block freed through them, of every tcache

@@ -114,8 +114,17 @@ static int first_in_handler(void)
     return handler_refused == 1 ? 0 : 3;
 }
 
+/* Built a second time as refuse_tls, with TLS of its own: glibc then places the shim's
+ * TLS block elsewhere, and the shim's malloc takes its other fast path. */
+#ifdef OWN_TLS
+static __thread volatile int own_tls;
+#endif
+
 int main(int argc, char **argv)
 {
+#ifdef OWN_TLS
+    own_tls = argc;
+#endif
     const char *mode = argc > 1 ? argv[1] : "";
     unsigned long long arg = argc > 2 ? strtoull(argv[2], NULL, 0) : 0;
     const int RW = PROT_READ | PROT_WRITE, PA = MAP_PRIVATE | MAP_ANONYMOUS;
