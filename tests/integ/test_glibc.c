@@ -12,13 +12,20 @@ static int version_above(const char *v, int major, int minor)
     return a > major || (a == major && b > minor);
 }
 
+/* TOOL (objdump, readelf with its options) on path, its output to read. */
+static FILE *tool_on(const char *tool, const char *path)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "%s '%s' 2>&1", tool, path);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p, "%s", cmd);
+    return p;
+}
+
 /* Versioned symbols objdump -T lists for path; each one above 2.17 is a failure. */
 static int versioned_symbols(const char *path)
 {
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "objdump -T '%s' 2>&1", path);
-    FILE *p = popen(cmd, "r");
-    cr_assert(p);
+    FILE *p = tool_on("objdump -T", path);
     char line[512];
     int seen = 0, above = 0;
     while (fgets(line, sizeof line, p)) {
@@ -56,10 +63,7 @@ Test(glibc, command_binds_no_symbol_version_above_2_17)
  * sys/startvec.c, the vDSO, a lookup in libc's own table). */
 Test(glibc, library_needs_one_glibc_version)
 {
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "readelf -V '%s' 2>&1", shim_path());
-    FILE *p = popen(cmd, "r");
-    cr_assert(p);
+    FILE *p = tool_on("readelf -V", shim_path());
     char line[512], names[512] = "";
     int in_needs = 0, n = 0;
     while (fgets(line, sizeof line, p)) {
@@ -85,10 +89,7 @@ Test(glibc, library_needs_one_glibc_version)
  * (host/tcache_fast_path_by_tls_layout sees that) and cost 6 instructions a pair. */
 Test(glibc, library_tls_is_one_block)
 {
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "readelf -lsW '%s' 2>&1", shim_path());
-    FILE *p = popen(cmd, "r");
-    cr_assert(p);
+    FILE *p = tool_on("readelf -lsW", shim_path());
     char line[512], names[512] = "";
     int segments = 0, vars = 0;
     unsigned long long memsz = 0, align = 0, osh_size = 0;
