@@ -16,8 +16,9 @@
 
 struct thread_rec;
 
-/* The shim's whole per-thread state: one initial-exec TLS block of 2.1 KiB (large
- * static TLS shrinks every thread's stack in a JVM), the library's only TLS variable
+/* The shim's whole per-thread state: one initial-exec TLS block of 1.3 KiB (large
+ * static TLS shrinks every thread's stack in a JVM, and must fit glibc's static TLS
+ * surplus when an audit module is loaded: tcache.h), the library's only TLS variable
  * (glibc/library_tls_is_one_block checks): where glibc puts it at a fixed offset
  * from the thread pointer, -OSH_TLS_K, the malloc fast paths address it as
  * %fs:constant (interpose_malloc.c). */
@@ -35,9 +36,9 @@ struct __attribute__((aligned(16))) osh_tls {
      * thread allocated, and (blocks it freed << 8) | the shadow count of glibc's tcache. */
     int64_t tc_in[66], tc_out[66];
     int resolving; /* resolve_all is running on this thread (resolve.c) */
-    /* tc_entry_taken(n) for each request n <= TC_MAX_REQ (tcache.h), the same in every
+    /* tc_entry_taken(n) for each request n <= TC_TABLE_REQ (tcache.h), the same in every
      * thread: the TLS image's initial data, copied by glibc into each new thread. */
-    uint8_t tc_req[TC_MAX_REQ + 1];
+    uint8_t tc_req[TC_TABLE_REQ + 1];
 };
 /* Where glibc places the block when the program has no TLS of its own and the shim
  * is the first object with TLS: roundup(size, alignment) below the thread pointer. */

@@ -61,10 +61,12 @@ static inline void sim_track(const void *p, int sign)
 
 /* The fast paths address this thread's counts in one of two ways:
  *   at the fixed offset: where glibc placed the block at -OSH_TLS_K (common.h), checked
- *     once at start, as %fs:constant(, entry, 8), and the entry of a request n as the
- *     byte %fs:constant(n) (the table tc_req);
- *   elsewhere: %fs:offset(tls, entry, 8), with one load of the TLS block's offset from
- *     the GOT (initial-exec), the entry read from the same table through it.
+ *     once at start, as %fs:constant(, entry, 8); malloc finds the entry of a request
+ *     n <= TC_TABLE_REQ as the byte %fs:constant(n) (the table tc_req), free every entry
+ *     from the chunk's header;
+ *   through the GOT: %fs:offset(tls, entry, 8), with one load of the TLS block's offset
+ *     from the GOT (initial-exec), the entry of a request computed (lea, shr): every
+ *     malloc elsewhere, and the larger requests (up to TC_MAX_REQ) at the fixed offset.
  * Neither reads the thread pointer. */
 static inline uintptr_t tls_offset(void)
 {
@@ -77,7 +79,7 @@ static inline uintptr_t tls_offset(void)
 /* The displacement of a field from the thread pointer, at the fixed offset (negative). */
 #define K_DISP(field) ((long)offsetof(struct osh_tls, field) - (long)OSH_TLS_K)
 _Static_assert(OSH_TLS_K % 16 == 0, "the block's size is its offset: a multiple of its alignment");
-_Static_assert(sizeof(((struct osh_tls *)0)->tc_req) == TC_MAX_REQ + 1, "one entry per request the fast path takes");
+_Static_assert(sizeof(((struct osh_tls *)0)->tc_req) == TC_TABLE_REQ + 1, "one entry per request the table serves");
 
 /* Live bytes are counted for every block once the shim is active, its own calls
  * included (they come and go in pairs), so that no path can count a block in and
@@ -120,10 +122,12 @@ static inline void tc_taken(size_t n)
 /* The fast paths' real functions, published by the constructor once no policy
  * (simulation, injection) applies; NULL before that, and under a policy:
  *   osh_malloc_entry  malloc, called and its result checked;
- *   osh_tc_limit_k,   TC_MAX_REQ + 1: requests below it may be tail-called on a tcache
- *   osh_tc_limit      hit (tcache.h), with the TLS block at the fixed offset (_k) or
- *                    found through the GOT (one of the two is set); 0 when the shadow
- *                    rules do not hold, and after the first failed malloc;
+ *   osh_tc_limit_k    TC_TABLE_REQ + 1 at the fixed offset: requests below it may be
+ *                    tail-called on a tcache hit (tcache.h), their entry read from the
+ *                    table at the fixed offset;
+ *   osh_tc_limit      TC_MAX_REQ + 1: the same for the requests below it (that the first
+ *                    did not take), through the GOT; both 0 when the shadow rules do not
+ *                    hold, and after the first failed malloc;
  *   osh_free_floor_k, 0: free may read glibc's chunk header and keep the shadow for
  *   osh_free_floor    any block above it (one compare also rules out NULL), at the
  *                    fixed offset or through the GOT (one of the two); until then, and
@@ -152,15 +156,20 @@ void malloc_fast_enable(int live)
     osh_fast_free = REAL(free);
     /* the functions before the limits: a thread that sees a limit finds the function */
     __atomic_store_n(&osh_malloc_entry, REAL(malloc), __ATOMIC_RELEASE);
-    if (live && osh_glibc_chunks) __atomic_store_n(fixed ? &osh_free_floor_k : &osh_free_floor, 0, __ATOMIC_RELEASE);
+    /* the limits before the floors: until free keeps the shadow nothing raises it, so
+     * it is 0, below glibc's count, whenever a limit goes on (after the floor, a free
+     * would raise it while a checked malloc of more than 8 bytes did not lower it) */
     if (live && tcache_predictable()) {
-        __atomic_store_n(fixed ? &osh_tc_limit_k : &osh_tc_limit, TC_MAX_REQ + 1, __ATOMIC_RELEASE);
+        if (fixed) __atomic_store_n(&osh_tc_limit_k, TC_TABLE_REQ + 1, __ATOMIC_RELEASE);
+        __atomic_store_n(&osh_tc_limit, TC_MAX_REQ + 1, __ATOMIC_RELEASE);
         fast_path = fixed ? "tcache_fixed_tls" : "tcache";
     }
+    if (live && osh_glibc_chunks) __atomic_store_n(fixed ? &osh_free_floor_k : &osh_free_floor, 0, __ATOMIC_RELEASE);
 }
 
 /* The malloc path malloc_fast_enable chose: "tcache_fixed_tls", "tcache" (tail calls on a
- * tcache hit, the TLS block at the fixed offset or not), "checked" (every result checked). */
+ * tcache hit, the TLS block at the fixed offset or not), "checked" (every result checked,
+ * or no allocation yet). A refused malloc turns the tail calls off, and leaves this. */
 const char *malloc_fast_path(void) { return fast_path; }
 
 /* resolve_all is done (on a wrapper's first call, or before the constructor when an
@@ -225,7 +234,7 @@ static __attribute__((noinline)) void *malloc_slow(size_t n)
 
 /* Not a tcache hit: call, check, count. glibc may serve a request of 8 bytes or less
  * from bin 0, whose blocks the shadow counts in entry 2 (tc_entry_taken): that count
- * goes down here (after an empty shadow it is 0 already). */
+ * goes down here (the path through the GOT never tail-calls those requests). */
 static __attribute__((noinline)) void *malloc_checked(size_t n)
 {
     if (OSH_UNLIKELY(n <= 8)) tc_taken(n);
@@ -252,9 +261,10 @@ static __attribute__((noinline)) void *malloc_shadow_empty(size_t n, size_t e)
 
 /* The tcache hit, in instructions, at the fixed offset: compare with osh_tc_limit_k, the
  * entry (one byte load from the table), a byte decrement of the shadow that borrows when
- * it is empty, an increment of the bin's allocated count, the jump (7). Elsewhere: the
- * first compare, one with osh_tc_limit, the TLS offset from the GOT, then the same with
- * that offset in every address (10). */
+ * it is empty, an increment of the bin's allocated count, the jump (7). Through the GOT:
+ * the first compare, one with osh_tc_limit, the entry (lea, shr; requests of 8 bytes or
+ * less get the uncounted entry 1, so they take the checked path), the TLS offset, then
+ * the same with that offset in every address (11). */
 OSH_EXPORT void *malloc(size_t n)
 {
     if (OSH_LIKELY(n < osh_tc_limit_k)) { /* a size the tcache holds, the shadow rules hold, the fixed offset */
@@ -272,24 +282,20 @@ OSH_EXPORT void *malloc(size_t n)
         return malloc_shadow_empty(n, e);
     }
     if (OSH_LIKELY(n < osh_tc_limit)) { /* the same, the TLS block's offset from the GOT */
+        size_t e = tc_entry_of_request(n) - 1; /* the + 1 is in the displacements */
         uintptr_t tls = tls_offset();
-        size_t e;
-        __asm__("movzbl %%fs:%c[req](%[tls],%[n]), %k[e]"
-                : [e] "=r"(e)
-                : [tls] "r"(tls), [n] "r"(n), [req] "i"(offsetof(struct osh_tls, tc_req))
-                : "memory");
         __asm__ goto("subb $1, " TLS_WORD(out) "\n\tjb %l[empty]"
                      :
-                     : [tls] "r"(tls), [e] "r"(e), [out] "i"(offsetof(struct osh_tls, tc_out))
+                     : [tls] "r"(tls), [e] "r"(e), [out] "i"(offsetof(struct osh_tls, tc_out) + 8)
                      : "cc", "memory"
                      : empty);
         __asm__("addq $1, " TLS_WORD(in)
                 :
-                : [tls] "r"(tls), [e] "r"(e), [in] "i"(offsetof(struct osh_tls, tc_in))
+                : [tls] "r"(tls), [e] "r"(e), [in] "i"(offsetof(struct osh_tls, tc_in) + 8)
                 : "cc", "memory");
         return osh_malloc_entry(n);
     empty:
-        return malloc_shadow_empty(n, e);
+        return malloc_shadow_empty(n, e + 1);
     }
     return malloc_checked(n);
 }

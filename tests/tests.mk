@@ -12,7 +12,8 @@ PROGS       := $(BUILD)/tests/refuse $(BUILD)/tests/refuse_tls $(BUILD)/tests/th
                $(BUILD)/tests/jemalloc_user $(BUILD)/tests/Workload.class $(BUILD)/tests/advice \
                $(BUILD)/tests/Advice.class $(BUILD)/tests/libsummary_jni.so $(BUILD)/tests/shmem $(BUILD)/tests/arenas \
                $(BUILD)/tests/host_fds $(BUILD)/tests/sized_free $(BUILD)/tests/own_malloc $(BUILD)/tests/plt_canonical \
-               $(BUILD)/tests/calls $(BUILD)/tests/timeline $(BUILD)/tests/libsumtrig.so $(BUILD)/tests/Holder.class
+               $(BUILD)/tests/calls $(BUILD)/tests/timeline $(BUILD)/tests/libsumtrig.so $(BUILD)/tests/Holder.class \
+               $(BUILD)/tests/libaudit_noop.so
 SANITIZE    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
 $(BUILD)/tests/unit: $(UNIT_SRC) $(UNIT_CORE) $(HDRS) | $(BUILD)/tests
@@ -64,6 +65,10 @@ $(BUILD)/tests/Holder.class: tests/progs/Holder.java | $(BUILD)/tests
 # Preloaded next to the shim in the JVM flight test: a summary on request (tests/progs/sumtrig.c).
 $(BUILD)/tests/libsumtrig.so: tests/progs/sumtrig.c | $(BUILD)/tests
 	$(CC) $(CFLAGS_BASE) -fPIC -shared $< -o $@ -lpthread -ldl
+
+# An audit module that does nothing (LD_AUDIT: the shim's TLS then comes from the surplus).
+$(BUILD)/tests/libaudit_noop.so: tests/progs/audit_noop.c | $(BUILD)/tests
+	$(CC) $(CFLAGS_BASE) -fPIC -shared $< -o $@
 
 # JNI headers of the JDK that javac belongs to
 $(BUILD)/tests/libsummary_jni.so: tests/progs/summary_jni.c | $(BUILD)/tests

@@ -17,12 +17,13 @@ static const char *const heap_progs[] = {"refuse", "refuse_tls"};
 
 /* PROGRAM small-heap 20 TAKER [FREER] (tests/progs/refuse.c): the malloc NULLs the
  * shim reported, of the 20 the program saw; with PATH, the summary's malloc path. */
-static int small_heap_in(const char *program, const char *taker, const char *freer, char *path, size_t cap)
+static int small_heap_in(const char *program, const char *taker, const char *freer, char *path, size_t cap,
+                         char *extra_env)
 {
     char *dir = test_dir("tcache");
     char *argv[] = {(char *)prog(program), "small-heap", "20", (char *)taker, (char *)freer, NULL};
     char opt[] = "OVERSHIM_OPTIONS=report_at_exit=1";
-    char *env[] = {opt, NULL};
+    char *env[] = {opt, extra_env, NULL};
     struct run r;
     run_cmd(&r, argv, env, dir, 1, 120);
     cr_assert_eq(r.status, 0, "%s small-heap %s %s: exit %d: %s %s", program, taker, freer ? freer : "", r.status,
@@ -47,7 +48,7 @@ static int small_heap_in(const char *program, const char *taker, const char *fre
 
 static int small_heap_reported(const char *program, const char *taker, const char *freer)
 {
-    return small_heap_in(program, taker, freer, NULL, 0);
+    return small_heap_in(program, taker, freer, NULL, 0, NULL);
 }
 
 /* The taking call, once with 64-byte blocks and once with bin 0 (8-byte requests). */
@@ -71,6 +72,18 @@ Test(host, tcache_taken_by_aligned_alloc, .timeout = 120) { taker("aligned_alloc
 Test(host, tcache_taken_by_memalign, .timeout = 120) { taker("memalign", 0); }
 Test(host, tcache_taken_by_valloc, .timeout = 120) { taker("valloc", 0); }
 Test(host, tcache_taken_by_pvalloc_zero, .timeout = 120) { taker("pvalloc", 1); }
+
+/* Requests of 1025 to 1032 bytes are the last bin's too (chunks of 1040): a malloc or
+ * calloc of 1030 takes from the bin whose blocks of 1020 were freed, and must lower the
+ * shadow (it did not when the shim's limit was 1024: 7 NULLs of 1020-byte mallocs were
+ * then tail calls into an empty bin). */
+Test(host, tcache_taken_past_1024, .timeout = 120)
+{
+    EACH_HEAP_PROG(p) {
+        cr_expect_eq(small_heap_reported(*p, "malloc-big", NULL), 20, "%s: malloc(1030) took unseen", *p);
+        cr_expect_eq(small_heap_reported(*p, "calloc-big", NULL), 20, "%s: calloc(1, 1030) took unseen", *p);
+    }
+}
 
 /* Whether the shim trusts this glibc's tcache (shim/tcache.c: 2.26 to 2.41, its tcache
  * untouched by GLIBC_TUNABLES); elsewhere it checks every result and misses nothing. */
@@ -107,10 +120,26 @@ Test(host, tcache_fast_path_by_tls_layout, .timeout = 120)
 {
     int trusted = shim_trusts_tcache();
     char path[64];
-    small_heap_in("refuse", "malloc", NULL, path, sizeof path);
+    small_heap_in("refuse", "malloc", NULL, path, sizeof path, NULL);
     cr_expect_str_eq(path, trusted ? "tcache_fixed_tls" : "checked", "refuse (no TLS of its own)");
-    small_heap_in("refuse_tls", "malloc", NULL, path, sizeof path);
+    small_heap_in("refuse_tls", "malloc", NULL, path, sizeof path, NULL);
     cr_expect_str_eq(path, trusted ? "tcache" : "checked", "refuse_tls (TLS of its own)");
+}
+
+/* With an audit module (LD_AUDIT) glibc sets up TLS before the preloads, and the shim's
+ * block comes out of the static TLS surplus (1,792 bytes with one auditor on glibc 2.36
+ * and 2.43): a block too large for it keeps the program from starting at all ("cannot
+ * allocate memory in static TLS block"; the 2,128-byte block of the first fixed-offset
+ * path did). The program starts, the shim misses nothing, and it takes the GOT's path
+ * (the block is not at the fixed offset). */
+Test(host, starts_under_an_audit_module, .timeout = 120)
+{
+    char audit[4200];
+    snprintf(audit, sizeof audit, "LD_AUDIT=%s", prog("libaudit_noop.so"));
+    char path[64];
+    int n = small_heap_in("refuse", "malloc", NULL, path, sizeof path, audit);
+    cr_expect_eq(n, 20, "%d of 20 reported under LD_AUDIT", n);
+    cr_expect_str_eq(path, shim_trusts_tcache() ? "tcache" : "checked", "under LD_AUDIT");
 }
 
 /* free_sized and free_aligned_sized raise the shadow exactly as free does: with the

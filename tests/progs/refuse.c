@@ -206,12 +206,13 @@ int main(int argc, char **argv)
          * then the tcache is drained behind the shim's back, so that whatever this
          * glibc did on the taking call, a shim that did not lower its count for it
          * misses 7 NULLs. "-tiny" uses bin 0: 24-byte blocks, requests of 8 bytes (0
-         * for pvalloc, which glibc 2.38+ turns into 1). argv[4], a FREER for the 20
+         * for pvalloc, which glibc 2.38+ turns into 1). "-big" uses the last bin (chunks
+         * of 1040): blocks of 1020 bytes, requests of 1030 (past 1024). argv[4], a FREER for the 20
          * frees: free, free_sized, free_aligned_sized (the shim's, found with dlsym:
          * this glibc may lack them). */
         const char *taker = argc > 3 ? argv[3] : NULL, *freer = argc > 4 ? argv[4] : "free";
-        int tiny = taker && strstr(taker, "-tiny") != NULL;
-        size_t S = tiny ? 24 : 64, T = tiny ? 8 : 64;
+        int tiny = taker && strstr(taker, "-tiny") != NULL, big = taker && strstr(taker, "-big") != NULL;
+        size_t S = tiny ? 24 : big ? 1020 : 64, T = tiny ? 8 : big ? 1030 : 64;
         void (*sized)(void *, size_t) = NULL;
         void (*aligned_sized)(void *, size_t, size_t) = NULL;
         if (!strcmp(freer, "free_sized") && !(sized = (void (*)(void *, size_t))dlsym(RTLD_DEFAULT, freer))) return 2;
@@ -268,6 +269,6 @@ int main(int argc, char **argv)
         return refused == arg ? 0 : 3;
     }
     fprintf(stderr, "usage: refuse mmap-pages N | rlimit-as | rlimit-data | rlimit-data-fixed | map-count | "
-                    "nproc | sbrk-data | malloc-pages N | many N | small-heap N [TAKER[-tiny] [FREER]]\n");
+                    "nproc | sbrk-data | malloc-pages N | many N | small-heap N [TAKER[-tiny|-big] [FREER]]\n");
     return 2;
 }
