@@ -16,7 +16,7 @@
 
 struct thread_rec;
 
-/* The shim's whole per-thread state: one initial-exec TLS block of 1.3 KiB (large
+/* The shim's whole per-thread state: one initial-exec TLS block of 1.2 KiB (large
  * static TLS shrinks every thread's stack in a JVM, and must fit glibc's static TLS
  * surplus when an audit module is loaded: tcache.h), the library's only TLS variable
  * (glibc/library_tls_is_one_block checks): where glibc puts it at a fixed offset

@@ -33,8 +33,10 @@
 /* The requests the fixed-offset fast path finds their entry for in a table (struct
  * osh_tls: tc_req): 0 .. TC_TABLE_REQ. A table for all of them (1 KiB) made the TLS block
  * too large for glibc's static TLS surplus, which is where the block goes when an audit
- * module is loaded (LD_AUDIT: 1,792 bytes with one auditor on glibc 2.36 and 2.43). */
-#define TC_TABLE_REQ 256u
+ * module is loaded (LD_AUDIT: 1,792 bytes with one auditor on glibc 2.36 and 2.43); with
+ * this one (1,232 bytes in all) more than glibc's 512-byte reserve for libraries with
+ * initial-exec TLS that the program dlopens later is left there. */
+#define TC_TABLE_REQ 128u
 
 /* The per-thread counts (struct osh_tls: tc_in, tc_out) are indexed by entry =
  * chunksize / 16: the heap chunks of the 64 bins (32 .. 1040 bytes) are entries 2 .. 65;
@@ -57,17 +59,14 @@ static inline size_t tc_entry_taken(size_t n) { return n <= 8 ? 2 : tc_entry_of_
 /* tc_entry_taken(n) for every n <= TC_TABLE_REQ, as an initializer of a byte array of
  * TC_TABLE_REQ + 1 (struct osh_tls: tc_req, so that the fixed-offset fast path finds the
  * entry in one load, %fs:table(n)). Entry e >= 3 is the requests 16e - 23 .. 16e - 8
- * (chunk 16e); entry 2 also the requests of 8 bytes or less; the last, entry 17 (249 ..
- * 264), ends at TC_TABLE_REQ. tests/unit/test_tcache.c checks it against tc_entry_taken
+ * (chunk 16e); entry 2 also the requests of 8 bytes or less; the last, entry 9 (121 ..
+ * 136), ends at TC_TABLE_REQ. tests/unit/test_tcache.c checks it against tc_entry_taken
  * and glibc. */
 #define TC_REQ_E(e) [16 * (e) - 23 ... 16 * (e) - 8] = (e)
-#define TC_REQ_E8(e)                                                                                 \
-    TC_REQ_E(e), TC_REQ_E(e + 1), TC_REQ_E(e + 2), TC_REQ_E(e + 3), TC_REQ_E(e + 4), TC_REQ_E(e + 5), \
-        TC_REQ_E(e + 6), TC_REQ_E(e + 7)
 #define TC_REQ_TABLE                                                                                 \
-    [0 ... 24] = 2, TC_REQ_E8(3), TC_REQ_E(11), TC_REQ_E(12), TC_REQ_E(13), TC_REQ_E(14), TC_REQ_E(15), \
-        TC_REQ_E(16), [16 * 17 - 23 ... TC_TABLE_REQ] = 17
-_Static_assert(16 * 17 - 23 <= TC_TABLE_REQ && TC_TABLE_REQ <= 16 * 17 - 8, "the table ends inside entry 17");
+    [0 ... 24] = 2, TC_REQ_E(3), TC_REQ_E(4), TC_REQ_E(5), TC_REQ_E(6), TC_REQ_E(7), TC_REQ_E(8),      \
+        [16 * 9 - 23 ... TC_TABLE_REQ] = 9
+_Static_assert(16 * 9 - 23 <= TC_TABLE_REQ && TC_TABLE_REQ <= 16 * 9 - 8, "the table ends inside entry 9");
 
 /* From a chunk's size word: its entry (<= TC_ENTRIES - 1) for a heap chunk of a tcache
  * bin; above that for a larger chunk or an mmapped one. One shift: the flag bits

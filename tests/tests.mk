@@ -13,7 +13,7 @@ PROGS       := $(BUILD)/tests/refuse $(BUILD)/tests/refuse_tls $(BUILD)/tests/th
                $(BUILD)/tests/Advice.class $(BUILD)/tests/libsummary_jni.so $(BUILD)/tests/shmem $(BUILD)/tests/arenas \
                $(BUILD)/tests/host_fds $(BUILD)/tests/sized_free $(BUILD)/tests/own_malloc $(BUILD)/tests/plt_canonical \
                $(BUILD)/tests/calls $(BUILD)/tests/timeline $(BUILD)/tests/libsumtrig.so $(BUILD)/tests/Holder.class \
-               $(BUILD)/tests/libaudit_noop.so
+               $(BUILD)/tests/libaudit_noop.so $(BUILD)/tests/dlopen_one $(BUILD)/tests/libie_tls512.so
 SANITIZE    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
 $(BUILD)/tests/unit: $(UNIT_SRC) $(UNIT_CORE) $(HDRS) | $(BUILD)/tests
@@ -68,6 +68,9 @@ $(BUILD)/tests/libsumtrig.so: tests/progs/sumtrig.c | $(BUILD)/tests
 
 # An audit module that does nothing (LD_AUDIT: the shim's TLS then comes from the surplus).
 $(BUILD)/tests/libaudit_noop.so: tests/progs/audit_noop.c | $(BUILD)/tests
+	$(CC) $(CFLAGS_BASE) -fPIC -shared $< -o $@
+
+$(BUILD)/tests/libie_tls512.so: tests/progs/ie_tls512.c | $(BUILD)/tests
 	$(CC) $(CFLAGS_BASE) -fPIC -shared $< -o $@
 
 # JNI headers of the JDK that javac belongs to

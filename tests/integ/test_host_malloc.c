@@ -142,6 +142,26 @@ Test(host, starts_under_an_audit_module, .timeout = 120)
     cr_expect_str_eq(path, shim_trusts_tcache() ? "tcache" : "checked", "under LD_AUDIT");
 }
 
+/* ... and it leaves there what glibc reserves for libraries with initial-exec TLS that
+ * the program dlopens later (512 bytes, glibc.rtld.optional_static_tls): with the table
+ * for requests up to 256 bytes (a 1,360-byte block) 480 were left. */
+Test(host, leaves_the_static_tls_reserve_under_an_audit_module, .timeout = 60)
+{
+    char audit[4200], lib[4200];
+    snprintf(audit, sizeof audit, "LD_AUDIT=%s", prog("libaudit_noop.so"));
+    snprintf(lib, sizeof lib, "%s", prog("libie_tls512.so"));
+    char opt[] = "OVERSHIM_OPTIONS=log=none:json=none";
+    char *env[] = {opt, audit, NULL};
+    char *argv[] = {(char *)prog("dlopen_one"), lib, NULL};
+    struct run r;
+    run_cmd(&r, argv, env, NULL, 0, 60);
+    cr_assert_eq(r.status, 0, "without the shim: %s %s", r.out, r.err);
+    run_free(&r);
+    run_cmd(&r, argv, env, NULL, 1, 60);
+    cr_expect_eq(r.status, 0, "under the shim: %s %s", r.out, r.err);
+    run_free(&r);
+}
+
 /* free_sized and free_aligned_sized raise the shadow exactly as free does: with the
  * tcache then drained unseen, each misses just as many NULLs as free (a free that did
  * not count would miss none, one that counted past glibc's 7 would miss more). */
