@@ -4,9 +4,13 @@
 #ifndef OVERSHIM_INTERPOSE_H
 #define OVERSHIM_INTERPOSE_H
 
+#include <errno.h>
+#include <sys/syscall.h>
+
 #include "common.h"
 #include "failure.h"
 #include "policy.h"
+#include "rawsys.h"
 #include "resolve.h"
 #include "timeline.h"
 
@@ -14,6 +18,33 @@
     do {                                                                                            \
         if (OSH_UNLIKELY(!REAL(name))) resolve_all();                                                \
     } while (0)
+
+/* The same, for a wrapper that must not call through an empty slot: while resolve_all
+ * runs on this thread (a signal handler that interrupted it, in the first microseconds
+ * of the process's first wrapped call), it returns at once and the slot is still
+ * NULL; the wrapper then does FALLBACK instead (a system call of its own, or a failure
+ * with errno), as it does when libc lacks the function. */
+#define ENSURE_OR(name, ...)                                                                        \
+    do {                                                                                            \
+        if (OSH_UNLIKELY(!REAL(name))) {                                                            \
+            resolve_all();                                                                          \
+            if (OSH_UNLIKELY(!REAL(name))) {                                                        \
+                __VA_ARGS__;                                                                        \
+            }                                                                                       \
+        }                                                                                           \
+    } while (0)
+
+/* A system call without libc (rawsys.h: raw_sc), its result as libc's wrapper gives it:
+ * -1 with errno set on failure. */
+static inline long raw_call(long n, long a, long b, long c, long d, long e, long f)
+{
+    long r = raw_sc(n, a, b, c, d, e, f);
+    if (r < 0 && r > -4096) {
+        errno = (int)-r;
+        return -1;
+    }
+    return r;
+}
 #define READY() (OSH_LIKELY(osh_active) && OSH_LIKELY(!osh_guard))
 
 /* Policy's answer before the real call: 0, or the errno to fail it with (the report

@@ -27,7 +27,7 @@
 
 OSH_EXPORT OSH_FORK_TEXT __attribute__((aligned(4096))) pid_t fork(void)
 {
-    if (OSH_UNLIKELY(!REAL(fork))) resolve_all();
+    ENSURE_OR(fork, errno = EAGAIN; return -1);
     if (!READY()) return REAL(fork)();
     if (OSH_UNLIKELY(osh_policy | osh_timeline)) {
         int e = osh_gate(CALL_FORK, 1, 0, 0, 0, 0, 0, 0);
@@ -110,7 +110,7 @@ void osh_fork_fixup(void)
 #define EXIT_WRAPPER(name)                                                                               \
     OSH_EXPORT OSH_FORK_TEXT void name(int status)                                                         \
     {                                                                                                    \
-        ENSURE(name);                                                                                    \
+        ENSURE_OR(name, raw_sc(SYS_exit_group, status, 0, 0, 0, 0, 0); __builtin_unreachable());          \
         if (READY() && (osh_st.opt.report_at_exit || osh_st.wrote_events || osh_st.nfailures)) {            \
             osh_enter();                                                                                  \
             report_exit(#name, status, 1);                                                               \

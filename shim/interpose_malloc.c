@@ -306,8 +306,8 @@ OSH_EXPORT void *malloc(size_t n)
 static __attribute__((noinline)) void free_slow(void *p)
 {
     if (!p || bootstrap_owns(p)) return;
+    ENSURE_OR(free, return); /* while this thread resolves: the block stays (a leak, not a crash) */
     count(p, -1);
-    ENSURE(free);
     REAL(free)(p);
 }
 

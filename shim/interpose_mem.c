@@ -63,7 +63,7 @@ static void *mmap_common(enum call_id id, void *r, void *addr, size_t len, int p
 #define MMAP_WRAPPER(name, ID, off_type)                                                               \
     OSH_EXPORT void *name(void *addr, size_t len, int prot, int flags, int fd, off_type off)            \
     {                                                                                                  \
-        ENSURE(name);                                                                                  \
+        ENSURE_OR(name, return (void *)raw_call(SYS_mmap, (long)addr, (long)len, prot, flags, fd, (long)off)); \
         FOREIGN(MAP_FAILED, REAL(name)(addr, len, prot, flags, fd, off), ID, (uint64_t)addr, len,      \
                 (uint64_t)prot, (uint64_t)flags, (uint64_t)fd, (uint64_t)off);                         \
         if (!READY()) return REAL(name)(addr, len, prot, flags, fd, off);                              \
@@ -78,7 +78,7 @@ MMAP_WRAPPER(mmap64, CALL_MMAP64, off64_t)
 
 OSH_EXPORT int munmap(void *addr, size_t len)
 {
-    ENSURE(munmap);
+    ENSURE_OR(munmap, return (int)raw_call(SYS_munmap, (long)addr, (long)len, 0, 0, 0, 0));
     FOREIGN(-1, REAL(munmap)(addr, len), CALL_MUNMAP, (uint64_t)addr, len, 0, 0, 0, 0);
     if (!READY()) return REAL(munmap)(addr, len);
     GATE(-1, CALL_MUNMAP, 1, (uint64_t)addr, len, 0, 0, 0, 0);
@@ -109,7 +109,7 @@ OSH_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ..
         want = va_arg(ap, void *);
         va_end(ap);
     }
-    ENSURE(mremap);
+    ENSURE_OR(mremap, return (void *)raw_call(SYS_mremap, (long)old, (long)old_len, (long)new_len, flags, (long)want, 0));
     FOREIGN(MAP_FAILED, REAL(mremap)(old, old_len, new_len, flags, want), CALL_MREMAP, (uint64_t)old, old_len, new_len,
             (uint64_t)flags, (uint64_t)want, 0);
     if (!READY()) return REAL(mremap)(old, old_len, new_len, flags, want);
@@ -136,7 +136,7 @@ OSH_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ..
 
 OSH_EXPORT int mprotect(void *addr, size_t len, int prot)
 {
-    ENSURE(mprotect);
+    ENSURE_OR(mprotect, return (int)raw_call(SYS_mprotect, (long)addr, (long)len, prot, 0, 0, 0));
     FOREIGN(-1, REAL(mprotect)(addr, len, prot), CALL_MPROTECT, (uint64_t)addr, len, (uint64_t)prot, 0, 0, 0);
     if (!READY()) return REAL(mprotect)(addr, len, prot);
     GATE(-1, CALL_MPROTECT, 1, (uint64_t)addr, len, (uint64_t)prot, 0, 0, 0);
@@ -152,7 +152,7 @@ OSH_EXPORT int mprotect(void *addr, size_t len, int prot)
 
 OSH_EXPORT int brk(void *addr)
 {
-    ENSURE(brk);
+    ENSURE_OR(brk, errno = ENOMEM; return -1); /* glibc keeps the break itself: no system call of ours */
     FOREIGN(-1, REAL(brk)(addr), CALL_BRK, (uint64_t)addr, (uint64_t)REAL(sbrk)(0), 0, 0, 0, 0);
     if (!READY()) return REAL(brk)(addr);
     void *old = REAL(sbrk)(0);
@@ -169,7 +169,7 @@ OSH_EXPORT int brk(void *addr)
 
 OSH_EXPORT void *sbrk(intptr_t inc)
 {
-    ENSURE(sbrk);
+    ENSURE_OR(sbrk, errno = ENOMEM; return (void *)-1);
     FOREIGN((void *)-1, REAL(sbrk)(inc), CALL_SBRK, (uint64_t)inc, (uint64_t)REAL(sbrk)(0), 0, 0, 0, 0);
     if (!READY() || inc == 0) return REAL(sbrk)(inc);
     GATE((void *)-1, CALL_SBRK, 1, (uint64_t)inc, (uint64_t)REAL(sbrk)(0), 0, 0, 0, 0);

@@ -79,12 +79,12 @@ OSH_EXPORT long syscall(long n, ...)
          e = va_arg(ap, long), f = va_arg(ap, long);
     va_end(ap);
     if (n == SYS_fallocate || n == SYS_memfd_create) return osh_shm_syscall(n, a, b, c, d, e);
-    ENSURE(syscall);
+    ENSURE_OR(syscall, return raw_call(n, a, b, c, d, e, f));
     return REAL(syscall)(n, a, b, c, d, e, f);
 }
 __attribute__((visibility("hidden"))) long osh_sys6(long n, long a, long b, long c, long d, long e)
 {
-    ENSURE(syscall);
+    ENSURE_OR(syscall, return raw_call(n, a, b, c, d, e, 0));
     return REAL(syscall)(n, a, b, c, d, e);
 }
 #endif
@@ -163,14 +163,14 @@ OSH_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
 
 OSH_EXPORT int fallocate(int fd, int mode, off_t off, off_t len)
 {
-    ENSURE(fallocate);
+    ENSURE_OR(fallocate, return (int)raw_call(SYS_fallocate, fd, mode, (long)off, (long)len, 0, 0));
     if (!READY() || !shmem_tracked(fd)) return REAL(fallocate)(fd, mode, off, len);
     return shm_fallocate(fd, mode, off, len, 0);
 }
 
 OSH_EXPORT int fallocate64(int fd, int mode, off64_t off, off64_t len)
 {
-    ENSURE(fallocate);
+    ENSURE_OR(fallocate, return (int)raw_call(SYS_fallocate, fd, mode, (long)off, (long)len, 0, 0));
     if (!READY() || !shmem_tracked(fd)) return REAL(fallocate)(fd, mode, off, len);
     return shm_fallocate(fd, mode, off, len, 0);
 }
@@ -187,7 +187,7 @@ static void truncated(int fd, off_t len, int r)
 
 OSH_EXPORT int ftruncate(int fd, off_t len)
 {
-    ENSURE(ftruncate);
+    ENSURE_OR(ftruncate, return (int)raw_call(SYS_ftruncate, fd, (long)len, 0, 0, 0, 0));
     int r = REAL(ftruncate)(fd, len);
     truncated(fd, len, r);
     return r;
@@ -195,7 +195,7 @@ OSH_EXPORT int ftruncate(int fd, off_t len)
 
 OSH_EXPORT int ftruncate64(int fd, off64_t len)
 {
-    ENSURE(ftruncate);
+    ENSURE_OR(ftruncate, return (int)raw_call(SYS_ftruncate, fd, (long)len, 0, 0, 0, 0));
     int r = REAL(ftruncate)(fd, len);
     truncated(fd, len, r);
     return r;

@@ -45,7 +45,7 @@ OSH_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
     va_start(ap, arg);
     void *ptid = va_arg(ap, void *), *tls = va_arg(ap, void *), *ctid = va_arg(ap, void *);
     va_end(ap);
-    ENSURE(clone);
+    ENSURE_OR(clone, errno = EAGAIN; return -1);
     if (!READY()) return REAL(clone)(fn, stack, flags, arg, ptid, tls, ctid);
     int g = gate(CALL_CLONE, (uint64_t)(uintptr_t)fn, (uint64_t)(uintptr_t)stack, (uint64_t)flags);
     if (g) {
@@ -224,7 +224,7 @@ static int spawn_common(enum call_id id, int rc, const char *path)
     OSH_EXPORT int name(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,                 \
                        const posix_spawnattr_t *at, char *const argv[], char *const envp[])                \
     {                                                                                                      \
-        ENSURE(name);                                                                                      \
+        ENSURE_OR(name, return EAGAIN);                                                                    \
         int g = READY() ? gate(ID, (uint64_t)(uintptr_t)file, 0, 0) : 0;                                   \
         if (g) return g;                                                                                   \
         int rc = REAL(name)(pid, file, fa, at, argv, envp);                                                \

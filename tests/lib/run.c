@@ -66,6 +66,16 @@ void run_cmd(struct run *r, char *const argv[], char *const extra_env[], const c
     int po[2], pe[2];
     if (pipe(po) || pipe(pe)) abort();
     pid_t pid = fork();
+    if (pid < 0) { /* the machine is out of tasks or memory: say so, status -1 */
+        int e = errno;
+        close(po[0]), close(pe[0]), close(po[1]), close(pe[1]);
+        r->out = calloc(1, 1);
+        r->err = malloc(128);
+        if (!r->out || !r->err) abort();
+        snprintf(r->err, 128, "run_cmd: fork failed: %s", strerror(e));
+        r->status = -1;
+        return;
+    }
     if (pid == 0) {
         dup2(po[1], 1);
         dup2(pe[1], 2);

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/time.h>
 #include <time.h>
@@ -23,8 +24,32 @@ static void on_alarm(int sig)
     handled++;
 }
 
+/* sigstorm first: the timer fires every 20 us from before the process's first
+ * call any wrapper sees, so a handler's mmap lands while the shim resolves its real
+ * functions on this same thread (the slots are still empty then). Prints "first ok". */
+static int first_call_storm(void)
+{
+    struct sigaction sa = {.sa_handler = on_alarm};
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = {{0, 20}, {0, 20}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    for (int i = 0; i < 20; i++) {
+        char *p = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) continue;
+        mprotect(p, 4096, PROT_READ);
+        munmap(p, 65536);
+    }
+    struct itimerval off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &off, NULL);
+    printf("first ok\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "first")) return first_call_storm();
     int secs = argc > 1 ? atoi(argv[1]) : 2;
     struct sigaction sa = {.sa_handler = on_alarm};
     sigemptyset(&sa.sa_mask);
