@@ -24,25 +24,30 @@ static void on_alarm(int sig)
     handled++;
 }
 
+/* SIGALRM to on_alarm every usec microseconds; 0 stops it. */
+static void alarm_every(long usec)
+{
+    struct sigaction sa = {.sa_handler = on_alarm};
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    if (usec) sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = {{0, usec}, {0, usec}};
+    setitimer(ITIMER_REAL, &it, NULL);
+}
+
 /* sigstorm first: the timer fires every 20 us from before the process's first
  * call any wrapper sees, so a handler's mmap lands while the shim resolves its real
  * functions on this same thread (the slots are still empty then). Prints "first ok". */
 static int first_call_storm(void)
 {
-    struct sigaction sa = {.sa_handler = on_alarm};
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGALRM, &sa, NULL);
-    struct itimerval it = {{0, 20}, {0, 20}};
-    setitimer(ITIMER_REAL, &it, NULL);
+    alarm_every(20);
     for (int i = 0; i < 20; i++) {
         char *p = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED) continue;
         mprotect(p, 4096, PROT_READ);
         munmap(p, 65536);
     }
-    struct itimerval off = {{0, 0}, {0, 0}};
-    setitimer(ITIMER_REAL, &off, NULL);
+    alarm_every(0);
     printf("first ok\n");
     return 0;
 }
@@ -51,12 +56,7 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "first")) return first_call_storm();
     int secs = argc > 1 ? atoi(argv[1]) : 2;
-    struct sigaction sa = {.sa_handler = on_alarm};
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGALRM, &sa, NULL);
-    struct itimerval it = {{0, 100}, {0, 100}};
-    setitimer(ITIMER_REAL, &it, NULL);
+    alarm_every(100);
     time_t end = time(NULL) + secs;
     unsigned long loops = 0;
     while (time(NULL) < end) {
@@ -67,8 +67,7 @@ int main(int argc, char **argv)
         munmap(p, 65536);
         loops++;
     }
-    struct itimerval off = {{0, 0}, {0, 0}};
-    setitimer(ITIMER_REAL, &off, NULL);
+    alarm_every(0);
     printf("loops %s, signals handled %s\n", loops > 100 ? "many" : "few", handled > 100 ? "many" : "few");
     return 0;
 }
