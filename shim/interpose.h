@@ -34,17 +34,6 @@
         }                                                                                           \
     } while (0)
 
-/* A system call without libc (rawsys.h: raw_sc), its result as libc's wrapper gives it:
- * -1 with errno set on failure. */
-static inline long raw_call(long n, long a, long b, long c, long d, long e, long f)
-{
-    long r = raw_sc(n, a, b, c, d, e, f);
-    if (r < 0 && r > -4096) {
-        errno = (int)-r;
-        return -1;
-    }
-    return r;
-}
 #define READY() (OSH_LIKELY(osh_active) && OSH_LIKELY(!osh_guard))
 
 /* Policy's answer before the real call: 0, or the errno to fail it with (the report

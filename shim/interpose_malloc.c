@@ -78,7 +78,6 @@ static inline uintptr_t tls_offset(void)
 #define TLS_K_WORD(field) "%%fs:%c[" #field "](,%[e],8)"
 /* The displacement of a field from the thread pointer, at the fixed offset (negative). */
 #define K_DISP(field) ((long)offsetof(struct osh_tls, field) - (long)OSH_TLS_K)
-_Static_assert(OSH_TLS_K % 16 == 0, "the block's size is its offset: a multiple of its alignment");
 _Static_assert(sizeof(((struct osh_tls *)0)->tc_req) == TC_TABLE_REQ + 1, "one entry per request the table serves");
 
 /* Live bytes are counted for every block once the shim is active, its own calls

@@ -17,16 +17,25 @@
 #include "elfsym.h"
 #include "startvec.h"
 
+/* the memory calls inline, not through libc's syscall(), which is the shim's own wrapper */
 void *raw_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-    long r = syscall(SYS_mmap, addr, len, prot, flags, fd, off);
-    return (void *)r;
+    return (void *)raw_call(SYS_mmap, (long)addr, (long)len, prot, flags, fd, (long)off);
 }
 
-int raw_munmap(void *addr, size_t len) { return (int)syscall(SYS_munmap, addr, len); }
-int raw_mprotect(void *addr, size_t len, int prot) { return (int)syscall(SYS_mprotect, addr, len, prot); }
-int raw_madvise(void *addr, size_t len, int advice) { return (int)syscall(SYS_madvise, addr, len, advice); }
-int raw_mincore(void *addr, size_t len, unsigned char *vec) { return (int)syscall(SYS_mincore, addr, len, vec); }
+int raw_munmap(void *addr, size_t len) { return (int)raw_call(SYS_munmap, (long)addr, (long)len, 0, 0, 0, 0); }
+int raw_mprotect(void *addr, size_t len, int prot)
+{
+    return (int)raw_call(SYS_mprotect, (long)addr, (long)len, prot, 0, 0, 0);
+}
+int raw_madvise(void *addr, size_t len, int advice)
+{
+    return (int)raw_call(SYS_madvise, (long)addr, (long)len, advice, 0, 0, 0);
+}
+int raw_mincore(void *addr, size_t len, unsigned char *vec)
+{
+    return (int)raw_call(SYS_mincore, (long)addr, (long)len, (long)vec, 0, 0, 0);
+}
 
 /* Descriptors the shim connected as sockets (report paths that are Unix sockets):
  * written with send(MSG_NOSIGNAL) instead of write. At most a few report streams

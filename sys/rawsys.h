@@ -1,9 +1,12 @@
 /* The shim's own system calls. Internals never call an interposed public name:
- * everything the shim does for itself goes through syscall(2) here, so no wrapper
- * ever sees it and no allocation happens. */
+ * everything the shim does for itself is a system call made here, inline (raw_sc,
+ * raw_call: process start, the memory calls) or through syscall(2), whose x86-64
+ * wrapper in the shim (interpose_shm.c) is itself a bare system call. No wrapper's
+ * accounting ever sees it and no allocation happens. */
 #ifndef OVERSHIM_RAWSYS_H
 #define OVERSHIM_RAWSYS_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -19,6 +22,18 @@ static inline long raw_sc(long n, long a, long b, long c, long d, long e, long f
                      : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
                      : "rcx", "r11", "memory");
     return ret;
+}
+
+/* raw_sc with its result as libc's syscall() gives it: -1 with errno set on failure. What
+ * a wrapper calls while its real function is not yet known (interpose.h: ENSURE_OR). */
+static inline long raw_call(long n, long a, long b, long c, long d, long e, long f)
+{
+    long r = raw_sc(n, a, b, c, d, e, f);
+    if (r < 0 && r > -4096) {
+        errno = (int)-r;
+        return -1;
+    }
+    return r;
 }
 
 void *raw_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);

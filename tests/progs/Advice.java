@@ -64,11 +64,18 @@ public class Advice {
         }
         case "hold": { // hold [LIB]: print the pid, wait for a line on stdin (a running JVM to
                        // compare with jcmd), then have the shim write a summary (LIB: summary_jni)
+                       // and wait for a second line, so that jcmd can read NMT again after it
             if (a.length > 1) System.load(a[1]);
             System.out.println("pid " + ProcessHandle.current().pid());
             System.out.flush();
-            new java.io.BufferedReader(new java.io.InputStreamReader(System.in)).readLine();
-            if (a.length > 1) System.out.println("summary: " + writeSummary());
+            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));
+            in.readLine();
+            if (a.length > 1) {
+                int r = writeSummary();
+                System.out.println("summary: " + r);
+                System.out.flush();
+                in.readLine();
+            }
             break;
         }
         case "fork": {
