@@ -115,7 +115,8 @@ include tests/tests.mk
 PREFIX  ?= /usr/local
 LIBDIR  ?= $(PREFIX)/lib
 INSTALLED := $(LIBDIR)/libovershim.so $(PREFIX)/bin/overshim $(PREFIX)/include/overshim.h $(PREFIX)/include/overshim_flight.h \
-             $(LIBDIR)/pkgconfig/overshim.pc $(PREFIX)/share/man/man1/overshim.1 $(PREFIX)/share/man/man7/overshim.7
+             $(LIBDIR)/pkgconfig/overshim.pc $(PREFIX)/share/man/man1/overshim.1 $(PREFIX)/share/man/man7/overshim.7 \
+             $(PREFIX)/share/overshim/valgrind.supp
 install: all
 	install -D -m 0755 $(LIB) $(DESTDIR)$(LIBDIR)/libovershim.so
 	install -D -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/overshim
@@ -123,6 +124,7 @@ install: all
 	install -D -m 0644 include/overshim_flight.h $(DESTDIR)$(PREFIX)/include/overshim_flight.h
 	install -D -m 0644 man/overshim.1 $(DESTDIR)$(PREFIX)/share/man/man1/overshim.1
 	install -D -m 0644 man/overshim.7 $(DESTDIR)$(PREFIX)/share/man/man7/overshim.7
+	install -D -m 0644 docs/valgrind.supp $(DESTDIR)$(PREFIX)/share/overshim/valgrind.supp
 	mkdir -p $(DESTDIR)$(LIBDIR)/pkgconfig
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' man/overshim.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/overshim.pc
 uninstall:

@@ -14,7 +14,7 @@ case "${1:-}" in
       # and the unit and integration tests; the JDK is the suite's default one
     need="gcc g++ make libc6-dev dpkg-dev xz-utils libjemalloc-dev libjemalloc2 libcriterion-dev libelf-dev
           libdw-dev zlib1g-dev liblzma-dev libbz2-dev default-jdk-headless:java-sdk-headless python3 binutils
-          libtcmalloc-minimal4 util-linux man-db pkg-config libiberty-dev nodejs" ;;
+          libtcmalloc-minimal4 util-linux man-db pkg-config libiberty-dev nodejs valgrind" ;;
   fuzz) need="clang libclang-rt-dev?" ;;
   # The daemons of tests/integ/test_daemons.c (issue 7): started by the tests themselves, on
   # loopback; their packages must not start system services while installing. postgresql is

@@ -4,6 +4,7 @@
 #include "objects.h"
 #include "resolve.h"
 #include "unwind.h"
+#include "vgdetect.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -114,8 +115,9 @@ int resolve_all(void)
     osh_usable_size_ok = tmp.malloc && tmp.malloc_usable_size && obj_find((void *)tmp.malloc, &im) &&
                         obj_find((void *)tmp.malloc_usable_size, &iu) && im.base == iu.base;
     /* glibc's own malloc: the block size can be read from its chunk header, as its
-     * malloc_usable_size does, without a call (the hot path of every free). */
-    osh_glibc_chunks = osh_usable_size_ok && strstr(im.name, "/libc.so.6") != NULL;
+     * malloc_usable_size does, without a call (the hot path of every free). Not under a
+     * valgrind tool that redirects libc's malloc to its own (vgdetect.h). */
+    osh_glibc_chunks = osh_usable_size_ok && strstr(im.name, "/libc.so.6") != NULL && !vg_replaces_malloc();
     /* Publish the table slot by slot: a concurrent wrapper only ever sees NULL or
      * the final pointer. */
     void **dst = (void **)&osh_real;

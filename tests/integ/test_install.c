@@ -16,7 +16,7 @@ Test(install, destdir_layout_command_man_pkgconfig, .timeout = 120)
     cr_assert_eq(system(cmd), 0, "make install failed");
     const char *files[] = {"/usr/lib/libovershim.so", "/usr/bin/overshim", "/usr/include/overshim.h", "/usr/include/overshim_flight.h",
                            "/usr/lib/pkgconfig/overshim.pc", "/usr/share/man/man1/overshim.1",
-                           "/usr/share/man/man7/overshim.7"};
+                           "/usr/share/man/man7/overshim.7", "/usr/share/overshim/valgrind.supp"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char p[4400];
         snprintf(p, sizeof p, "%s%s", dir, files[i]);
