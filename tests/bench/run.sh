@@ -29,7 +29,8 @@ instr() { # workload -> "bare shim"
     malloc64)
       b1=$(refs "$BENCH" malloc64 100000); b2=$(refs "$BENCH" malloc64 200000)
       s1=$(LD_PRELOAD=$SHIM refs "$BENCH" malloc64 100000); s2=$(LD_PRELOAD=$SHIM refs "$BENCH" malloc64 200000)
-      [ -n "$b1$b2$s1$s2" ] && echo "$(( (b2 - b1) / 100000 )) $(( (s2 - s1) / 100000 ))" ;;
+      # per pair, to a tenth (integer division turned 138.9997 into 138)
+      [ -n "$b1$b2$s1$s2" ] && awk -v b="$((b2 - b1))" -v s="$((s2 - s1))" 'BEGIN{printf "%.1f %.1f\n", b/100000, s/100000}' ;;
     process_start)
       b1=$(refs /bin/true); s1=$(LD_PRELOAD=$SHIM refs /bin/true)
       [ -n "$b1$s1" ] && echo "$b1 $s1" ;;
