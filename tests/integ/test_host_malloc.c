@@ -15,6 +15,14 @@
 static const char *const heap_progs[] = {"refuse", "refuse_tls"};
 #define EACH_HEAP_PROG(p) for (const char *const *p = heap_progs; p < heap_progs + 2; p++)
 
+/* The summary's malloc path (process.malloc_fast_path), or "(none)". */
+static void summary_fast_path(struct jval **ev, int n, char *path, size_t cap)
+{
+    const struct jval *sum = json_event(ev, n, "summary");
+    const char *fp = sum ? json_str(sum, "process.malloc_fast_path") : NULL;
+    snprintf(path, cap, "%s", fp ? fp : "(none)");
+}
+
 /* PROGRAM small-heap 20 TAKER [FREER] (tests/progs/refuse.c): the malloc NULLs the
  * shim reported, of the 20 the program saw; with PATH, the summary's malloc path. */
 static int small_heap_in(const char *program, const char *taker, const char *freer, char *path, size_t cap,
@@ -35,11 +43,7 @@ static int small_heap_in(const char *program, const char *taker, const char *fre
         const char *k = json_str(ev[i], "event"), *name = json_str(ev[i], "call.name");
         if ((!strcmp(k, "enomem") || !strcmp(k, "enomem_brief")) && name && !strcmp(name, "malloc")) mallocs++;
     }
-    if (path) {
-        const struct jval *sum = json_event(ev, n, "summary");
-        const char *fp = sum ? json_str(sum, "process.malloc_fast_path") : NULL;
-        snprintf(path, cap, "%s", fp ? fp : "(none)");
-    }
+    if (path) summary_fast_path(ev, n, path, cap);
     for (int i = 0; i < n; i++) json_free(ev[i]);
     run_free(&r);
     free(dir);
@@ -297,9 +301,7 @@ static int under_valgrind(const char *tool, int ls, char **log, char *path, size
     cr_expect(strstr(r.out, ls ? " ls\n" : "40 threads") != NULL, "under %s: %.300s %s", tool, r.out, r.err);
     struct jval *ev[MAX_EVENTS];
     int n = events_in(dir, ev);
-    const struct jval *sum = json_event(ev, n, "summary");
-    const char *fp = sum ? json_str(sum, "process.malloc_fast_path") : NULL;
-    snprintf(path, cap, "%s", fp ? fp : "(none)");
+    summary_fast_path(ev, n, path, cap);
     for (int i = 0; i < n; i++) json_free(ev[i]);
     int st = r.status;
     run_free(&r);
